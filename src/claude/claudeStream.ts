@@ -1,0 +1,141 @@
+import Anthropic, {
+  APIConnectionError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  OverloadedError,
+  PermissionDeniedError,
+  RateLimitError,
+} from '@anthropic-ai/sdk';
+import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type { Turn } from '../history/historyStore.js';
+
+export type { StopReason };
+
+/** Why an answer could not be completed; user-facing wording for each lives in src/copy.ts. */
+export type ClaudeFailureKind =
+  | 'auth'
+  | 'rate_limited'
+  | 'overloaded'
+  | 'context_too_long'
+  | 'bad_request'
+  | 'unreachable'
+  | 'unavailable'
+  | 'interrupted'
+  | 'aborted';
+
+/** A failed answer: its kind, the text received before it failed, and whether a fresh attempt may succeed. */
+export class ClaudeError extends Error {
+  override readonly name = 'ClaudeError';
+  constructor(
+    readonly kind: ClaudeFailureKind,
+    readonly partialText: string,
+    options: { cause: unknown },
+  ) {
+    super(`Claude request failed: ${kind}`, options);
+  }
+
+  /** Failures after the response started (error event, dropped or stalled stream) are retried from scratch;
+   *  HTTP errors before it were already retried by the SDK. */
+  get retryable(): boolean {
+    return this.kind === 'interrupted';
+  }
+}
+
+export interface ClaudeAnswer {
+  text: string;
+  stopReason: StopReason | null;
+  outputTokens: number;
+}
+
+export interface AnswerRequest {
+  system: string;
+  turns: Turn[];
+  /** Called with the whole text so far each time it grows. */
+  onText: (textSoFar: string) => void;
+  /** Aborting cancels the HTTP stream; the answer then fails with kind 'aborted'. */
+  signal?: AbortSignal;
+}
+
+export interface ClaudeStreamOptions {
+  model: string;
+  maxTokens: number;
+  /** A stream silent this long is aborted and counts as interrupted (the SDK's own timeout stops at the headers). */
+  idleTimeoutMs: number;
+}
+
+/** Streams one answer from the Messages API (`messages.stream`), with an idle watchdog and one error funnel. */
+export class ClaudeStream {
+  constructor(
+    private readonly client: Anthropic,
+    private readonly options: ClaudeStreamOptions,
+  ) {}
+
+  /** Resolves with the whole text and stop_reason, or rejects with a ClaudeError carrying the partial text. */
+  async answer({ system, turns, onText, signal }: AnswerRequest): Promise<ClaudeAnswer> {
+    const stream = this.client.messages.stream(
+      {
+        model: this.options.model,
+        max_tokens: this.options.maxTokens,
+        system,
+        messages: turns,
+        // Long threads re-send the same prefix each turn: let the API cache it.
+        cache_control: { type: 'ephemeral' },
+      },
+      { timeout: this.options.idleTimeoutMs },
+    );
+    let text = '';
+    let connected = false;
+    let idle = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const armWatchdog = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        idle = true;
+        stream.abort();
+      }, this.options.idleTimeoutMs);
+    };
+    const abortFromCaller = () => stream.abort();
+    signal?.addEventListener('abort', abortFromCaller, { once: true });
+    if (signal?.aborted) stream.abort();
+
+    stream.on('connect', () => {
+      connected = true;
+      armWatchdog();
+    });
+    stream.on('streamEvent', armWatchdog);
+    stream.on('text', (_delta, snapshot) => {
+      text = snapshot;
+      onText(snapshot);
+    });
+    try {
+      const message = await stream.finalMessage();
+      return { text, stopReason: message.stop_reason, outputTokens: message.usage.output_tokens };
+    } catch (error) {
+      throw new ClaudeError(classify(error, { connected, idle }), text, { cause: error });
+    } finally {
+      clearTimeout(watchdog);
+      signal?.removeEventListener('abort', abortFromCaller);
+    }
+  }
+}
+
+const CONTEXT_TOO_LONG = /prompt is too long|context window|too many tokens/i;
+
+/** Maps an SDK error to a failure kind by class, never by message, except for the 400 that means "too long". */
+function classify(error: unknown, { connected, idle }: { connected: boolean; idle: boolean }): ClaudeFailureKind {
+  if (idle) return 'interrupted';
+  if (error instanceof APIUserAbortError) return 'aborted';
+  // Once the response has begun, any failure (an `event: error`, a dropped socket) is a mid-stream interruption.
+  if (connected) return 'interrupted';
+  if (error instanceof APIConnectionError) return 'unreachable';
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return 'auth';
+  if (error instanceof RateLimitError) return 'rate_limited';
+  if (error instanceof OverloadedError) return 'overloaded';
+  if (error instanceof BadRequestError) return CONTEXT_TOO_LONG.test(error.message) ? 'context_too_long' : 'bad_request';
+  if (error instanceof InternalServerError) return 'unavailable';
+  if (error instanceof APIError && error.status !== undefined) return 'bad_request';
+  return 'interrupted';
+}

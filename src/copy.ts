@@ -1,0 +1,36 @@
+import type { ClaudeFailureKind } from './claude/claudeStream.js';
+
+/** Every sentence the bot shows users, in one place. Markdown: the renderer turns it into Slack mrkdwn. */
+export const copy = {
+  thinking: '_Thinking…_',
+  stillWriting: '_…still writing_',
+  usage: (command: string) =>
+    `Ask me anything: mention me with your question, send me a DM, or use \`${command} your question\`.`,
+  commandQuestion: (userId: string, question: string) => `<@${userId}> asked: ${question}`,
+  notInChannel: (command: string) =>
+    `I can't post in this channel yet. Invite me with \`/invite @Claude\` and try \`${command}\` again, or send me a DM.`,
+  busyThread: 'I am still answering earlier messages in this thread. Please wait for those answers, then ask again.',
+  retrying: '_(Response interrupted. Trying again…)_',
+  empty: '_(Claude returned an empty answer. Please try rephrasing.)_',
+  notes: {
+    truncated: (maxTokens: number) =>
+      `_(Answer truncated: it reached the ${maxTokens}-token limit. Ask me to continue for the rest.)_`,
+    refusal: '_(Claude declined to answer this request.)_',
+    contextFull: "_(Answer cut short: this thread no longer fits in Claude's context window. Start a new thread.)_",
+    interrupted: '_(Response interrupted: the connection to Claude failed and retrying did not help. Please ask again.)_',
+    stopped: '_(Stopped.)_',
+    restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
+  },
+  failures: {
+    auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",
+    rate_limited: ':hourglass: Claude is receiving too many requests right now. Please try again in a minute.',
+    overloaded: ':hourglass: Claude is overloaded right now. Please try again in a minute.',
+    context_too_long:
+      ":scroll: This thread is too long for Claude's context window. Please start a new thread (you can paste a summary).",
+    bad_request: ':warning: Claude rejected the request. Please rephrase or start a new thread.',
+    unreachable: ":warning: I couldn't reach Claude (network error). Please try again shortly.",
+    unavailable: ':warning: Claude is temporarily unavailable. Please try again shortly.',
+    interrupted: ':warning: The connection to Claude failed before the answer began. Please ask again.',
+    aborted: '_(Stopped before Claude answered.)_',
+  } satisfies Record<ClaudeFailureKind, string>,
+} as const;

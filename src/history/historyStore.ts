@@ -1,0 +1,21 @@
+/** One turn of a thread's conversation as Claude sees it. */
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** Identifies one Slack thread's conversation. */
+export interface ThreadKey {
+  teamId: string;
+  channel: string;
+  threadTs: string;
+}
+
+/** Where each thread's turns live between answers (sqlite by default, redis or memory). */
+export interface HistoryStore {
+  /** The thread's turns, oldest first; always starts with a user turn and alternates. */
+  load(thread: ThreadKey): Promise<Turn[]>;
+  /** Appends one question and its answer as a pair, dropping the oldest pairs beyond the store's limit. */
+  appendExchange(thread: ThreadKey, question: string, answer: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import 'dotenv/config';
+import { createBot } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openHistoryStore } from './history/openHistoryStore.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const history = await openHistoryStore(config);
+  const bot = createBot(config, { logger, history });
+  await bot.start();
+  logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', port: config.SLACK_APP_TOKEN ? undefined : config.PORT }, 'bot started');
+
+  const shutdown = async (signal: NodeJS.Signals) => {
+    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down');
+    await bot.stop(config.SHUTDOWN_GRACE_MS);
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  // One line, naming the variable for configuration errors; never a stack with secrets in it.
+  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : `Start-up failed: ${String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * The chat.update budget of a workspace: Slack's Tier 3 allows about 50 calls a minute per workspace per
+ * app, with bursts (https://api.slack.com/apis/rate-limits). Modelled as a token bucket.
+ *
+ * Hand-written rather than rate-limiter-flexible: that library offers fixed windows only, which either let
+ * twice the limit through at a window boundary (and earn 429s) or, with short windows, forbid the bursts
+ * that make the first words of many answers appear at once.
+ */
+export interface EditBudget {
+  /** Takes one edit for the team unless fewer than `reserve` would remain; resolves 0 when taken, else the ms to wait. */
+  tryTake(teamId: string, reserve: number): Promise<number>;
+  /** Holds every edit of the team back for `ms` (Slack answered 429 with Retry-After). */
+  pause(teamId: string, ms: number): Promise<void>;
+}
+
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+  pausedUntil: number;
+}
+
+/** One process's token buckets, one per workspace; `now` is injectable for tests about time. */
+export class MemoryEditBudget implements EditBudget {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly tokensPerMs: number;
+
+  constructor(
+    readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(perMinute > 0)) throw new TypeError('perMinute must be a positive number');
+    this.tokensPerMs = perMinute / 60_000;
+  }
+
+  async tryTake(teamId: string, reserve: number): Promise<number> {
+    const bucket = this.refill(teamId);
+    const now = this.now();
+    if (bucket.pausedUntil > now) return bucket.pausedUntil - now;
+    if (bucket.tokens - 1 >= reserve) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((reserve + 1 - bucket.tokens) / this.tokensPerMs);
+  }
+
+  async pause(teamId: string, ms: number): Promise<void> {
+    const bucket = this.refill(teamId);
+    bucket.pausedUntil = Math.max(bucket.pausedUntil, this.now() + ms);
+    // Slack's own bucket is empty: start again from nothing rather than spend a burst we do not have.
+    bucket.tokens = 0;
+    bucket.refilledAt = bucket.pausedUntil;
+  }
+
+  private refill(teamId: string): Bucket {
+    const now = this.now();
+    let bucket = this.buckets.get(teamId);
+    if (!bucket) {
+      bucket = { tokens: this.perMinute, refilledAt: now, pausedUntil: 0 };
+      this.buckets.set(teamId, bucket);
+    } else if (now > bucket.refilledAt) {
+      bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.refilledAt) * this.tokensPerMs);
+      bucket.refilledAt = now;
+    }
+    return bucket;
+  }
+}

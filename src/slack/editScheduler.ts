@@ -1,0 +1,292 @@
+import type { Logger } from '../logger.js';
+import type { EditBudget } from './editBudget.js';
+import { classifySlackError } from './slackErrors.js';
+
+/** Performs one edit of a live message with the given content; `final` marks the last one. */
+export type SendEdit = (content: string, final: boolean) => Promise<void>;
+
+export interface EditSchedulerOptions {
+  /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
+  intervalMs: number;
+  /** chat.update calls a workspace may make per minute (SLACK_EDITS_PER_MINUTE). */
+  editsPerMinute: number;
+  budget: EditBudget;
+  logger: Logger;
+  /** A final edit that keeps failing transiently is given up after this long (default 60 s). */
+  finalRetryWindowMs?: number;
+  now?: () => number;
+}
+
+/** Priority when budget is short: finals, then a message's first text, then refreshes. */
+const enum Priority {
+  Final = 0,
+  FirstText = 1,
+  Refresh = 2,
+}
+
+/** Share of the workspace budget that refreshes leave for finals and first texts. */
+const RESERVE_SHARE = 0.2;
+const FINAL_RETRY_BASE_MS = 500;
+
+/**
+ * The one edit scheduler every path uses: per message it coalesces to the newest content (never a queue
+ * of stale edits), keeps at most one edit in flight and at least the interval between edits; per workspace
+ * it shares the edit budget by priority and stretches every message's interval when many stream at once.
+ */
+export class EditScheduler {
+  private readonly lanes = new Map<string, WorkspaceLane>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: EditSchedulerOptions) {
+    if (!(options.intervalMs > 0)) throw new TypeError('intervalMs must be a positive number');
+    if (!(options.editsPerMinute > 0)) throw new TypeError('editsPerMinute must be a positive number');
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts scheduling the edits of one Slack message of the team's. */
+  track(teamId: string, send: SendEdit): LiveMessage {
+    let lane = this.lanes.get(teamId);
+    if (!lane) {
+      lane = new WorkspaceLane(teamId, this.options, this.now, () => this.lanes.delete(teamId));
+      this.lanes.set(teamId, lane);
+    }
+    return lane.add(send);
+  }
+
+  /** Messages being edited right now, for shutdown and metrics. */
+  get activeMessages(): number {
+    let count = 0;
+    for (const lane of this.lanes.values()) count += lane.size;
+    return count;
+  }
+}
+
+/** Why a final edit could not be delivered. */
+export class EditFailedError extends Error {
+  override readonly name = 'EditFailedError';
+}
+
+/** One message's edit state. Its methods are cheap: `show` runs on every streamed token. */
+export class LiveMessage {
+  /** Content the scheduler should make visible next; undefined when nothing is pending. */
+  pending: string | undefined;
+  visible: string | undefined;
+  final = false;
+  inFlight = false;
+  hasShownText = false;
+  lastSentAt = -Infinity;
+  /** When the message last changed on screen (or was created): the longest-waiting refresh goes first. */
+  lastVisibleAt: number;
+  retryAt = 0;
+  firstFinalAttemptAt = 0;
+  finalAttempts = 0;
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  readonly done: Promise<void>;
+  closed = false;
+
+  constructor(
+    private readonly lane: WorkspaceLane,
+    readonly send: SendEdit,
+    now: number,
+  ) {
+    this.lastVisibleAt = now;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // finish() callers await `done`; a message closed without finish() must not raise an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
+
+  /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
+  show(content: string): void {
+    if (this.final || this.closed) return;
+    const wasIdle = this.pending === undefined;
+    this.pending = content === this.visible ? undefined : content;
+    if (wasIdle && this.pending !== undefined) this.lane.wake();
+  }
+
+  /** Sends `content` as the final edit as soon as the budget allows; resolves once Slack has it. */
+  finish(content: string): Promise<void> {
+    if (!this.closed && !this.final) {
+      this.final = true;
+      this.pending = content === this.visible ? undefined : content;
+      if (this.pending === undefined) this.close();
+      else this.lane.wake();
+    }
+    return this.done;
+  }
+
+  /** Stops scheduling without a final edit (the message is gone, or its owner gave up). */
+  close(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    this.lane.remove(this);
+    if (error) this.settle.reject(error);
+    else this.settle.resolve();
+  }
+
+  get priority(): Priority {
+    if (this.final) return Priority.Final;
+    return this.hasShownText ? Priority.Refresh : Priority.FirstText;
+  }
+}
+
+/** The messages of one workspace and its share of the edit budget. */
+class WorkspaceLane {
+  private readonly messages = new Set<LiveMessage>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private pumping = false;
+  private pumpAgain = false;
+  private readonly reserve: number;
+
+  constructor(
+    private readonly teamId: string,
+    private readonly options: EditSchedulerOptions,
+    private readonly now: () => number,
+    private readonly onEmpty: () => void,
+  ) {
+    this.reserve = Math.floor(options.editsPerMinute * RESERVE_SHARE);
+  }
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  add(send: SendEdit): LiveMessage {
+    const message = new LiveMessage(this, send, this.now());
+    this.messages.add(message);
+    return message;
+  }
+
+  remove(message: LiveMessage): void {
+    this.messages.delete(message);
+    if (this.messages.size === 0) {
+      clearTimeout(this.timer);
+      this.timerAt = Infinity;
+      this.onEmpty();
+    }
+  }
+
+  /** Each message's interval: EDIT_INTERVAL_MS, stretched so all refreshes together fit the budget less the reserve. */
+  private interval(): number {
+    const refreshBudget = Math.max(1, this.options.editsPerMinute - this.reserve);
+    return Math.max(this.options.intervalMs, (this.messages.size * 60_000) / refreshBudget);
+  }
+
+  private readyAt(message: LiveMessage, interval: number): number {
+    if (message.final) return message.retryAt;
+    if (!message.hasShownText) return message.retryAt;
+    return Math.max(message.retryAt, message.lastSentAt + interval);
+  }
+
+  /** Re-plans the lane: called when a message gets new content, an edit completes, or a timer fires. */
+  wake(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.dispatchReady();
+      } while (this.pumpAgain);
+    } catch (error) {
+      this.options.logger.error({ err: error, teamId: this.teamId }, 'edit scheduling failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async dispatchReady(): Promise<void> {
+    const now = this.now();
+    const interval = this.interval();
+    const ready: LiveMessage[] = [];
+    let nextWake = Infinity;
+    for (const message of this.messages) {
+      if (message.pending === undefined || message.inFlight) continue;
+      const at = this.readyAt(message, interval);
+      if (at <= now) ready.push(message);
+      else nextWake = Math.min(nextWake, at);
+    }
+    ready.sort((a, b) => a.priority - b.priority || a.lastVisibleAt - b.lastVisibleAt);
+    for (const message of ready) {
+      const wait = await this.options.budget.tryTake(this.teamId, message.priority === Priority.Refresh ? this.reserve : 0);
+      if (wait > 0) {
+        // Lower priorities would find no budget either; everyone waits for the next token.
+        nextWake = Math.min(nextWake, this.now() + wait);
+        break;
+      }
+      void this.dispatch(message);
+    }
+    this.schedule(nextWake);
+  }
+
+  private schedule(at: number): void {
+    if (at === Infinity || at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Infinity;
+        this.wake();
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private async dispatch(message: LiveMessage): Promise<void> {
+    const content = message.pending!;
+    const final = message.final;
+    message.inFlight = true;
+    message.pending = undefined;
+    message.lastSentAt = this.now();
+    try {
+      await message.send(content, final);
+      message.visible = content;
+      message.hasShownText = true;
+      message.lastVisibleAt = this.now();
+      if (final) message.close();
+    } catch (error) {
+      await this.recover(message, content, final, error);
+    } finally {
+      message.inFlight = false;
+      this.wake();
+    }
+  }
+
+  /** A failed edit: re-pend it unless newer content superseded it, pause on 429, give up on a gone message. */
+  private async recover(message: LiveMessage, content: string, final: boolean, error: unknown): Promise<void> {
+    message.pending ??= content;
+    const failure = classifySlackError(error);
+    const log = { teamId: this.teamId, failure, final };
+    if (failure.kind === 'rate_limited') {
+      this.options.logger.warn(log, 'Slack rate-limited an edit; pausing the workspace');
+      await this.options.budget.pause(this.teamId, failure.retryAfterMs);
+      message.retryAt = this.now() + failure.retryAfterMs;
+      return;
+    }
+    if (failure.kind === 'transient' && final) {
+      const now = this.now();
+      message.firstFinalAttemptAt ||= now;
+      const window = this.options.finalRetryWindowMs ?? 60_000;
+      if (now - message.firstFinalAttemptAt < window) {
+        message.retryAt = now + Math.min(FINAL_RETRY_BASE_MS * 2 ** message.finalAttempts++, 15_000);
+        this.options.logger.warn(log, 'final edit failed; retrying');
+        return;
+      }
+    }
+    if (failure.kind === 'transient' && !final) {
+      // The next edit supersedes this one after the usual interval.
+      return;
+    }
+    this.options.logger.error(log, 'edit failed; giving up on this message');
+    message.close(new EditFailedError(`edit failed: ${'error' in failure ? failure.error : failure.kind}`, { cause: error }));
+  }
+}

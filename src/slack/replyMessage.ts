@@ -1,0 +1,135 @@
+import type { WebClient } from '@slack/web-api';
+import { copy } from '../copy.js';
+import type { Logger } from '../logger.js';
+import type { EditScheduler, LiveMessage } from './editScheduler.js';
+import { toMrkdwn } from './render.js';
+import { classifySlackError } from './slackErrors.js';
+import { SLACK_TEXT_LIMIT, splitAll } from './split.js';
+
+/** The two Slack clients: edits must not use the WebClient's automatic 429 retry, which re-sends stale text. */
+export interface SlackClients {
+  /** Posts, deletes, ephemerals: the WebClient's default retries are right for them. */
+  web: WebClient;
+  /** chat.update only: `rejectRateLimitedCalls: true`, no retries; the edit scheduler handles failures. */
+  edits: WebClient;
+}
+
+export interface ReplyTarget {
+  teamId: string;
+  channel: string;
+  threadTs: string;
+}
+
+export interface ReplyDeps {
+  slack: SlackClients;
+  scheduler: EditScheduler;
+  logger: Logger;
+}
+
+/** A Slack message of the answer: its ts and the mrkdwn Slack shows. */
+interface PostedPart {
+  ts: string;
+  shown: string;
+}
+
+/**
+ * One answer in Slack: a placeholder posted at once, then edited (through the one EditScheduler) to show
+ * the answer as it grows, continuing in further messages of the thread when it outgrows one.
+ */
+export class ReplyMessage {
+  private readonly parts: PostedPart[];
+  private readonly live: LiveMessage;
+  private readonly lostController = new AbortController();
+  private limit = SLACK_TEXT_LIMIT;
+
+  private constructor(
+    private readonly deps: ReplyDeps,
+    private readonly target: ReplyTarget,
+    placeholder: PostedPart,
+  ) {
+    this.parts = [placeholder];
+    this.live = deps.scheduler.track(target.teamId, (markdown, final) => this.render(markdown, final));
+    this.live.done.catch(() => this.lostController.abort());
+  }
+
+  /** Posts the placeholder in the thread (chat.postMessage) and returns the reply that will edit it. */
+  static async start(deps: ReplyDeps, target: ReplyTarget): Promise<ReplyMessage> {
+    const shown = toMrkdwn(copy.thinking);
+    const ts = await postPart(deps.slack.web, target, shown);
+    return new ReplyMessage(deps, target, { ts, shown });
+  }
+
+  /** The ts of the first message (the placeholder), which identifies this answer. */
+  get ts(): string {
+    return this.parts[0]!.ts;
+  }
+
+  /** Aborted when the reply can no longer be edited (message deleted, channel archived, edits failing). */
+  get lost(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  /** Shows `markdown` (the answer so far) at the scheduler's next opportunity; cheap enough for every token. */
+  show(markdown: string): void {
+    this.live.show(markdown);
+  }
+
+  /** Replaces the reply with its final `markdown` and resolves once Slack shows it. */
+  finish(markdown: string): Promise<void> {
+    return this.live.finish(markdown);
+  }
+
+  /** Stops editing without a final edit. */
+  abandon(): void {
+    this.live.close();
+  }
+
+  /** Makes Slack show `markdown` across as many messages as it needs, editing only what changed. */
+  private async render(markdown: string, final: boolean): Promise<void> {
+    const sections = splitAll(markdown, this.limit);
+    const texts = sections.map((section, index) => {
+      const last = index === sections.length - 1;
+      const streaming = last && !final;
+      const rendered = toMrkdwn(section, { streaming });
+      return streaming ? `${rendered}\n\n${toMrkdwn(copy.stillWriting)}` : rendered;
+    });
+    try {
+      for (const [index, text] of texts.entries()) await this.showPart(index, text);
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if (failure.kind !== 'rejected' || this.limit < 500) throw error;
+      // Slack refused the size or format: never lose the answer, send it in smaller pieces.
+      this.limit = Math.floor(this.limit / 2);
+      this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error, limit: this.limit }, 'Slack refused a message; splitting smaller');
+      return this.render(markdown, final);
+    }
+    await this.removeExtraParts(texts.length);
+  }
+
+  private async showPart(index: number, text: string): Promise<void> {
+    const part = this.parts[index];
+    if (!part) {
+      const ts = await postPart(this.deps.slack.web, this.target, text);
+      this.parts.push({ ts, shown: text });
+      return;
+    }
+    if (part.shown === text) return;
+    await this.deps.slack.edits.chat.update({ channel: this.target.channel, ts: part.ts, text });
+    part.shown = text;
+  }
+
+  /** A retry from scratch may need fewer messages than the attempt before it: remove the stale ones. */
+  private async removeExtraParts(needed: number): Promise<void> {
+    while (this.parts.length > needed) {
+      const part = this.parts[this.parts.length - 1]!;
+      await this.deps.slack.web.chat.delete({ channel: this.target.channel, ts: part.ts });
+      this.parts.pop();
+    }
+  }
+}
+
+function postPart(web: WebClient, target: ReplyTarget, text: string): Promise<string> {
+  return web.chat
+    .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, unfurl_links: false, unfurl_media: false })
+    .then((result) => result.ts!);
+}
