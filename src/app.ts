@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
-import { WebClient, retryPolicies } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import { ClaudeStream } from './claude/claudeStream.js';
 import type { Config } from './config.js';
@@ -42,7 +42,8 @@ export function createBot(config: Config, deps: BotDeps): Bot {
   const web = new WebClient(config.SLACK_BOT_TOKEN, {
     slackApiUrl,
     logger: toBoltLogger(logger),
-    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    // Posts retry for about a minute, not the WebClient's default half hour: a late answer helps no one.
+    retryConfig: { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000, randomize: true },
   });
   const edits = new WebClient(config.SLACK_BOT_TOKEN, {
     slackApiUrl,
@@ -53,7 +54,6 @@ export function createBot(config: Config, deps: BotDeps): Bot {
   });
   const scheduler = new EditScheduler({
     intervalMs: config.EDIT_INTERVAL_MS,
-    editsPerMinute: config.SLACK_EDITS_PER_MINUTE,
     budget: deps.budget ?? new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
     logger,
   });

@@ -103,7 +103,7 @@ export class Conversation {
         }
         if (error.retryable && attempt < options.retries && !signal.aborted) {
           logger.warn({ err: error.cause, attempt }, 'stream interrupted; retrying from scratch');
-          reply.show(withNote(error.partialText, copy.retrying));
+          reply.showNow(withNote(error.partialText, copy.retrying));
           continue;
         }
         return this.finishFailure(reply, error, signal, logger);

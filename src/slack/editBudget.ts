@@ -7,10 +7,18 @@
  * that make the first words of many answers appear at once.
  */
 export interface EditBudget {
-  /** Takes one edit for the team unless fewer than `reserve` would remain; resolves 0 when taken, else the ms to wait. */
-  tryTake(teamId: string, reserve: number): Promise<number>;
+  /** Edits a workspace may make per minute; also the burst a full bucket allows. */
+  readonly perMinute: number;
+  /** Takes one edit for the team unless fewer than `reserve` would remain. */
+  tryTake(teamId: string, reserve: number): Promise<TakeResult>;
   /** Holds every edit of the team back for `ms` (Slack answered 429 with Retry-After). */
   pause(teamId: string, ms: number): Promise<void>;
+}
+
+/** `waitMs` 0 when the edit was taken, else how long until it could be; `remaining` edits left in the bucket. */
+export interface TakeResult {
+  waitMs: number;
+  remaining: number;
 }
 
 interface Bucket {
@@ -32,15 +40,15 @@ export class MemoryEditBudget implements EditBudget {
     this.tokensPerMs = perMinute / 60_000;
   }
 
-  async tryTake(teamId: string, reserve: number): Promise<number> {
+  async tryTake(teamId: string, reserve: number): Promise<TakeResult> {
     const bucket = this.refill(teamId);
     const now = this.now();
-    if (bucket.pausedUntil > now) return bucket.pausedUntil - now;
+    if (bucket.pausedUntil > now) return { waitMs: bucket.pausedUntil - now, remaining: 0 };
     if (bucket.tokens - 1 >= reserve) {
       bucket.tokens -= 1;
-      return 0;
+      return { waitMs: 0, remaining: bucket.tokens };
     }
-    return Math.ceil((reserve + 1 - bucket.tokens) / this.tokensPerMs);
+    return { waitMs: Math.ceil((reserve + 1 - bucket.tokens) / this.tokensPerMs), remaining: bucket.tokens };
   }
 
   async pause(teamId: string, ms: number): Promise<void> {

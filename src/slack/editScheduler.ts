@@ -8,8 +8,7 @@ export type SendEdit = (content: string, final: boolean) => Promise<void>;
 export interface EditSchedulerOptions {
   /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
   intervalMs: number;
-  /** chat.update calls a workspace may make per minute (SLACK_EDITS_PER_MINUTE). */
-  editsPerMinute: number;
+  /** The workspace budget (SLACK_EDITS_PER_MINUTE), shared by every message of a workspace. */
   budget: EditBudget;
   logger: Logger;
   /** A final edit that keeps failing transiently is given up after this long (default 60 s). */
@@ -39,7 +38,6 @@ export class EditScheduler {
 
   constructor(private readonly options: EditSchedulerOptions) {
     if (!(options.intervalMs > 0)) throw new TypeError('intervalMs must be a positive number');
-    if (!(options.editsPerMinute > 0)) throw new TypeError('editsPerMinute must be a positive number');
     this.now = options.now ?? Date.now;
   }
 
@@ -74,6 +72,9 @@ export class LiveMessage {
   final = false;
   inFlight = false;
   hasShownText = false;
+  /** Pending content the user must see without waiting for the interval (a retry notice). */
+  urgent = false;
+  /** When the last edit completed: the interval runs from there, so Slack never sees two edits closer than it. */
   lastSentAt = -Infinity;
   /** When the message last changed on screen (or was created): the longest-waiting refresh goes first. */
   lastVisibleAt: number;
@@ -105,6 +106,12 @@ export class LiveMessage {
     if (wasIdle && this.pending !== undefined) this.lane.wake();
   }
 
+  /** Like `show`, but sent as soon as the budget allows, without waiting for the interval. */
+  showNow(content: string): void {
+    this.urgent = true;
+    this.show(content);
+  }
+
   /** Sends `content` as the final edit as soon as the budget allows; resolves once Slack has it. */
   finish(content: string): Promise<void> {
     if (!this.closed && !this.final) {
@@ -128,7 +135,7 @@ export class LiveMessage {
 
   get priority(): Priority {
     if (this.final) return Priority.Final;
-    return this.hasShownText ? Priority.Refresh : Priority.FirstText;
+    return this.hasShownText && !this.urgent ? Priority.Refresh : Priority.FirstText;
   }
 }
 
@@ -140,6 +147,8 @@ class WorkspaceLane {
   private pumping = false;
   private pumpAgain = false;
   private readonly reserve: number;
+  /** Edits left in the workspace bucket at the last take: below half, refresh intervals stretch. */
+  private remaining: number;
 
   constructor(
     private readonly teamId: string,
@@ -147,7 +156,8 @@ class WorkspaceLane {
     private readonly now: () => number,
     private readonly onEmpty: () => void,
   ) {
-    this.reserve = Math.floor(options.editsPerMinute * RESERVE_SHARE);
+    this.reserve = Math.floor(options.budget.perMinute * RESERVE_SHARE);
+    this.remaining = options.budget.perMinute;
   }
 
   get size(): number {
@@ -169,15 +179,19 @@ class WorkspaceLane {
     }
   }
 
-  /** Each message's interval: EDIT_INTERVAL_MS, stretched so all refreshes together fit the budget less the reserve. */
+  /**
+   * Each message's interval: EDIT_INTERVAL_MS while the bucket holds more than half its burst; below that,
+   * stretched so all messages' refreshes together fit the sustained rate less the reserve.
+   */
   private interval(): number {
-    const refreshBudget = Math.max(1, this.options.editsPerMinute - this.reserve);
+    const { perMinute } = this.options.budget;
+    if (this.remaining > perMinute / 2) return this.options.intervalMs;
+    const refreshBudget = Math.max(1, perMinute - this.reserve);
     return Math.max(this.options.intervalMs, (this.messages.size * 60_000) / refreshBudget);
   }
 
   private readyAt(message: LiveMessage, interval: number): number {
-    if (message.final) return message.retryAt;
-    if (!message.hasShownText) return message.retryAt;
+    if (message.priority !== Priority.Refresh) return message.retryAt;
     return Math.max(message.retryAt, message.lastSentAt + interval);
   }
 
@@ -217,10 +231,14 @@ class WorkspaceLane {
     }
     ready.sort((a, b) => a.priority - b.priority || a.lastVisibleAt - b.lastVisibleAt);
     for (const message of ready) {
-      const wait = await this.options.budget.tryTake(this.teamId, message.priority === Priority.Refresh ? this.reserve : 0);
-      if (wait > 0) {
+      const { waitMs, remaining } = await this.options.budget.tryTake(
+        this.teamId,
+        message.priority === Priority.Refresh ? this.reserve : 0,
+      );
+      this.remaining = remaining;
+      if (waitMs > 0) {
         // Lower priorities would find no budget either; everyone waits for the next token.
-        nextWake = Math.min(nextWake, this.now() + wait);
+        nextWake = Math.min(nextWake, this.now() + waitMs);
         break;
       }
       void this.dispatch(message);
@@ -246,7 +264,7 @@ class WorkspaceLane {
     const final = message.final;
     message.inFlight = true;
     message.pending = undefined;
-    message.lastSentAt = this.now();
+    message.urgent = false;
     try {
       await message.send(content, final);
       message.visible = content;
@@ -257,6 +275,7 @@ class WorkspaceLane {
       await this.recover(message, content, final, error);
     } finally {
       message.inFlight = false;
+      message.lastSentAt = this.now();
       this.wake();
     }
   }

@@ -74,6 +74,11 @@ export class ReplyMessage {
     this.live.show(markdown);
   }
 
+  /** Shows `markdown` without waiting for the edit interval: for notices the user must not miss. */
+  showNow(markdown: string): void {
+    this.live.showNow(markdown);
+  }
+
   /** Replaces the reply with its final `markdown` and resolves once Slack shows it. */
   finish(markdown: string): Promise<void> {
     return this.live.finish(markdown);

@@ -1,0 +1,400 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, readBody } from './httpUtil.js';
+
+/** One request the fake answered, with what it answered. */
+export interface RecordedCall {
+  method: string;
+  params: Record<string, Json>;
+  at: number;
+  status: number;
+  response: Json;
+  token?: string;
+}
+
+/** A scripted failure: an `ok:false` error code, an HTTP status, or both. */
+export interface SlackFailure {
+  error?: string;
+  status?: number;
+  retryAfter?: number;
+}
+
+/** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks?: unknown[];
+  versions: { text: string; blocks?: unknown[]; at: number }[];
+  deleted: boolean;
+}
+
+/** What the fake sends back for one call. */
+interface Answer {
+  status: number;
+  body: Json;
+  headers?: Record<string, string>;
+}
+
+/** A per-method token bucket. */
+interface Bucket {
+  perMs: number;
+  burst: number;
+  tokens: number;
+  last: number;
+}
+
+/** Slack's documented per-message limits. */
+const SLACK_TEXT_LIMIT = 40_000;
+const MAX_BLOCKS = 50;
+const SECTION_TEXT_LIMIT = 3_000;
+const MARKDOWN_BLOCKS_LIMIT = 12_000;
+
+/** Seconds part of every ts the fake hands out; far from "now" so it never collides with event builders' ts. */
+const TS_EPOCH = 1_700_000_000;
+
+/** Pseudo-method name under which POSTs to `responseUrl` are recorded. */
+export const RESPONSE_URL_METHOD = 'response_url';
+
+/** Fake Slack Web API on loopback: records every call, keeps message state, injects errors and rate limits. */
+export class FakeSlack {
+  /** Added before answering every call. */
+  latencyMs: number;
+  /** `text` longer than this is refused with `msg_too_long` (set near 4,000 to mimic what Slack does in practice). */
+  maxTextLength = SLACK_TEXT_LIMIT;
+  readonly calls: RecordedCall[] = [];
+  readonly messages = new Map<string, StoredMessage>();
+  /** Base URL for the WebClient's `slackApiUrl`. */
+  readonly apiUrl: string;
+  /** A `response_url` that lands here; its POSTs are recorded as method `response_url`. */
+  readonly responseUrl: string;
+
+  private readonly failures = new Map<string, SlackFailure[]>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly channelErrors = new Map<string, string>();
+  private readonly delays = new DelayPool();
+  private tsSeq = 0;
+
+  private constructor(
+    private readonly server: Server,
+    port: number,
+    latencyMs: number,
+  ) {
+    this.apiUrl = `http://127.0.0.1:${port}/api/`;
+    this.responseUrl = `http://127.0.0.1:${port}/response`;
+    this.latencyMs = latencyMs;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(String(err));
+      });
+    });
+  }
+
+  /** Starts a fake on a free loopback port. */
+  static async start(opts: { latencyMs?: number } = {}): Promise<FakeSlack> {
+    const server = createServer();
+    const port = await listenOnLoopback(server);
+    return new FakeSlack(server, port, opts.latencyMs ?? 0);
+  }
+
+  /** Recorded calls of one method, in answer order. */
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Messages posted in a thread (parent excluded, deleted ones included), in ts order. */
+  threadMessages(channel: string, threadTs: string): StoredMessage[] {
+    return [...this.messages.values()]
+      .filter((m) => m.channel === channel && m.thread_ts === threadTs && m.ts !== threadTs)
+      .sort((a, b) => compareTs(a.ts, b.ts));
+  }
+
+  /** The next `times` calls of `method` answer with `failure` (queued after failures already scripted). */
+  failNext(method: string, failure: SlackFailure, times = 1): void {
+    const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i += 1) queue.push(failure);
+    this.failures.set(method, queue);
+  }
+
+  /** Token bucket for `method` (full at start); an empty bucket answers HTTP 429 with Retry-After. */
+  rateLimit(method: string, opts: { perMinute: number; burst: number }): void {
+    this.buckets.set(method, { perMs: opts.perMinute / 60_000, burst: opts.burst, tokens: opts.burst, last: Date.now() });
+  }
+
+  /** How many calls (of `method`, or of all methods) were answered with HTTP 429. */
+  count429(method?: string): number {
+    return this.calls.filter((c) => c.status === 429 && (method === undefined || c.method === method)).length;
+  }
+
+  /** chat.postMessage into `channel` answers `ok:false` with `error` (e.g. `not_in_channel`). */
+  setChannelError(channel: string, error: string): void {
+    this.channelErrors.set(channel, error);
+  }
+
+  /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
+  waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+    return pollUntil(predicate, timeoutMs, () => `FakeSlack calls so far: ${this.describeCalls()}`);
+  }
+
+  /** Stops the server, cutting open connections and pending latency waits. */
+  async close(): Promise<void> {
+    this.delays.cancelAll();
+    await closeServer(this.server);
+  }
+
+  /** Reads, answers and records one HTTP request. */
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    const raw = await readBody(req);
+    const path = new URL(req.url ?? '/', this.apiUrl).pathname;
+    const method = path.startsWith('/api/')
+      ? decodeURIComponent(path.slice('/api/'.length))
+      : path === '/response'
+        ? RESPONSE_URL_METHOD
+        : undefined;
+    if (req.method !== 'POST' || method === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`FakeSlack: no route for ${req.method} ${path}`);
+      return;
+    }
+    const params = parseParams(raw, req.headers['content-type']);
+    const token = bearerToken(req.headers.authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
+    if (this.latencyMs > 0 && !(await this.delays.wait(this.latencyMs))) return;
+    const answer = this.answer(method, params, token);
+    this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
+    res
+      .writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8', ...answer.headers })
+      .end(JSON.stringify(answer.body));
+  }
+
+  /** Decides the answer: scripted failure, then rate limit, then auth, then the method itself. */
+  private answer(method: string, params: Record<string, Json>, token: string | undefined): Answer {
+    const failure = this.failures.get(method)?.shift();
+    if (failure) return failureAnswer(failure);
+    const retryAfter = this.takeToken(method);
+    if (retryAfter !== undefined) {
+      return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'Retry-After': String(retryAfter) } };
+    }
+    if (method === RESPONSE_URL_METHOD) return ok({});
+    if (!token) return platformError('not_authed');
+    return this.dispatch(method, params);
+  }
+
+  /** Answers a Web API method from (and into) the message state. */
+  private dispatch(method: string, params: Record<string, Json>): Answer {
+    switch (method) {
+      case 'auth.test':
+        return ok({
+          url: 'https://test-team.slack.com/',
+          team: 'Test Team',
+          user: 'claude',
+          team_id: 'T0001',
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+          is_enterprise_install: false,
+        });
+      case 'chat.postMessage':
+        return this.postMessage(params);
+      case 'chat.update':
+        return this.update(params);
+      case 'chat.delete':
+        return this.delete(params);
+      case 'chat.postEphemeral':
+        if (typeof params.channel !== 'string' || params.channel === '') return platformError('channel_not_found');
+        if (typeof params.user !== 'string' || params.user === '') return platformError('user_not_found');
+        return ok({ message_ts: this.nextTs() });
+      case 'conversations.replies':
+        return this.replies(params);
+      case 'chat.getPermalink':
+        return ok({
+          channel: params.channel,
+          permalink: `https://test-team.slack.com/archives/${params.channel}/p${String(params.message_ts).replace('.', '')}`,
+        });
+      default:
+        return ok({});
+    }
+  }
+
+  /** chat.postMessage: validates, stores and returns a new message. */
+  private postMessage(params: Record<string, Json>): Answer {
+    const channel = params.channel;
+    if (typeof channel !== 'string' || channel === '') return platformError('channel_not_found');
+    const channelError = this.channelErrors.get(channel);
+    if (channelError) return platformError(channelError);
+    const invalid = contentError(params, this.maxTextLength);
+    if (invalid) return platformError(invalid);
+    const ts = this.nextTs();
+    const content = messageContent(params);
+    const threadTs = typeof params.thread_ts === 'string' && params.thread_ts !== '' ? params.thread_ts : undefined;
+    const message: StoredMessage = {
+      channel,
+      ts,
+      ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+      ...content,
+      versions: [{ ...content, at: Date.now() }],
+      deleted: false,
+    };
+    this.messages.set(ts, message);
+    return ok({ channel, ts, message: wireMessage(message) });
+  }
+
+  /** chat.update: replaces text and blocks of a live message. */
+  private update(params: Record<string, Json>): Answer {
+    const message = this.liveMessage(params.channel, params.ts);
+    if (!message) return platformError('message_not_found');
+    const invalid = contentError(params, this.maxTextLength);
+    if (invalid) return platformError(invalid);
+    const content = messageContent(params);
+    message.text = content.text;
+    if (content.blocks === undefined) delete message.blocks;
+    else message.blocks = content.blocks;
+    message.versions.push({ ...content, at: Date.now() });
+    return ok({ channel: message.channel, ts: message.ts, text: message.text, message: wireMessage(message) });
+  }
+
+  /** chat.delete: marks a live message deleted. */
+  private delete(params: Record<string, Json>): Answer {
+    const message = this.liveMessage(params.channel, params.ts);
+    if (!message) return platformError('message_not_found');
+    message.deleted = true;
+    return ok({ channel: message.channel, ts: message.ts });
+  }
+
+  /** conversations.replies: the thread's stored parent (if any) and replies, in ts order. */
+  private replies(params: Record<string, Json>): Answer {
+    const threadTs = params.ts;
+    const messages = [...this.messages.values()]
+      .filter((m) => m.channel === params.channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs))
+      .sort((a, b) => compareTs(a.ts, b.ts))
+      .map(wireMessage);
+    return ok({ messages, has_more: false, response_metadata: { next_cursor: '' } });
+  }
+
+  /** The undeleted message at `ts` in `channel`, if any. */
+  private liveMessage(channel: unknown, ts: unknown): StoredMessage | undefined {
+    const message = typeof ts === 'string' ? this.messages.get(ts) : undefined;
+    return message && !message.deleted && message.channel === channel ? message : undefined;
+  }
+
+  /** Takes a token from `method`'s bucket; returns Retry-After seconds when the bucket is empty. */
+  private takeToken(method: string): number | undefined {
+    const bucket = this.buckets.get(method);
+    if (!bucket) return undefined;
+    const now = Date.now();
+    bucket.tokens = Math.min(bucket.burst, bucket.tokens + (now - bucket.last) * bucket.perMs);
+    bucket.last = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs / 1000));
+  }
+
+  /** A unique, increasing ts such as `1700000000.000100`. */
+  private nextTs(): string {
+    this.tsSeq += 1;
+    const micros = this.tsSeq * 100;
+    return `${TS_EPOCH + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+  }
+
+  /** A compact list of recent calls for timeout messages. */
+  private describeCalls(): string {
+    if (this.calls.length === 0) return '(none)';
+    const recent = this.calls.slice(-20).map((c) => `${c.method}→${c.status}${c.response?.ok ? '' : ` ${c.response?.error}`}`);
+    return `${this.calls.length} (last ${recent.length}: ${recent.join(', ')})`;
+  }
+}
+
+/** A successful Web API answer. */
+function ok(fields: Record<string, Json>): Answer {
+  return { status: 200, body: { ok: true, ...fields } };
+}
+
+/** An HTTP 200 `ok:false` answer, as Slack reports method errors. */
+function platformError(error: string): Answer {
+  return { status: 200, body: { ok: false, error } };
+}
+
+/** The answer for a scripted failure; a 429 always carries Retry-After. */
+function failureAnswer(failure: SlackFailure): Answer {
+  const status = failure.status ?? 200;
+  const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
+  const headers = status === 429 ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
+  return { status, body: { ok: false, error }, ...(headers ? { headers } : {}) };
+}
+
+/** Decodes a form or JSON body; form values that look like JSON objects/arrays are parsed back. */
+function parseParams(raw: string, contentType: string | undefined): Record<string, Json> {
+  if (raw === '') return {};
+  if (contentType?.includes('application/json')) {
+    const parsed: Json = JSON.parse(raw);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  }
+  const params: Record<string, Json> = {};
+  for (const [key, value] of new URLSearchParams(raw)) params[key] = decodeJsonish(value);
+  return params;
+}
+
+/** Parses a form value back to an object/array when it is JSON-encoded (as web-api does for blocks). */
+function decodeJsonish(value: string): Json {
+  const first = value.trimStart()[0];
+  if (first !== '[' && first !== '{') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The token from an `Authorization: Bearer …` header. */
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  return match?.[1];
+}
+
+/** The text and blocks a postMessage/update sets (`markdown_text` counts as text). */
+function messageContent(params: Record<string, Json>): { text: string; blocks?: unknown[] } {
+  const text = typeof params.text === 'string' ? params.text : typeof params.markdown_text === 'string' ? params.markdown_text : '';
+  return Array.isArray(params.blocks) ? { text, blocks: params.blocks } : { text };
+}
+
+/** Slack's error code for content over its size limits, or missing content. */
+function contentError(params: Record<string, Json>, maxTextLength: number): string | undefined {
+  const { text, blocks } = params;
+  const hasText = (typeof text === 'string' && text !== '') || (typeof params.markdown_text === 'string' && params.markdown_text !== '');
+  if (!hasText && blocks === undefined && params.attachments === undefined) return 'no_text';
+  if (typeof text === 'string' && text.length > maxTextLength) return 'msg_too_long';
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks)) return 'invalid_blocks_format';
+  if (blocks.length > MAX_BLOCKS) return 'invalid_blocks';
+  let markdownLength = 0;
+  for (const block of blocks as Json[]) {
+    if (block?.type === 'section' && typeof block.text?.text === 'string' && block.text.text.length > SECTION_TEXT_LIMIT) {
+      return 'invalid_blocks';
+    }
+    if (block?.type === 'markdown' && typeof block.text === 'string') markdownLength += block.text.length;
+  }
+  return markdownLength > MARKDOWN_BLOCKS_LIMIT ? 'msg_blocks_too_long' : undefined;
+}
+
+/** A stored message as Slack returns it in `message` / `messages`. */
+function wireMessage(message: StoredMessage): Record<string, Json> {
+  return {
+    type: 'message',
+    user: 'UBOT',
+    bot_id: 'BBOT',
+    app_id: 'A0001',
+    team: 'T0001',
+    text: message.text,
+    ts: message.ts,
+    ...(message.thread_ts === undefined ? {} : { thread_ts: message.thread_ts }),
+    ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
+  };
+}
+
+/** Orders two Slack ts strings numerically. */
+function compareTs(a: string, b: string): number {
+  const [aSec = 0, aMicro = 0] = a.split('.').map(Number);
+  const [bSec = 0, bMicro = 0] = b.split('.').map(Number);
+  return aSec - bSec || aMicro - bMicro;
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, Server } from 'node:http';
+
+/** A decoded JSON value; `any` so tests can reach into recorded payloads without casts. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+/** Reads a request body to the end as UTF-8 text. */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Starts `server` on a free loopback port and resolves with that port. */
+export function listenOnLoopback(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error('server has no TCP address'));
+        return;
+      }
+      resolve(address.port);
+    });
+  });
+}
+
+/** Stops `server`, destroying open connections (keep-alive or mid-response) so nothing lingers. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/** Timers that can all be cancelled at once, so a closed fake leaves no pending timer behind. */
+export class DelayPool {
+  private readonly pending = new Map<NodeJS.Timeout, (elapsed: boolean) => void>();
+
+  /** Resolves true after `ms`, or false at once if the pool is (or gets) cancelled. */
+  wait(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        resolve(true);
+      }, ms);
+      this.pending.set(timer, resolve);
+    });
+  }
+
+  /** Cancels every pending wait, resolving each with false. */
+  cancelAll(): void {
+    for (const [timer, resolve] of this.pending) {
+      clearTimeout(timer);
+      resolve(false);
+    }
+    this.pending.clear();
+  }
+}
+
+/** Polls `predicate` every 10 ms; rejects after `timeoutMs` with `describe()` in the message. */
+export async function pollUntil(
+  predicate: () => boolean,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() >= deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms; ${describe()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,157 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+/** An `app_mention` event as Slack delivers it inside `event_callback`. */
+export interface MentionEvent {
+  type: 'app_mention';
+  user: string;
+  text: string;
+  ts: string;
+  channel: string;
+  team: string;
+  event_ts: string;
+  thread_ts?: string;
+  [field: string]: unknown;
+}
+
+/** A `message` event in a DM (`message.im`). */
+export interface DmEvent {
+  type: 'message';
+  channel_type: 'im';
+  channel: string;
+  user: string;
+  text: string;
+  ts: string;
+  team: string;
+  event_ts: string;
+  thread_ts?: string;
+  [field: string]: unknown;
+}
+
+/** Options for one event delivery. */
+export interface DeliverEventOptions {
+  retryNum?: number;
+  eventId?: string;
+  teamId?: string;
+  badSignature?: boolean;
+  timestamp?: number;
+}
+
+/** The fields of a slash command invocation a test usually varies (plus any other form field). */
+export interface CommandFields {
+  command?: string;
+  text: string;
+  user_id?: string;
+  channel_id?: string;
+  team_id?: string;
+  response_url?: string;
+}
+
+/** Counter shared by ts and event id generators so every value is unique within a run. */
+let sequence = 0;
+
+/** A fresh, unique, increasing message ts near the current time, e.g. `1764000000.000042`. */
+export function freshTs(): string {
+  sequence += 1;
+  return `${Math.floor(Date.now() / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`;
+}
+
+/** Slack's request-signing headers for `body` (`v0=` HMAC-SHA256 of `v0:<ts>:<body>`). */
+export function signSlackRequest(
+  secret: string,
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  const signature = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+  return { 'X-Slack-Signature': `v0=${signature}`, 'X-Slack-Request-Timestamp': String(timestamp) };
+}
+
+/** POSTs a signed `event_callback` envelope carrying `event` to `${baseUrl}/slack/events`. */
+export function deliverEvent(
+  baseUrl: string,
+  secret: string,
+  event: object,
+  opts: DeliverEventOptions = {},
+): Promise<Response> {
+  const teamId = opts.teamId ?? 'T0001';
+  const body = JSON.stringify({
+    token: 'legacy-verification-token',
+    team_id: teamId,
+    context_team_id: teamId,
+    context_enterprise_id: null,
+    api_app_id: 'A0001',
+    event,
+    type: 'event_callback',
+    event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}${++sequence}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    ...signSlackRequest(opts.badSignature ? `${secret}-wrong` : secret, body, opts.timestamp),
+  };
+  if (opts.retryNum !== undefined) {
+    headers['X-Slack-Retry-Num'] = String(opts.retryNum);
+    headers['X-Slack-Retry-Reason'] = 'http_timeout';
+  }
+  return fetch(`${baseUrl}/slack/events`, { method: 'POST', headers, body });
+}
+
+/** POSTs a signed, form-encoded slash command to `${baseUrl}/slack/events`, as Slack sends it. */
+export function deliverCommand(baseUrl: string, secret: string, fields: CommandFields): Promise<Response> {
+  const teamId = fields.team_id ?? 'T0001';
+  const channelId = fields.channel_id ?? 'C123';
+  const form = new URLSearchParams({
+    token: 'legacy-verification-token',
+    team_id: teamId,
+    team_domain: 'test-team',
+    channel_id: channelId,
+    channel_name: channelId.startsWith('D') ? 'directmessage' : 'general',
+    user_id: fields.user_id ?? 'U123',
+    user_name: 'tester',
+    command: fields.command ?? '/ask',
+    text: fields.text,
+    api_app_id: 'A0001',
+    is_enterprise_install: 'false',
+    // Port 1 on loopback refuses connections at once: a bot that calls it fails fast instead of reaching the internet.
+    response_url: fields.response_url ?? `http://127.0.0.1:1/commands/${teamId}/${++sequence}/unused`,
+    trigger_id: `${sequence}.${randomBytes(4).readUInt32BE()}.${randomBytes(8).toString('hex')}`,
+  });
+  const body = form.toString();
+  return fetch(`${baseUrl}/slack/events`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signSlackRequest(secret, body) },
+    body,
+  });
+}
+
+/** An `app_mention` event with overridable defaults and a fresh ts (event_ts follows ts unless given). */
+export function mentionEvent(overrides: Partial<MentionEvent> = {}): MentionEvent {
+  const ts = overrides.ts ?? freshTs();
+  return {
+    type: 'app_mention',
+    user: 'U123',
+    text: '<@UBOT> hello',
+    channel: 'C123',
+    team: 'T0001',
+    ...overrides,
+    ts,
+    event_ts: overrides.event_ts ?? ts,
+  };
+}
+
+/** A DM `message` event with overridable defaults and a fresh ts (event_ts follows ts unless given). */
+export function dmEvent(overrides: Partial<DmEvent> = {}): DmEvent {
+  const ts = overrides.ts ?? freshTs();
+  return {
+    type: 'message',
+    channel_type: 'im',
+    channel: 'D123',
+    user: 'U123',
+    text: 'hello',
+    team: 'T0001',
+    ...overrides,
+    ts,
+    event_ts: overrides.event_ts ?? ts,
+  };
+}
