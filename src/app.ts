@@ -1,7 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { App, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
+import { App, HTTPReceiver, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { ClaudeStream } from './claude/claudeStream.js';
 import type { Config } from './config.js';
 import { Conversation } from './conversation.js';
@@ -9,7 +10,8 @@ import type { HistoryStore } from './history/historyStore.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
 import { EditScheduler } from './slack/editScheduler.js';
-import { EventDedupe, MemoryEventDedupe } from './slack/eventDedupe.js';
+import { MemoryEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
+import { createHttpServer } from './slack/httpServer.js';
 import { askCommandListener } from './slack/listeners/askCommand.js';
 import { directMessageListener } from './slack/listeners/directMessage.js';
 import type { ListenerDeps } from './slack/listeners/handlePrompt.js';
@@ -76,19 +78,18 @@ export function createBot(config: Config, deps: BotDeps): Bot {
     },
   });
 
-  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  const boltLogger = toBoltLogger(logger);
+  const receiver = config.SLACK_APP_TOKEN
+    ? undefined
+    : new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, logger: boltLogger });
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
-    logger: toBoltLogger(logger),
+    logger: boltLogger,
     clientOptions: { slackApiUrl },
-    ...(socketMode
-      ? { socketMode: true, appToken: config.SLACK_APP_TOKEN }
-      : {
-          signingSecret: config.SLACK_SIGNING_SECRET,
-          port: config.PORT,
-          customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200).end('ok') }],
-        }),
+    ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
+  let draining = false;
+  const server = receiver && createHttpServer(receiver, () => draining);
 
   const dedupe = deps.dedupe ?? new MemoryEventDedupe();
   app.use(ignoreRedeliveries(dedupe, logger));
@@ -105,13 +106,22 @@ export function createBot(config: Config, deps: BotDeps): Bot {
     conversation,
     scheduler,
     async start() {
-      const server = (await app.start(config.PORT)) as Server | undefined;
-      const address = server?.address?.();
-      return typeof address === 'object' && address ? address.port : undefined;
+      if (!server) {
+        await app.start();
+        return undefined;
+      }
+      server.listen(config.PORT);
+      await once(server, 'listening');
+      return (server.address() as AddressInfo).port;
     },
     async stop(graceMs) {
-      await app.stop();
+      draining = true;
+      if (!server) await app.stop();
       await conversation.drain(graceMs);
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
       await history.close();
       await dedupe.close();
     },

@@ -9,8 +9,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const history = await openHistoryStore(config);
   const bot = createBot(config, { logger, history });
-  await bot.start();
-  logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', port: config.SLACK_APP_TOKEN ? undefined : config.PORT }, 'bot started');
+  const port = await bot.start();
+  logger.info({ mode: port === undefined ? 'socket' : 'http', port }, 'bot started');
 
   const shutdown = async (signal: NodeJS.Signals) => {
     logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down');
