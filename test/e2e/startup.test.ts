@@ -2,12 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '../..');
+/** tsx's loader by path: the child runs in a temporary directory (so no stray .env is read). */
+const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** Runs the real entry point in an empty directory (so no .env is read) with only `env`. */
 function start(env: Record<string, string>) {
-  return spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/index.ts')], {
+  return spawnSync(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
     cwd: mkdtempSync(join(tmpdir(), 'bot-start-')),
     env: { PATH: process.env.PATH, ...env },
     encoding: 'utf8',

@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
+import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
+import { FakeSlack } from '../fakes/fakeSlack.js';
+import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
+import { SIGNING_SECRET, versionsOf } from '../harness.js';
+import { spawnBot } from '../processBot.js';
+
+describe('graceful shutdown of the real process', () => {
+  let slack: FakeSlack;
+  let claude: FakeAnthropic;
+  beforeEach(async () => {
+    [slack, claude] = await Promise.all([FakeSlack.start(), FakeAnthropic.start()]);
+  });
+  afterEach(() => Promise.all([slack.close(), claude.close()]));
+
+  test('SIGTERM mid-stream: new events get 503, the answer is cut short with a note, history kept, exit 0', async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'history.sqlite');
+    const bot = await spawnBot(slack, claude, { HISTORY_DB_PATH: dbPath, SHUTDOWN_GRACE_MS: '1000', EDIT_INTERVAL_MS: '200' });
+    claude.enqueue({ chunks: Array.from({ length: 100 }, (_, i) => `p${i} `), delayMs: 100 });
+    const event = mentionEvent({ text: '<@UBOT> long question' });
+    await deliverEvent(bot.url, SIGNING_SECRET, event);
+    await slack.waitFor(() => slack.callsOf('chat.update').length >= 2, 10_000);
+
+    const signalledAt = Date.now();
+    bot.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> too late' }));
+    expect(late.status).toBe(503);
+
+    expect(await bot.exited).toBe(0);
+    const elapsed = Date.now() - signalledAt;
+    expect(elapsed).toBeLessThan(1000 + 3000);
+
+    const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+    const final = versionsOf(slack, replyTs).at(-1)!;
+    expect(final).toMatch(/^p0 p1 .*\n\n_\(Answer cut short by a restart of the bot\. Please ask again\.\)_$/s);
+    expect(claude.requests).toHaveLength(1);
+
+    const history = new SqliteHistoryStore(dbPath, 40);
+    const turns = await history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts });
+    await history.close();
+    expect(turns[0]).toEqual({ role: 'user', content: 'long question' });
+    expect(turns[1]!.content).toMatch(/^p0 p1 /);
+  }, 30_000);
+
+  test('SIGTERM lets an answer that ends within the grace period finish normally', async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'history.sqlite');
+    const bot = await spawnBot(slack, claude, { HISTORY_DB_PATH: dbPath, SHUTDOWN_GRACE_MS: '5000' });
+    claude.enqueue({ chunks: ['short ', 'and ', 'complete.'], delayMs: 300 });
+    await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> quick one' }));
+    await claude.waitForRequests(1);
+    bot.child.kill('SIGTERM');
+    const code = await bot.exited;
+    if (code !== 0) console.log(bot.output());
+    expect(code).toBe(0);
+    const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+    expect(versionsOf(slack, replyTs).at(-1)).toBe('short and complete.');
+  }, 30_000);
+});

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { API_KEY, BOT_TOKEN, SIGNING_SECRET } from './harness.js';
+import type { FakeAnthropic } from './fakes/fakeAnthropic.js';
+import type { FakeSlack } from './fakes/fakeSlack.js';
+
+const root = resolve(import.meta.dirname, '..');
+/** tsx's loader by path: the child runs in a temporary directory (so no stray .env is read). */
+const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** The real bot as a child process (`tsx src/index.ts`), wired to the fakes, in HTTP mode on a free port. */
+export interface BotProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the entry point with the fakes' URLs and `env`; resolves once it logs "bot started". */
+export async function spawnBot(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>): Promise<BotProcess> {
+  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
+    cwd: mkdtempSync(join(tmpdir(), 'bot-process-')),
+    env: {
+      PATH: process.env.PATH,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      ANTHROPIC_API_KEY: API_KEY,
+      SLACK_API_URL: slack.apiUrl,
+      ANTHROPIC_BASE_URL: claude.baseUrl,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const port = await new Promise<number>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`bot did not start:\n${output}`)), 20_000);
+    const look = () => {
+      const started = output.split('\n').find((line) => line.includes('"bot started"'));
+      if (!started) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', look);
+      done(JSON.parse(started).port as number);
+    };
+    child.stdout!.on('data', look);
+    void exited.then((code) => fail(new Error(`bot exited with ${code}:\n${output}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
