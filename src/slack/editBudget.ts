@@ -51,7 +51,8 @@ export class MemoryEditBudget implements EditBudget {
     const now = this.now();
     if (bucket.pausedUntil > now) return { waitMs: bucket.pausedUntil - now, remaining: 0 };
     const needed = reserve + 1 + SAFETY_MARGIN;
-    if (bucket.tokens >= needed) {
+    // The epsilon absorbs floating-point error, so a caller that waited `waitMs` is never sent back to wait again.
+    if (bucket.tokens + 1e-9 >= needed) {
       bucket.tokens -= 1;
       return { waitMs: 0, remaining: bucket.tokens };
     }

@@ -23,8 +23,8 @@ const enum Priority {
   Refresh = 2,
 }
 
-/** Share of the workspace budget that refreshes leave for finals and first texts. */
-const RESERVE_SHARE = 0.2;
+/** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
+const REFRESH_RESERVE_SHARE = 0.2;
 const FINAL_RETRY_BASE_MS = 500;
 
 /**
@@ -146,7 +146,7 @@ class WorkspaceLane {
   private timerAt = Infinity;
   private pumping = false;
   private pumpAgain = false;
-  private readonly reserve: number;
+  private readonly refreshReserve: number;
   /** Edits left in the workspace bucket at the last take: below half, refresh intervals stretch. */
   private remaining: number;
 
@@ -156,7 +156,7 @@ class WorkspaceLane {
     private readonly now: () => number,
     private readonly onEmpty: () => void,
   ) {
-    this.reserve = Math.floor(options.budget.perMinute * RESERVE_SHARE);
+    this.refreshReserve = Math.floor(options.budget.perMinute * REFRESH_RESERVE_SHARE);
     this.remaining = options.budget.perMinute;
   }
 
@@ -186,8 +186,25 @@ class WorkspaceLane {
   private interval(): number {
     const { perMinute } = this.options.budget;
     if (this.remaining > perMinute / 2) return this.options.intervalMs;
-    const refreshBudget = Math.max(1, perMinute - this.reserve);
+    const refreshBudget = Math.max(1, perMinute - this.refreshReserve);
     return Math.max(this.options.intervalMs, (this.messages.size * 60_000) / refreshBudget);
+  }
+
+  /**
+   * Edits a message of this priority must leave in the bucket. Every message in the lane will need one edit
+   * for its final, so a first text is shown only while the budget can still pay all of those; a refresh
+   * also leaves a share for first texts. When budget is short the answers therefore finish as fast as the
+   * budget allows, instead of spending it on progress that delays everyone's final.
+   */
+  private reserveFor(message: LiveMessage): number {
+    switch (message.priority) {
+      case Priority.Final:
+        return 0;
+      case Priority.FirstText:
+        return this.messages.size;
+      case Priority.Refresh:
+        return this.messages.size + this.refreshReserve;
+    }
   }
 
   private readyAt(message: LiveMessage, interval: number): number {
@@ -231,10 +248,7 @@ class WorkspaceLane {
     }
     ready.sort((a, b) => a.priority - b.priority || a.lastVisibleAt - b.lastVisibleAt);
     for (const message of ready) {
-      const { waitMs, remaining } = await this.options.budget.tryTake(
-        this.teamId,
-        message.priority === Priority.Refresh ? this.reserve : 0,
-      );
+      const { waitMs, remaining } = await this.options.budget.tryTake(this.teamId, this.reserveFor(message));
       this.remaining = remaining;
       if (waitMs > 0) {
         // Lower priorities would find no budget either; everyone waits for the next token.

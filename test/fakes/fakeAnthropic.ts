@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, readBody } from './httpUtil.js';
+import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
 
 /** Why a scripted message stopped, as the Messages API reports it. */
 export type StopReason =
@@ -38,6 +38,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   at: number;
   endedAt?: number;
+  /** When each text delta was written, in order. */
+  chunkTimes: number[];
 }
 
 /** Messages the real API puts in error bodies, by error type. */
@@ -103,7 +105,7 @@ export class FakeAnthropic {
 
   /** Routes one HTTP request. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const at = Date.now();
+    const at = preciseNow();
     const raw = await readBody(req);
     this.seq += 1;
     const requestId = `req_fake${String(this.seq).padStart(8, '0')}`;
@@ -119,10 +121,10 @@ export class FakeAnthropic {
       sendError(res, requestId, { status: 400, type: 'invalid_request_error', message: 'Request body is not valid JSON' });
       return;
     }
-    const record: RecordedRequest = { body, headers: req.headers, at };
+    const record: RecordedRequest = { body, headers: req.headers, at, chunkTimes: [] };
     this.requests.push(record);
     const markEnded = (): void => {
-      record.endedAt ??= Date.now();
+      record.endedAt ??= preciseNow();
     };
     res.once('finish', markEnded).once('close', markEnded);
     const script = this.queue.shift() ?? this.defaultScript;
@@ -132,7 +134,7 @@ export class FakeAnthropic {
     }
     const message = initialMessage(`msg_fake${String(this.seq).padStart(8, '0')}`, body);
     if (body.stream === true) {
-      await this.stream(res, requestId, message, script);
+      await this.stream(res, requestId, message, script, record.chunkTimes);
       return;
     }
     const text = script.chunks.join('');
@@ -147,7 +149,7 @@ export class FakeAnthropic {
   }
 
   /** Writes the script as Server-Sent Events, one flushed frame per event. */
-  private async stream(res: ServerResponse, requestId: string, message: Json, script: StreamScript): Promise<void> {
+  private async stream(res: ServerResponse, requestId: string, message: Json, script: StreamScript, chunkTimes: number[]): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -173,6 +175,7 @@ export class FakeAnthropic {
         return;
       }
       send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+      chunkTimes.push(preciseNow());
     }
     if (fail) {
       breakStream(res, fail, send);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, readBody } from './httpUtil.js';
+import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
 
 /** One request the fake answered, with what it answered. */
 export interface RecordedCall {
@@ -145,7 +145,7 @@ export class FakeSlack {
 
   /** Reads, answers and records one HTTP request. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const at = Date.now();
+    const at = preciseNow();
     const raw = await readBody(req);
     const path = new URL(req.url ?? '/', this.apiUrl).pathname;
     const method = path.startsWith('/api/')
@@ -231,7 +231,7 @@ export class FakeSlack {
       ts,
       ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
       ...content,
-      versions: [{ ...content, at: Date.now() }],
+      versions: [{ ...content, at: preciseNow() }],
       deleted: false,
     };
     this.messages.set(ts, message);
@@ -248,7 +248,7 @@ export class FakeSlack {
     message.text = content.text;
     if (content.blocks === undefined) delete message.blocks;
     else message.blocks = content.blocks;
-    message.versions.push({ ...content, at: Date.now() });
+    message.versions.push({ ...content, at: preciseNow() });
     return ok({ channel: message.channel, ts: message.ts, text: message.text, message: wireMessage(message) });
   }
 

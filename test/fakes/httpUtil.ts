@@ -81,3 +81,8 @@ export async function pollUntil(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}

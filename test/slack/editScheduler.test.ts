@@ -1,0 +1,109 @@
+import { pino } from 'pino';
+import type { EditBudget, TakeResult } from '../../src/slack/editBudget.js';
+import { MemoryEditBudget } from '../../src/slack/editBudget.js';
+import { EditScheduler } from '../../src/slack/editScheduler.js';
+
+/** A budget that grants edits only when the test says so. */
+class GatedBudget implements EditBudget {
+  readonly perMinute = 1000;
+  private grants = 0;
+  async tryTake(): Promise<TakeResult> {
+    if (this.grants === 0) return { waitMs: 20, remaining: 0 };
+    this.grants -= 1;
+    return { waitMs: 0, remaining: 0 };
+  }
+  async pause(): Promise<void> {}
+  grant(): void {
+    this.grants += 1;
+  }
+}
+
+const logger = pino({ level: 'silent' });
+const tick = (ms = 60) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('EditScheduler', () => {
+  test('coalesces: while an edit is in flight, only the newest content is sent next, never an unchanged one', async () => {
+    const sent: string[] = [];
+    let release!: () => void;
+    const scheduler = new EditScheduler({ intervalMs: 10, budget: new MemoryEditBudget(1000), logger });
+    const live = scheduler.track('T', async (content) => {
+      sent.push(content);
+      if (sent.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    live.show('a');
+    await tick(5);
+    for (const text of ['ab', 'abc', 'abcd']) live.show(text);
+    release();
+    await tick();
+    live.show('abcd');
+    await live.finish('abcd!');
+    expect(sent).toEqual(['a', 'abcd', 'abcd!']);
+  });
+
+  test('when budget is short: finals first, then first texts, then the refresh that waited longest', async () => {
+    const budget = new GatedBudget();
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const order: string[] = [];
+    const track = (name: string) => scheduler.track('T', async (content) => void order.push(`${name}:${content}`));
+
+    const older = track('older');
+    const newer = track('newer');
+    const fresh = track('fresh');
+    const ending = track('ending');
+    // Make `older` and `newer` visible (in that order) so they are refreshes from now on.
+    older.show('1');
+    budget.grant();
+    await tick();
+    newer.show('1');
+    budget.grant();
+    await tick();
+    order.length = 0;
+
+    newer.show('2');
+    older.show('2');
+    fresh.show('1');
+    const finished = ending.finish('done');
+    for (let i = 0; i < 4; i++) {
+      budget.grant();
+      await tick();
+    }
+    await finished;
+    expect(order).toEqual(['ending:done', 'fresh:1', 'older:2', 'newer:2']);
+  });
+
+  test('rejects a non-positive interval at once', () => {
+    expect(() => new EditScheduler({ intervalMs: 0, budget: new MemoryEditBudget(50), logger })).toThrow(/intervalMs/);
+  });
+});
+
+describe('MemoryEditBudget', () => {
+  test('a full bucket allows a burst, then refills at the per-minute rate; a pause holds every take', async () => {
+    let now = 0;
+    const budget = new MemoryEditBudget(60, () => now);
+    let taken = 0;
+    while ((await budget.tryTake('T', 0)).waitMs === 0) taken++;
+    expect(taken).toBe(59); // a tenth of an edit is kept as a safety margin
+    const { waitMs } = await budget.tryTake('T', 0);
+    expect(waitMs).toBeGreaterThan(0);
+    expect(waitMs).toBeLessThanOrEqual(1000);
+    now += waitMs;
+    expect((await budget.tryTake('T', 0)).waitMs).toBe(0);
+    expect((await budget.tryTake('other', 0)).waitMs).toBe(0);
+
+    await budget.pause('T', 5000);
+    now += 4000;
+    expect((await budget.tryTake('T', 0)).waitMs).toBe(1000);
+    // After a 429 the bucket starts empty: the first edit comes one refill (plus the margin) after the pause.
+    now += 2000;
+    expect((await budget.tryTake('T', 0)).waitMs).toBeGreaterThan(0);
+    now += 101;
+    expect((await budget.tryTake('T', 0)).waitMs).toBe(0);
+  });
+
+  test('a take that would dig into the reserve waits instead', async () => {
+    const budget = new MemoryEditBudget(10, () => 0);
+    expect((await budget.tryTake('T', 8)).waitMs).toBe(0);
+    expect((await budget.tryTake('T', 8)).waitMs).toBeGreaterThan(0);
+    expect((await budget.tryTake('T', 0)).waitMs).toBe(0);
+  });
+});
