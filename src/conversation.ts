@@ -69,16 +69,22 @@ export class Conversation {
 
   private async run(prompt: Prompt): Promise<AnswerOutcome> {
     const logger = this.deps.logger.child({ teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs });
-    const [reply, history] = await Promise.all([ReplyMessage.start(this.deps, prompt), this.deps.history.load(prompt)]);
+    const reply = ReplyMessage.start(this.deps, prompt);
     const controller = new AbortController();
     this.running.add(controller);
     const signal = AbortSignal.any([controller.signal, reply.lost]);
     try {
+      const history = await this.deps.history.load(prompt);
       const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
       const outcome = await this.stream(reply, turns, signal, logger);
       if (outcome.storeText) await this.deps.history.appendExchange(prompt, prompt.text, outcome.storeText);
       logger.info({ outcome: outcome.kind, replyTs: reply.ts, source: prompt.source }, 'answer finished');
       return outcome.kind;
+    } catch (error) {
+      // Whatever failed (history store, Slack), the placeholder must not stay on "Thinking…".
+      logger.error({ err: error, replyTs: reply.ts }, 'answer failed');
+      if (!reply.lost.aborted) await reply.finish(copy.unavailable).catch(() => reply.abandon());
+      return 'failed';
     } finally {
       this.running.delete(controller);
     }
@@ -97,10 +103,7 @@ export class Conversation {
         const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText: (text) => reply.show(text) });
         return await this.finishAnswer(reply, answer);
       } catch (error) {
-        if (!(error instanceof ClaudeError)) {
-          reply.abandon();
-          throw error;
-        }
+        if (!(error instanceof ClaudeError)) throw error;
         if (error.retryable && attempt < options.retries && !signal.aborted) {
           logger.warn({ err: error.cause, attempt }, 'stream interrupted; retrying from scratch');
           reply.showNow(withNote(error.partialText, copy.retrying));

@@ -37,7 +37,8 @@ interface PostedPart {
  * the answer as it grows, continuing in further messages of the thread when it outgrows one.
  */
 export class ReplyMessage {
-  private readonly parts: PostedPart[];
+  private readonly parts: PostedPart[] = [];
+  private readonly placeholder: Promise<string>;
   private readonly live: LiveMessage;
   private readonly lostController = new AbortController();
   private limit = SLACK_TEXT_LIMIT;
@@ -45,23 +46,39 @@ export class ReplyMessage {
   private constructor(
     private readonly deps: ReplyDeps,
     private readonly target: ReplyTarget,
-    placeholder: PostedPart,
+    placeholder: Promise<PostedPart>,
   ) {
-    this.parts = [placeholder];
+    this.placeholder = placeholder.then((part) => {
+      this.parts.push(part);
+      return part.ts;
+    });
+    this.placeholder.catch(() => this.lostController.abort());
     this.live = deps.scheduler.track(target.teamId, (markdown, final) => this.render(markdown, final));
     this.live.done.catch(() => this.lostController.abort());
   }
 
-  /** Posts the placeholder in the thread (chat.postMessage) and returns the reply that will edit it. */
-  static async start(deps: ReplyDeps, target: ReplyTarget): Promise<ReplyMessage> {
+  /**
+   * Starts posting the placeholder in the thread (chat.postMessage) and returns at once, so Claude's answer
+   * can start streaming meanwhile: the first text waits for the placeholder only if it arrives first.
+   */
+  static start(deps: ReplyDeps, target: ReplyTarget): ReplyMessage {
     const shown = toMrkdwn(copy.thinking);
-    const ts = await postPart(deps.slack.web, target, shown);
-    return new ReplyMessage(deps, target, { ts, shown });
+    return new ReplyMessage(deps, target, postPart(deps.slack.web, target, shown).then((ts) => ({ ts, shown })));
   }
 
-  /** The ts of the first message (the placeholder), which identifies this answer. */
-  get ts(): string {
-    return this.parts[0]!.ts;
+  /** Takes over a message the bot already posted (an answer orphaned by a crash) as this reply's first message. */
+  static resume(deps: ReplyDeps, target: ReplyTarget, ts: string): ReplyMessage {
+    return new ReplyMessage(deps, target, Promise.resolve({ ts, shown: '' }));
+  }
+
+  /** Resolves with the ts of the first message once it is posted; rejects if it could not be. */
+  get posted(): Promise<string> {
+    return this.placeholder;
+  }
+
+  /** The ts of the first message, once posted. */
+  get ts(): string | undefined {
+    return this.parts[0]?.ts;
   }
 
   /** Aborted when the reply can no longer be edited (message deleted, channel archived, edits failing). */
@@ -91,6 +108,7 @@ export class ReplyMessage {
 
   /** Makes Slack show `markdown` across as many messages as it needs, editing only what changed. */
   private async render(markdown: string, final: boolean): Promise<void> {
+    await this.placeholder;
     const sections = splitAll(markdown, this.limit);
     const texts = sections.map((section, index) => {
       const last = index === sections.length - 1;

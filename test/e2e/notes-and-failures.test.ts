@@ -1,3 +1,4 @@
+import type { HistoryStore } from '../../src/history/historyStore.js';
 import { API_KEY, BOT_TOKEN, startTestBot, versionsOf, type TestBot } from '../harness.js';
 
 describe('notes and failures', () => {
@@ -75,5 +76,25 @@ describe('notes and failures', () => {
     await t.claude.close();
     const versions = await ask();
     expect(versions.at(-1)).toMatch(/couldn't reach Claude/);
+  });
+});
+
+describe('a history store that fails', () => {
+  test('the placeholder is replaced by a clear message instead of staying on Thinking…', async () => {
+    const broken: HistoryStore = {
+      load: () => Promise.reject(new Error('store down')),
+      appendExchange: () => Promise.reject(new Error('store down')),
+      close: async () => {},
+    };
+    const t = await startTestBot({}, { history: broken });
+    try {
+      await t.mention({ text: '<@UBOT> hello' });
+      await t.idle();
+      const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+      expect(versionsOf(t.slack, replyTs).at(-1)).toMatch(/temporarily unavailable/);
+      expect(t.claude.requests).toHaveLength(0);
+    } finally {
+      await t.stop();
+    }
   });
 });
