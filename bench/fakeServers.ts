@@ -1,0 +1,98 @@
+// The benchmark's fake Slack and Anthropic servers, in a process of their own so that their work (and the
+// delivery of events) never counts against the bot's CPU, memory or event-loop delay. Driven over IPC.
+import { FakeAnthropic, type StreamScript } from '../test/fakes/fakeAnthropic.js';
+import { FakeSlack } from '../test/fakes/fakeSlack.js';
+import { preciseNow } from '../test/fakes/httpUtil.js';
+import { deliverEvent, mentionEvent } from '../test/fakes/slackRequests.js';
+
+/** A command from the benchmark and what the fakes answer. */
+export type FakesCommand =
+  | { cmd: 'configure'; slackLatencyMs: number; script: StreamScript; updatesPerMinute?: number; burst?: number }
+  | { cmd: 'deliver'; botUrl: string; secret: string; questions: { channel: string; text: string }[]; spacingMs?: number }
+  | { cmd: 'collect' };
+
+/** One Slack call as the benchmark needs it: when it arrived, what it did, and a fingerprint of its text. */
+export interface SlackCallSummary {
+  method: string;
+  at: number;
+  status: number;
+  ok: boolean;
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  words: number;
+  text: string;
+}
+
+export interface ClaudeRequestSummary {
+  question: string;
+  at: number;
+  chunkTimes: number[];
+}
+
+export interface Delivery {
+  channel: string;
+  question: string;
+  ts: string;
+  sentAt: number;
+}
+
+const slack = await FakeSlack.start();
+const claude = await FakeAnthropic.start();
+
+async function handle(command: FakesCommand): Promise<unknown> {
+  switch (command.cmd) {
+    case 'configure':
+      slack.latencyMs = command.slackLatencyMs;
+      claude.defaultScript = command.script;
+      if (command.updatesPerMinute) slack.rateLimit('chat.update', { perMinute: command.updatesPerMinute, burst: command.burst! });
+      return {};
+    case 'deliver': {
+      const deliveries = command.questions.map(async ({ channel, text }, i): Promise<Delivery> => {
+        if (command.spacingMs) await new Promise((resolve) => setTimeout(resolve, i * command.spacingMs!));
+        const event = mentionEvent({ channel, text: `<@UBOT> ${text}` });
+        const sentAt = preciseNow();
+        const response = await deliverEvent(command.botUrl, command.secret, event);
+        if (response.status !== 200) throw new Error(`bot answered ${response.status}`);
+        return { channel, question: text, ts: event.ts, sentAt };
+      });
+      return Promise.all(deliveries);
+    }
+    case 'collect':
+      return {
+        calls: slack.calls.map((call): SlackCallSummary => {
+          const text = String(call.params.text ?? '');
+          const ts = String(call.method === 'chat.postMessage' ? (call.response.ts ?? '') : call.params.ts);
+          return {
+            method: call.method,
+            at: call.at,
+            status: call.status,
+            ok: call.response.ok === true,
+            channel: String(call.params.channel),
+            ts,
+            threadTs: call.params.thread_ts === undefined ? undefined : String(call.params.thread_ts),
+            words: text.split(/\s+/).filter((word) => /^w\d+$/.test(word)).length,
+            text,
+          };
+        }),
+        requests: claude.requests.map(
+          (request): ClaudeRequestSummary => ({
+            question: String(request.body.messages.at(-1).content),
+            at: request.at,
+            chunkTimes: request.chunkTimes,
+          }),
+        ),
+      };
+  }
+}
+
+process.on('message', (message: { id: number } & FakesCommand) => {
+  handle(message).then(
+    (result) => process.send!({ id: message.id, result }),
+    (error: unknown) => process.send!({ id: message.id, error: String(error) }),
+  );
+});
+process.on('disconnect', () => {
+  void Promise.all([slack.close(), claude.close()]).then(() => process.exit(0));
+});
+process.send!({ ready: true, slackUrl: slack.apiUrl, claudeUrl: claude.baseUrl });

@@ -1,0 +1,331 @@
+// `npm run bench [-- --quick]`: the bot against loopback fakes (in a process of their own) with realistic
+// latency. Prints a Markdown table, each figure beside the limit it is measured against, and writes
+// bench/results/latest.json. Figures from one run only: these machines are shared and noisy.
+import Anthropic from '@anthropic-ai/sdk';
+import { WebClient } from '@slack/web-api';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createBot, type Bot } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { MemoryHistoryStore } from '../src/history/memoryHistoryStore.js';
+import type { ClaudeRequestSummary, Delivery, FakesCommand, SlackCallSummary } from './fakeServers.js';
+import { naiveAnswer } from './naiveBot.js';
+import { benchRender } from './render.js';
+
+const quick = process.argv.includes('--quick');
+/** `--only=scale,latency` runs some sections (for profiling one of them). */
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (section: string) => !only || only.includes(section);
+const SECRET = 'bench-signing-secret';
+const SLACK_RTT_MS = 50;
+const TTFT_MS = 300;
+const TOKENS_PER_SECOND = 50;
+const EDIT_INTERVAL_MS = 1000;
+const UNLIMITED = 1_000_000;
+
+const sizes = quick
+  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200 }
+  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000 };
+
+interface Row {
+  section: string;
+  metric: string;
+  value: number | string;
+  target: string;
+  met?: boolean;
+}
+const rows: Row[] = [];
+const record = (section: string, metric: string, value: number, target = '', met?: boolean) =>
+  rows.push({ section, metric, value: Math.round(value * 100) / 100, target, met });
+
+/** The fake servers' process and a promise-per-command IPC channel to it. */
+class Fakes {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly slackUrl: string,
+    readonly claudeUrl: string,
+  ) {
+    child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+      const waiter = this.waiting.get(message.id);
+      this.waiting.delete(message.id);
+      if (message.error) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.result);
+    });
+  }
+
+  static start(): Promise<Fakes> {
+    const child = fork(join(import.meta.dirname, 'fakeServers.ts'), { execArgv: ['--import', 'tsx'] });
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('message', (ready: { slackUrl: string; claudeUrl: string }) => resolve(new Fakes(child, ready.slackUrl, ready.claudeUrl)));
+    });
+  }
+
+  call<T>(command: FakesCommand): Promise<T> {
+    const id = ++this.nextId;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.child.send({ id, ...command });
+    });
+  }
+
+  collect(): Promise<{ calls: SlackCallSummary[]; requests: ClaudeRequestSummary[] }> {
+    return this.call({ cmd: 'collect' });
+  }
+
+  stop(): void {
+    this.child.disconnect();
+  }
+}
+
+const answerScript = (tokens: number) => ({
+  chunks: Array.from({ length: tokens }, (_, i) => `w${i} `),
+  firstTokenDelayMs: TTFT_MS,
+  delayMs: 1000 / TOKENS_PER_SECOND,
+});
+
+async function startFakes(opts: { tokens: number; updatesPerMinute?: number }): Promise<Fakes> {
+  const fakes = await Fakes.start();
+  await fakes.call({
+    cmd: 'configure',
+    slackLatencyMs: SLACK_RTT_MS,
+    script: answerScript(opts.tokens),
+    ...(opts.updatesPerMinute ? { updatesPerMinute: opts.updatesPerMinute, burst: 50 } : {}),
+  });
+  return fakes;
+}
+
+async function startBot(fakes: Fakes, editsPerMinute: number): Promise<{ bot: Bot; url: string }> {
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: SECRET,
+    ANTHROPIC_API_KEY: 'sk-ant-bench',
+    SLACK_API_URL: fakes.slackUrl,
+    ANTHROPIC_BASE_URL: fakes.claudeUrl,
+    PORT: '0',
+    HISTORY_STORE: 'memory',
+    EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
+    SLACK_EDITS_PER_MINUTE: String(editsPerMinute),
+    LOG_LEVEL: 'silent',
+  });
+  const logger = pino({ level: 'silent' });
+  const bot = createBot(config, { logger, history: new MemoryHistoryStore(config.HISTORY_MAX_MESSAGES) });
+  const port = await bot.start();
+  return { bot, url: `http://127.0.0.1:${port}` };
+}
+
+async function waitIdle(bot: Bot, expectedAnswers: number, fakes: Fakes, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { requests } = await fakes.collect();
+    if (requests.length >= expectedAnswers && bot.conversation.busyThreads === 0) return;
+    if (Date.now() > deadline) throw new Error(`answers still running after ${timeoutMs} ms`);
+  }
+}
+
+/** A running bot is warm: modules loaded, code optimised. Measure it that way, not its first seconds. */
+async function warmUp(bot: Bot, url: string, fakes: Fakes): Promise<void> {
+  const { requests } = await fakes.collect();
+  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(20, 'warm') });
+  await waitIdle(bot, requests.length + 20, fakes, 60_000);
+}
+
+const questions = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({ channel: `C${prefix.toUpperCase()}${i}`, text: `${prefix}-${i}` }));
+
+/** One answer's Slack and Claude timeline, joined by the question it answered. */
+interface Answer {
+  delivery: Delivery;
+  placeholder: SlackCallSummary;
+  edits: SlackCallSummary[];
+  chunkTimes: number[];
+}
+
+function joinAnswers(deliveries: Delivery[], calls: SlackCallSummary[], requests: ClaudeRequestSummary[]): Answer[] {
+  return deliveries.map((delivery) => {
+    const placeholder = calls.find((call) => call.method === 'chat.postMessage' && call.threadTs === delivery.ts && call.ok)!;
+    const edits = calls.filter((call) => call.method === 'chat.update' && call.ts === placeholder.ts && call.ok);
+    const request = requests.find((candidate) => candidate.question === delivery.question);
+    return { delivery, placeholder, edits, chunkTimes: request?.chunkTimes ?? [] };
+  });
+}
+
+/** An edit is stale when it lacks a chunk that Claude sent at least 10 ms before the edit reached Slack. */
+function staleEdits(answer: Answer): number {
+  return answer.edits.filter((edit) => edit.words < answer.chunkTimes.filter((time) => time < edit.at - 10).length).length;
+}
+
+function unchangedEdits(answer: Answer): number {
+  return answer.edits.filter((edit, i) => i > 0 && edit.text === answer.edits[i - 1]!.text).length;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+async function benchScale(): Promise<void> {
+  const section = `Scale (${sizes.scaleAnswers} concurrent answers, budget unlimited)`;
+  const fakes = await startFakes({ tokens: 50 });
+  const { bot, url } = await startBot(fakes, UNLIMITED);
+  await warmUp(bot, url, fakes);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const cpuBefore = process.cpuUsage();
+  loopDelay.enable();
+  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(sizes.scaleAnswers, 'scale') });
+  await waitIdle(bot, sizes.scaleAnswers + 20, fakes, 120_000);
+  loopDelay.disable();
+  const cpu = process.cpuUsage(cpuBefore);
+  const { calls } = await fakes.collect();
+  const scaleChannel = /^CSCALE/;
+  const finals = calls.filter((call) => call.method === 'chat.update' && call.ok && call.words === 50 && scaleChannel.test(call.channel)).length;
+  record(section, 'answers completed', finals, `${sizes.scaleAnswers}`, finals === sizes.scaleAnswers);
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  record(section, 'peak RSS (MB)', rssMb, '< 300', rssMb < 300);
+  const p99 = loopDelay.percentile(99) / 1e6;
+  record(section, 'event-loop delay p99 (ms)', p99, '< 50', p99 < 50);
+  record(section, 'CPU seconds per 1,000 answers', ((cpu.user + cpu.system) / 1e6) * (1000 / sizes.scaleAnswers));
+  await bot.stop(0);
+  fakes.stop();
+}
+
+async function benchLatency(): Promise<Answer[]> {
+  const section = `Latency added by the bot (${sizes.latencyAnswers} answers, one every 250 ms; Slack RTT ${SLACK_RTT_MS} ms, TTFT ${TTFT_MS} ms, ${TOKENS_PER_SECOND} tokens/s)`;
+  const fakes = await startFakes({ tokens: sizes.tokens });
+  const { bot, url } = await startBot(fakes, UNLIMITED);
+  await warmUp(bot, url, fakes);
+  // Answers overlap, as in a busy workspace, but events arrive 250 ms apart so none queues behind another.
+  const deliveries = await fakes.call<Delivery[]>({
+    cmd: 'deliver',
+    botUrl: url,
+    secret: SECRET,
+    questions: questions(sizes.latencyAnswers, 'lat'),
+    spacingMs: 250,
+  });
+  await waitIdle(bot, 20 + sizes.latencyAnswers, fakes, 120_000);
+  const { calls, requests } = await fakes.collect();
+  const answers = joinAnswers(deliveries, calls, requests);
+  // The fake applies a call after its latency: visible = arrival + RTT; the figures subtract that one RTT.
+  const placeholder = answers.map((a) => a.placeholder.at - a.delivery.sentAt);
+  const firstText = answers.map((a) => a.edits[0]!.at - a.chunkTimes[0]!);
+  const final = answers.map((a) => a.edits.at(-1)!.at - a.chunkTimes.at(-1)!);
+  for (const [name, values] of [
+    ['event → placeholder visible', placeholder],
+    ['first token → first visible text', firstText],
+    ['last token → final visible', final],
+  ] as const) {
+    record(section, `${name}, p50 (ms)`, percentile(values, 0.5), '≤ 5', percentile(values, 0.5) <= 5);
+    record(section, `${name}, p95 (ms)`, percentile(values, 0.95));
+  }
+  const edits = sum(answers.map((a) => a.edits.length)) / answers.length;
+  const ideal =
+    sum(answers.map((a) => Math.ceil((a.chunkTimes.at(-1)! - a.chunkTimes[0]!) / EDIT_INTERVAL_MS) + 1)) / answers.length;
+  const efficiency = 'Edit efficiency';
+  record(efficiency, 'edits per answer (bot)', edits, `ideal ${Math.round(ideal * 100) / 100}`, edits <= ideal);
+  const stale = sum(answers.map(staleEdits));
+  record(efficiency, 'stale edits (bot)', stale, '0', stale === 0);
+  const unchanged = sum(answers.map(unchangedEdits));
+  record(efficiency, 'unchanged-text edits (bot)', unchanged, '0', unchanged === 0);
+  await bot.stop(0);
+  fakes.stop();
+  return answers;
+}
+
+async function benchNaive(botAnswers: Answer[]): Promise<void> {
+  const section = 'Naive baseline (one p-throttled chat.update per chunk)';
+  const fakes = await startFakes({ tokens: sizes.tokens });
+  const web = new WebClient('xoxb-bench', { slackApiUrl: fakes.slackUrl });
+  const anthropic = new Anthropic({ apiKey: 'sk-ant-bench', baseURL: fakes.claudeUrl });
+  const targets = questions(sizes.naiveAnswers, 'naive').map((q, i) => ({ channel: q.channel, threadTs: `1.${i}`, question: q.text }));
+  const started = performanceNow();
+  await Promise.all(targets.map((target) => naiveAnswer(web, anthropic, target, EDIT_INTERVAL_MS)));
+  const { calls, requests } = await fakes.collect();
+  const answers = joinAnswers(
+    targets.map((target) => ({ channel: target.channel, question: target.question, ts: target.threadTs, sentAt: started })),
+    calls,
+    requests,
+  );
+  const edits = sum(answers.map((a) => a.edits.length)) / answers.length;
+  const stale = sum(answers.map(staleEdits)) / answers.length;
+  const lagMs = percentile(
+    answers.map((a) => a.edits.at(-1)!.at - a.chunkTimes.at(-1)!),
+    0.5,
+  );
+  record(section, 'edits per answer (naive)', edits);
+  record(section, 'stale edits per answer (naive)', stale);
+  record(section, 'final edit after last token, p50 (ms) (naive)', lagMs);
+  const botEdits = sum(botAnswers.map((a) => a.edits.length)) / botAnswers.length;
+  const botLag = percentile(
+    botAnswers.map((a) => a.edits.at(-1)!.at - a.chunkTimes.at(-1)!),
+    0.5,
+  );
+  record(section, 'edits per answer, bot ÷ naive', botEdits / edits, '< 1', botEdits < edits);
+  record(section, 'final lag after last token, bot ÷ naive', botLag / lagMs, '< 1', botLag < lagMs);
+  fakes.stop();
+}
+
+async function benchBudget(): Promise<void> {
+  const { budgetAnswers: n, budgetPerMinute: perMinute } = sizes;
+  const section = `Budget (${n} concurrent answers, one workspace, fake enforcing ${perMinute} chat.update/min, burst 50)`;
+  const fakes = await startFakes({ tokens: sizes.tokens, updatesPerMinute: perMinute });
+  const { bot, url } = await startBot(fakes, perMinute);
+  const deliveries = await fakes.call<Delivery[]>({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(n, 'budget') });
+  const started = Math.min(...deliveries.map((d) => d.sentAt));
+  await waitIdle(bot, n, fakes, 10 * 60_000);
+  const { calls, requests } = await fakes.collect();
+  const answers = joinAnswers(deliveries, calls, requests);
+  const lastFinal = Math.max(...answers.map((a) => a.edits.at(-1)!.at)) - started;
+  const streamMs = TTFT_MS + (sizes.tokens * 1000) / TOKENS_PER_SECOND;
+  const physicalMin = Math.max(streamMs, ((n - 50) / perMinute) * 60_000);
+  record(section, 'time to last final ÷ physical minimum', lastFinal / physicalMin, '≤ 1.2', lastFinal / physicalMin <= 1.2);
+  record(section, 'time to last final (s)', lastFinal / 1000, `minimum ${Math.round(physicalMin / 100) / 10}`);
+  const limited = calls.filter((call) => call.method === 'chat.update' && call.status === 429).length;
+  record(section, 'HTTP 429 answers', limited, '≤ 1', limited <= 1);
+  const firstVisible = answers.map((a) => a.edits[0]!.at + SLACK_RTT_MS - a.delivery.sentAt);
+  record(section, 'time to first visible text, p50 (s)', percentile(firstVisible, 0.5) / 1000);
+  record(section, 'time to first visible text, p95 (s)', percentile(firstVisible, 0.95) / 1000);
+  const progress = answers.filter((a) => a.edits.length > 1).length;
+  record(section, 'answers that showed text before their final', progress);
+  await bot.stop(0);
+  fakes.stop();
+}
+
+function performanceNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // Scale first: peak RSS is a whole-process figure, so it is taken before anything else has run here.
+  if (runs('scale')) await benchScale();
+  if (runs('latency')) {
+    const botAnswers = await benchLatency();
+    if (runs('naive')) await benchNaive(botAnswers);
+  }
+  if (runs('budget')) await benchBudget();
+  if (runs('render')) {
+    const render = await benchRender();
+    const section = 'Rendering (src/slack/render.ts)';
+    record(section, 'per intermediate edit of a 12,000-char answer, median (µs)', render.perEditMedianUs);
+    record(section, 'per intermediate edit, p99 (µs)', render.perEditP99Us, '< 2000', render.perEditP99Us < 2000);
+    record(section, 'CPU for a 40,000-char answer in 4,000 chunks (ms)', render.total40kCpuMs);
+  }
+
+  const lines = ['| section | metric | value | target | met |', '|---|---|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.section} | ${row.metric} | ${row.value} | ${row.target} | ${row.met === undefined ? '' : row.met ? 'yes' : 'NO'} |`);
+  console.log(lines.join('\n'));
+  console.log(`\n${quick ? 'quick' : 'full'} run, ${Math.round((Date.now() - started) / 1000)} s`);
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ quick, at: new Date().toISOString(), rows }, null, 2));
+}
+
+await main();
