@@ -1,0 +1,361 @@
+// Markdown → Slack mrkdwn (https://api.slack.com/reference/surfaces/formatting).
+// marked's lexer parses; this module only emits. Every character of Claude's text goes through
+// escapeMrkdwn, so the only `<…>` in the output are links this module builds from Markdown links/URLs.
+import { Lexer, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
+
+/** How to render: `streaming` is for intermediate edits of a partial answer. */
+export interface RenderOptions {
+  streaming?: boolean;
+}
+
+interface Context {
+  strong: boolean;
+  em: boolean;
+  del: boolean;
+  /** The inline run at the cut of a partial answer: its unmatched delimiters are dropped. */
+  dangling: Token[] | null;
+}
+
+const LEX_OPTIONS: MarkedOptions = { gfm: true, breaks: false };
+const BULLETS = ['•', '◦', '▪'] as const;
+const LIST_INDENT = '    ';
+const RULE = '──────────';
+// Slack turns only these schemes into links; anything else (e.g. `!here`, `@U123`) must stay text.
+const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)/i;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", nbsp: '\u00a0' };
+
+/** Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut. */
+export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
+  let base = findCachedPrefix(markdown);
+  let blocks = Lexer.lex(markdown.slice(base.source.length), LEX_OPTIONS);
+  // A reference definition can change how earlier text renders, so it disables the cache.
+  const hasDefs = blocks.some((token) => token.type === 'def');
+  if (hasDefs && base.source) {
+    base = NO_PREFIX;
+    blocks = Lexer.lex(markdown, LEX_OPTIONS);
+  }
+  const stable = hasDefs ? NOTHING_STABLE : stableBlocks(blocks, markdown.length - base.source.length);
+  const ctx: Context = { strong: false, em: false, del: false, dangling: null };
+  const head = joinBlocks(base.rendered, renderBlocks(blocks.slice(0, stable.count), ctx));
+  if (stable.count > 0) rememberPrefix(base, { source: markdown.slice(0, base.source.length + stable.length), rendered: head });
+  const rest = blocks.slice(stable.count) as TokensList;
+  rest.links = blocks.links;
+  if (opts.streaming) prepareStreamingTail(rest, ctx);
+  return joinBlocks(head, renderBlocks(rest, ctx));
+}
+
+// Lexing dominates the cost (about 2.5 ms for 12,000 chars) and a streamed answer is re-rendered on
+// every edit, so the rendering of finished top-level blocks is kept and only the rest is lexed again.
+interface RenderedPrefix {
+  source: string;
+  rendered: string;
+}
+
+const NO_PREFIX: RenderedPrefix = { source: '', rendered: '' };
+const NOTHING_STABLE = { count: 0, length: 0 };
+// Least recently used first. Streaming answers and splitAll (one entry per part of each answer) share it.
+const PREFIX_CACHE_SIZE = 64;
+const prefixCache: RenderedPrefix[] = [];
+
+function findCachedPrefix(markdown: string): RenderedPrefix {
+  // Longest first, so that usually a single comparison runs the length of the prefix.
+  const best = prefixCache
+    .filter((entry) => entry.source.length <= markdown.length)
+    .sort((a, b) => b.source.length - a.source.length)
+    // Comparing slices is much faster than startsWith on long strings in V8.
+    .find((entry) => markdown.slice(0, entry.source.length) === entry.source);
+  if (!best) return NO_PREFIX;
+  prefixCache.push(...prefixCache.splice(prefixCache.indexOf(best), 1));
+  return best;
+}
+
+function rememberPrefix(replaced: RenderedPrefix, entry: RenderedPrefix): void {
+  const at = prefixCache.indexOf(replaced);
+  if (at >= 0) prefixCache.splice(at, 1);
+  prefixCache.push(entry);
+  if (prefixCache.length > PREFIX_CACHE_SIZE) prefixCache.shift();
+}
+
+/**
+ * Leading blocks that no later text can change: those before a block that follows a blank line,
+ * starts at column 0 and has a complete first line (a first line like `2` may still become
+ * `2. item` and join a list before it).
+ */
+function stableBlocks(blocks: Token[], sourceLength: number): { count: number; length: number } {
+  let stable = NOTHING_STABLE;
+  let offset = 0;
+  for (let i = 0; i < blocks.length; i++) {
+    const token = blocks[i] as Token;
+    const startsFresh = token.type !== 'space' && /^\S/.test(token.raw) && token.raw.includes('\n');
+    if (i > 0 && blocks[i - 1]?.type === 'space' && startsFresh) {
+      stable = { count: i, length: offset };
+    }
+    offset += token.raw.length;
+  }
+  // marked normalises line endings; offsets are only trusted when the raws add up to the source.
+  return offset === sourceLength ? stable : NOTHING_STABLE;
+}
+
+function joinBlocks(first: string, second: string): string {
+  return first && second ? `${first}\n\n${second}` : first || second;
+}
+
+/** Escapes `&`, `<` and `>`, the only characters Slack reserves (formatting reference, "Escaping text"), so text cannot mention or link. */
+export function escapeMrkdwn(text: string): string {
+  return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')) : text;
+}
+
+function prepareStreamingTail(blocks: TokensList, ctx: Context): void {
+  const index = lastContentIndex(blocks);
+  const last = blocks[index] as MarkedToken | undefined;
+  if (!last) return;
+  if (last.type === 'code') {
+    const code = trimStreamingCode(last);
+    if (code) blocks[index] = code;
+    else blocks.splice(index, 1);
+    return;
+  }
+  const repaired = dropIncompleteLink(last.raw);
+  if (repaired !== last.raw) {
+    // Re-lex only the last block; earlier reference definitions still resolve through `links`.
+    const lexer = new Lexer(LEX_OPTIONS);
+    Object.assign(lexer.tokens.links, blocks.links);
+    blocks.splice(index, 1, ...lexer.lex(repaired));
+  }
+  ctx.dangling = trailingInline(blocks[lastContentIndex(blocks)]);
+}
+
+function lastContentIndex(tokens: Token[]): number {
+  let i = tokens.length - 1;
+  while (i >= 0 && (tokens[i]?.type === 'space' || tokens[i]?.type === 'def')) i--;
+  return i;
+}
+
+/** Hides a closing fence being typed (a last line of only backticks) and a fence opened with no code yet. */
+function trimStreamingCode(code: Tokens.Code): Tokens.Code | null {
+  const cut = code.text.lastIndexOf('\n');
+  const tail = code.text.slice(cut + 1);
+  const text = /^ *(?:`+|~+)$/.test(tail) && code.raw.endsWith(`\n${tail}`) ? code.text.slice(0, Math.max(cut, 0)) : code.text;
+  return text.trim() === '' ? null : { ...code, text };
+}
+
+/** `[text](http://ex` or `[text` at the very end becomes `text`, unless the `[` is inside inline code. */
+function dropIncompleteLink(raw: string): string {
+  const lineStart = raw.lastIndexOf('\n') + 1;
+  const match = /!?\[([^[\]\n]*)(?:\]\([^()\s]*)?$/.exec(raw.slice(lineStart));
+  if (!match) return raw;
+  const before = raw.slice(lineStart, lineStart + match.index);
+  if ((before.match(/`/g)?.length ?? 0) % 2 === 1) return raw;
+  return raw.slice(0, lineStart + match.index) + (match[1] ?? '');
+}
+
+function trailingInline(token: Token | undefined): Token[] | null {
+  const t = token as MarkedToken | undefined;
+  switch (t?.type) {
+    case 'paragraph':
+    case 'heading':
+      return t.tokens;
+    case 'text':
+      return t.tokens ?? null;
+    case 'blockquote':
+      return trailingInline(t.tokens[lastContentIndex(t.tokens)]);
+    case 'list': {
+      const item = t.items[t.items.length - 1];
+      return item ? trailingInline(item.tokens[lastContentIndex(item.tokens)]) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function renderBlocks(tokens: Token[], ctx: Context, level = 0): string {
+  let out = '';
+  for (const token of tokens) out = joinBlocks(out, renderBlock(token as MarkedToken, ctx, level).trimEnd());
+  return out;
+}
+
+function renderBlock(token: MarkedToken, ctx: Context, level: number): string {
+  switch (token.type) {
+    case 'paragraph':
+      return renderInline(token.tokens, ctx);
+    case 'text':
+      return token.tokens ? renderInline(token.tokens, ctx) : escapeMrkdwn(token.text);
+    case 'heading': {
+      // Slack has no headings; a bold line keeps the structure and never starts with `#`.
+      const inner = renderInline(token.tokens, { ...ctx, strong: true }).trim();
+      return inner ? `*${inner}*` : '';
+    }
+    case 'code':
+      return `\`\`\`\n${escapeMrkdwn(token.text)}\n\`\`\``;
+    case 'blockquote':
+      return prefixLines(renderBlocks(token.tokens, ctx, level), '> ', '> ');
+    case 'list':
+      return renderList(token, ctx, level);
+    case 'table':
+      return renderTable(token);
+    case 'hr':
+      return RULE;
+    case 'html':
+      return escapeMrkdwn(token.text.trimEnd());
+    case 'space':
+    case 'def':
+    case 'checkbox':
+      return '';
+    default:
+      return escapeMrkdwn(token.raw.trim());
+  }
+}
+
+function renderList(list: Tokens.List, ctx: Context, level: number): string {
+  const indent = LIST_INDENT.repeat(level);
+  const first = typeof list.start === 'number' ? list.start : 1;
+  const items = list.items.map((item, i) => {
+    const marker = list.ordered ? `${first + i}.` : (BULLETS[Math.min(level, BULLETS.length - 1)] ?? '•');
+    const box = item.task ? (item.checked ? '☑ ' : '☐ ') : '';
+    const lead = `${indent}${marker} ${box}`;
+    const hang = indent + ' '.repeat(marker.length + 1);
+    const parts: string[] = [];
+    for (const child of item.tokens as MarkedToken[]) {
+      if (child.type === 'list') {
+        parts.push(renderList(child, ctx, level + 1));
+        continue;
+      }
+      const body = renderBlock(child, ctx, level);
+      if (!body) continue;
+      const prefix = parts.length === 0 ? lead : hang;
+      // Code keeps its lines verbatim, so it is not indented.
+      parts.push(child.type === 'code' ? (parts.length === 0 ? `${lead.trimEnd()}\n${body}` : body) : prefixLines(body, prefix, hang));
+    }
+    return parts.length ? parts.join('\n') : lead.trimEnd();
+  });
+  return items.join('\n');
+}
+
+function prefixLines(body: string, first: string, rest: string): string {
+  return body
+    .split('\n')
+    .map((line, i) => {
+      const prefix = i === 0 ? first : rest;
+      return line ? prefix + line : prefix.trimEnd();
+    })
+    .join('\n');
+}
+
+// Slack cannot lay out tables; a code block with padded columns stays legible in a monospace font.
+function renderTable(table: Tokens.Table): string {
+  const rows = [table.header, ...table.rows].map((cells) => cells.map((cell) => plainText(cell.tokens).replace(/\s+/g, ' ').trim()));
+  const widths = table.header.map((_, col) => Math.max(1, ...rows.map((row) => displayWidth(row[col] ?? ''))));
+  const line = (row: string[]): string =>
+    widths
+      .map((width, col) => pad(row[col] ?? '', width, table.align[col] ?? null))
+      .join(' | ')
+      .trimEnd();
+  const [header = [], ...body] = rows;
+  const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
+  return `\`\`\`\n${escapeMrkdwn([line(header), rule, ...body.map(line)].join('\n'))}\n\`\`\``;
+}
+
+function pad(text: string, width: number, align: 'center' | 'left' | 'right' | null): string {
+  const gap = width - displayWidth(text);
+  if (align === 'right') return ' '.repeat(gap) + text;
+  if (align === 'center') return ' '.repeat(Math.floor(gap / 2)) + text + ' '.repeat(Math.ceil(gap / 2));
+  return text + ' '.repeat(gap);
+}
+
+// East Asian wide characters and emoji take two columns in a monospace font.
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|\p{Extended_Pictographic}/u;
+
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += WIDE.test(char) ? 2 : /\p{M}|\u200d|\ufe0f/u.test(char) ? 0 : 1;
+  return width;
+}
+
+function renderInline(tokens: Token[], ctx: Context): string {
+  const dangling = tokens === ctx.dangling;
+  let out = '';
+  for (const token of tokens) out += renderSpan(token as MarkedToken, ctx, dangling);
+  return out;
+}
+
+function renderSpan(token: MarkedToken, ctx: Context, dangling: boolean): string {
+  switch (token.type) {
+    case 'text': {
+      if (token.tokens) return renderInline(token.tokens, ctx);
+      const text = decodeEntities(token.text);
+      return escapeMrkdwn(dangling ? dropOpeners(text) : text);
+    }
+    case 'escape':
+      return escapeMrkdwn(token.text);
+    case 'strong':
+      return ctx.strong ? renderInline(token.tokens, ctx) : wrap('*', renderInline(token.tokens, { ...ctx, strong: true }));
+    case 'em':
+      return ctx.em ? renderInline(token.tokens, ctx) : wrap('_', renderInline(token.tokens, { ...ctx, em: true }));
+    case 'del':
+      return ctx.del ? renderInline(token.tokens, ctx) : wrap('~', renderInline(token.tokens, { ...ctx, del: true }));
+    case 'codespan':
+      return token.text ? `\`${escapeMrkdwn(token.text)}\`` : '';
+    case 'br':
+      return '\n';
+    case 'checkbox':
+      return ''; // the list item shows it as ☐ / ☑
+    case 'link':
+      return renderLink(token.href, plainText(token.tokens));
+    case 'image':
+      return renderLink(token.href, token.text);
+    case 'html':
+      return /^<br\s*\/?>$/i.test(token.text) ? '\n' : escapeMrkdwn(token.text);
+    default:
+      return escapeMrkdwn(token.raw);
+  }
+}
+
+function wrap(mark: string, inner: string): string {
+  return inner.trim() ? mark + inner + mark : inner;
+}
+
+/** `<url|label>` with a URL and label that cannot close or split the entity; non-web targets stay text. */
+function renderLink(href: string, label: string): string {
+  const text = label.replace(/\s+/g, ' ').trim();
+  if (!LINKABLE_HREF.test(href)) return escapeMrkdwn(text && text !== href ? `${text} (${href})` : href);
+  const url = escapeMrkdwn(href.replace(/[|<>\s]/g, (c) => encodeURIComponent(c)));
+  // Slack ends the URL at the first `|`; a lookalike keeps the label's meaning without that risk.
+  return text && text !== href ? `<${url}|${escapeMrkdwn(text.replace(/\|/g, '∣'))}>` : `<${url}>`;
+}
+
+function plainText(tokens: Token[]): string {
+  let out = '';
+  for (const token of tokens as MarkedToken[]) {
+    switch (token.type) {
+      case 'text':
+        out += token.tokens ? plainText(token.tokens) : decodeEntities(token.text);
+        break;
+      case 'strong':
+      case 'em':
+      case 'del':
+      case 'link':
+        out += plainText(token.tokens);
+        break;
+      case 'codespan':
+      case 'escape':
+      case 'image':
+        out += token.text;
+        break;
+      case 'br':
+        out += ' ';
+        break;
+      default:
+        out += token.raw;
+    }
+  }
+  return out;
+}
+
+function decodeEntities(text: string): string {
+  return text.includes('&') ? text.replace(/&(amp|lt|gt|quot|apos|#39|nbsp);/g, (entity, name: string) => ENTITIES[name] ?? entity) : text;
+}
+
+/** At the cut of a partial answer, a delimiter run that opens something not yet closed would show raw. */
+function dropOpeners(text: string): string {
+  return text.replace(/(?<![\p{L}\p{N}*_~`])[*_~`]+(?!\s)/gu, '');
+}
