@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
+import type { InflightAnswer, InflightRegistry } from '../../src/inflight/inflightRegistry.js';
+import { MemoryInflightRegistry } from '../../src/inflight/memoryInflightRegistry.js';
+import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
+import { SqliteInflightRegistry } from '../../src/inflight/sqliteInflightRegistry.js';
+import { deleteKeys, describeRedis, sharedRedis, testPrefix } from '../redis/helpers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let counter = 0;
+function answer(overrides: Partial<InflightAnswer> = {}): InflightAnswer {
+  counter += 1;
+  return {
+    teamId: 'T1',
+    channel: 'C1',
+    threadTs: '1700000000.000100',
+    replyTs: `1700000000.${String(counter).padStart(6, '0')}`,
+    userId: 'U1',
+    question: `question ${counter} with "quotes", ünïcödé and\nnewlines`,
+    startedAt: 1_767_225_600_123 + counter,
+    owner: 'instance-a',
+    ...overrides,
+  };
+}
+
+const byReplyTs = (answers: InflightAnswer[]) => [...answers].sort((x, y) => x.replyTs.localeCompare(y.replyTs));
+
+/** What every registry promises, whatever it keeps entries in; `ownerDies` ends instance-a's liveness where it has one. */
+function behavesAsRegistry(open: () => InflightRegistry, ownerDies: () => Promise<unknown> = async () => {}): void {
+  let registry: InflightRegistry;
+  beforeEach(() => {
+    registry = open();
+  });
+  afterEach(() => registry.close());
+
+  test('removed answers are gone; the rest are handed over with every field intact', async () => {
+    const kept = answer();
+    const finished = answer();
+    await registry.add(kept);
+    await registry.add(finished);
+    await registry.remove(finished.channel, finished.replyTs);
+    await registry.remove('C-unknown', '1.2');
+    await ownerDies();
+
+    expect(await registry.claimOrphans('instance-b')).toEqual([{ ...kept, owner: 'instance-b' }]);
+    // Handed over: they are now instance-b's own.
+    expect(await registry.claimOrphans('instance-b')).toEqual([]);
+  });
+
+  test("an owner's own answers are never its orphans", async () => {
+    await registry.add(answer({ owner: 'instance-b' }));
+    expect(await registry.claimOrphans('instance-b')).toEqual([]);
+  });
+}
+
+describe('MemoryInflightRegistry', () => {
+  behavesAsRegistry(() => new MemoryInflightRegistry());
+
+  test('heartbeat is a no-op: entries of other owners are claimable at once', async () => {
+    const registry = new MemoryInflightRegistry();
+    const entry = answer();
+    await registry.add(entry);
+    await registry.heartbeat('instance-a');
+    expect(await registry.claimOrphans('instance-b')).toEqual([{ ...entry, owner: 'instance-b' }]);
+  });
+});
+
+describe('SqliteInflightRegistry', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'inflight-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  behavesAsRegistry(() => new SqliteInflightRegistry(join(dir, `contract-${++counter}.sqlite`)));
+
+  test('answers survive a crash and are orphans of the next owner (directory created if missing)', async () => {
+    const path = join(dir, 'nested', 'data', 'history.sqlite');
+    const before = new SqliteInflightRegistry(path);
+    const entries = [answer(), answer()];
+    for (const entry of entries) await before.add(entry);
+
+    // Like kill -9: nothing removed, and the file is reopened before the old connection is closed.
+    const after = new SqliteInflightRegistry(path);
+    expect(byReplyTs(await after.claimOrphans('instance-b'))).toEqual(entries.map((entry) => ({ ...entry, owner: 'instance-b' })));
+    await Promise.all([before.close(), after.close()]);
+
+    // instance-b crashed too before finishing: the next owner gets them again.
+    const third = new SqliteInflightRegistry(path);
+    expect(await third.claimOrphans('instance-c')).toHaveLength(2);
+    await third.close();
+  });
+
+  test('shares the history file with the history store', async () => {
+    const path = join(dir, 'shared.sqlite');
+    const history = new SqliteHistoryStore(path, 40);
+    const registry = new SqliteInflightRegistry(path);
+    const thread = { teamId: 'T1', channel: 'C1', threadTs: '1.1' };
+    await history.appendExchange(thread, 'q', 'a');
+    await registry.add(answer());
+
+    expect(await history.load(thread)).toHaveLength(2);
+    expect(await registry.claimOrphans('instance-b')).toHaveLength(1);
+    await Promise.all([history.close(), registry.close()]);
+  });
+});
+
+describeRedis('RedisInflightRegistry', () => {
+  let a: Redis;
+  let b: Redis;
+  let prefix: string;
+
+  beforeAll(() => {
+    a = sharedRedis();
+    b = sharedRedis();
+  });
+  beforeEach(() => {
+    prefix = testPrefix();
+  });
+  afterEach(() => deleteKeys(a, prefix));
+  afterAll(() => Promise.all([a.quit(), b.quit()]));
+
+  describe('contract', () => {
+    behavesAsRegistry(
+      () => new RedisInflightRegistry(a, prefix),
+      () => a.del(`${prefix}instance:instance-a`),
+    );
+  });
+
+  test("an answer is an orphan only once its owner's heartbeat has expired", async () => {
+    const owner = new RedisInflightRegistry(a, prefix, 400);
+    const other = new RedisInflightRegistry(b, prefix, 400);
+    const entry = answer();
+    await owner.add(entry);
+    // Adding marks the owner alive, so a new answer is not an orphan before the first heartbeat.
+    expect(await other.claimOrphans('instance-b')).toEqual([]);
+
+    for (let i = 0; i < 4; i++) {
+      await sleep(100);
+      await owner.heartbeat('instance-a');
+    }
+    expect(await other.claimOrphans('instance-b')).toEqual([]);
+
+    await sleep(500);
+    expect(await other.claimOrphans('instance-b')).toEqual([{ ...entry, owner: 'instance-b' }]);
+  });
+
+  test('each orphan is claimed by exactly one of two concurrent claimers', async () => {
+    const dead = new RedisInflightRegistry(a, prefix, 50);
+    const entries = Array.from({ length: 10 }, () => answer());
+    for (const entry of entries) await dead.add(entry);
+    await sleep(100);
+
+    const claimers = [new RedisInflightRegistry(a, prefix), new RedisInflightRegistry(b, prefix)];
+    await Promise.all([claimers[0]!.heartbeat('instance-b'), claimers[1]!.heartbeat('instance-c')]);
+    const [toB, toC] = await Promise.all([claimers[0]!.claimOrphans('instance-b'), claimers[1]!.claimOrphans('instance-c')]);
+
+    expect(byReplyTs([...toB!, ...toC!]).map((entry) => entry.replyTs)).toEqual(entries.map((entry) => entry.replyTs));
+    // The claimers are alive, so neither's answers are orphans for the other.
+    expect(await claimers[0]!.claimOrphans('instance-b')).toEqual([]);
+    expect(await claimers[1]!.claimOrphans('instance-c')).toEqual([]);
+  });
+
+  test('heartbeat keys expire with the ttl', async () => {
+    await new RedisInflightRegistry(a, prefix).heartbeat('instance-a');
+    const ttl = await a.pttl(`${prefix}instance:instance-a`);
+    expect(ttl).toBeGreaterThan(14_000);
+    expect(ttl).toBeLessThanOrEqual(15_000);
+  });
+});

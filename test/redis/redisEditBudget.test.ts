@@ -1,0 +1,96 @@
+import { jest } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { RedisEditBudget } from '../../src/slack/redisEditBudget.js';
+import { deleteKeys, describeRedis, sharedRedis, testPrefix } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `count` takes at once (one pipelined burst, so refill during the burst is negligible); returns how many got through. */
+async function burst(budget: RedisEditBudget, count: number, reserve = 0): Promise<number> {
+  const results = await Promise.all(Array.from({ length: count }, () => budget.tryTake('T1', reserve)));
+  return results.filter((result) => result.waitMs === 0).length;
+}
+
+describeRedis('RedisEditBudget', () => {
+  let a: Redis;
+  let b: Redis;
+  let prefix: string;
+
+  beforeAll(() => {
+    a = sharedRedis();
+    b = sharedRedis();
+  });
+  beforeEach(() => {
+    prefix = testPrefix();
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await deleteKeys(a, prefix);
+  });
+  afterAll(() => Promise.all([a.quit(), b.quit()]));
+
+  test('a full bucket allows a burst of perMinute less the safety margin, then one edit per 60 s / 50 = 1.2 s', async () => {
+    const budget = new RedisEditBudget(a, 50, prefix);
+    expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });
+    // As MemoryEditBudget, a tenth of an edit stays unspent: 49 of the 50 go through at once.
+    expect(1 + (await burst(budget, 50))).toBe(49);
+
+    const margin = await budget.tryTake('T1', 0);
+    expect(margin.waitMs).toBeGreaterThan(0);
+    expect(margin.waitMs).toBeLessThanOrEqual(120);
+    await sleep(margin.waitMs);
+    expect((await budget.tryTake('T1', 0)).waitMs).toBe(0);
+
+    const refused = await budget.tryTake('T1', 0);
+    expect(refused.waitMs).toBeGreaterThan(1_000);
+    expect(refused.waitMs).toBeLessThanOrEqual(1_200);
+    expect(refused.remaining).toBeLessThan(1);
+    // Other workspaces have their own bucket.
+    expect((await budget.tryTake('T2', 0)).waitMs).toBe(0);
+  });
+
+  test('an edit is refused when fewer than `reserve` tokens would remain', async () => {
+    const budget = new RedisEditBudget(a, 50, prefix);
+    expect(await burst(budget, 45, 10)).toBe(39);
+    const refused = await budget.tryTake('T1', 10);
+    expect(refused.waitMs).toBeGreaterThan(0);
+    expect(refused.remaining).toBeCloseTo(11, 1);
+    // The reserve is still there for edits that may use it.
+    expect((await budget.tryTake('T1', 0)).waitMs).toBe(0);
+  });
+
+  test('pause holds every edit until it ends, then starts again from an empty bucket', async () => {
+    const budget = new RedisEditBudget(a, 50, prefix);
+    await budget.pause('T1', 300);
+    const held = await budget.tryTake('T1', 0);
+    expect(held.waitMs).toBeGreaterThan(200);
+    expect(held.waitMs).toBeLessThanOrEqual(300);
+    expect(held.remaining).toBe(0);
+
+    await sleep(350);
+    const after = await budget.tryTake('T1', 0);
+    expect(after.waitMs).toBeGreaterThan(1_000);
+    expect((await budget.tryTake('T2', 0)).waitMs).toBe(0);
+  });
+
+  test('instances on two connections share one bucket, whatever their local clocks say', async () => {
+    const one = new RedisEditBudget(a, 50, prefix);
+    const two = new RedisEditBudget(b, 50, prefix);
+    expect(await burst(one, 30)).toBe(30);
+    expect(await burst(two, 30)).toBe(19);
+    expect((await one.tryTake('T1', 0)).waitMs).toBeGreaterThan(0);
+
+    // An instance whose clock runs an hour ahead would see a full bucket if it used its own clock.
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
+    expect((await two.tryTake('T1', 0)).waitMs).toBeGreaterThan(0);
+    expect((await one.tryTake('T1', 0)).waitMs).toBeGreaterThan(0);
+  });
+
+  test('a bucket left alone expires once it would be full again', async () => {
+    const budget = new RedisEditBudget(a, 50, prefix);
+    await budget.tryTake('T1', 0);
+    const ttl = await a.pttl(`${prefix}edit-budget:T1`);
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+});

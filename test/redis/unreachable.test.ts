@@ -1,0 +1,112 @@
+import { RedisThreadLock } from '../../src/coordination/threadLock.js';
+import type { ThreadKey } from '../../src/history/historyStore.js';
+import { RedisHistoryStore } from '../../src/history/redisHistoryStore.js';
+import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
+import { createRedis, StoreUnavailableError } from '../../src/redis/connection.js';
+import { RedisEventDedupe } from '../../src/slack/eventDedupe.js';
+import { RedisEditBudget } from '../../src/slack/redisEditBudget.js';
+import { describeRedis, freePort, memoryLogger, RedisServer, testPrefix, waitFor } from './helpers.js';
+
+const thread: ThreadKey = { teamId: 'T1', channel: 'C1', threadTs: '1.1' };
+const WARN = 40;
+const INFO = 30;
+
+/** Times a promise that must settle fast. */
+async function timed<T>(promise: Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
+  const started = Date.now();
+  const [result] = await Promise.allSettled([promise]);
+  return { ms: Date.now() - started, result: result! };
+}
+
+// These tests kill and restart a redis-server of their own; the shared one is never touched.
+describeRedis('Redis unreachable', () => {
+  test('before Redis is up, commands fail fast and the log names host:port once, never the password; it connects once Redis is there', async () => {
+    const port = await freePort();
+    const { logger, lines } = memoryLogger();
+    const redis = createRedis(`redis://:hunter2-SECRET@127.0.0.1:${port}`, logger);
+    let server: RedisServer | undefined;
+    try {
+      const history = new RedisHistoryStore(redis, 40, testPrefix());
+      const { ms, result } = await timed(history.load(thread));
+      expect(result).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
+      expect(ms).toBeLessThan(2_000);
+
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const unreachable = lines.filter((line) => line.level >= WARN);
+      expect(unreachable).toHaveLength(1);
+      expect(unreachable[0]!.msg).toContain(`Redis unreachable at 127.0.0.1:${port}`);
+      expect(JSON.stringify(lines)).not.toContain('hunter2');
+
+      // The server's default user takes any password: the connection gets through.
+      server = await RedisServer.start(port);
+      await waitFor(() => redis.status === 'ready');
+      expect(await history.load(thread)).toEqual([]);
+      expect(lines.filter((line) => line.level === INFO && line.msg.startsWith('Redis reachable again'))).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+      await server?.kill();
+    }
+  });
+
+  test('once Redis dies, stores fail fast, dedupe fails open and the budget falls back; all recover when it is back', async () => {
+    const server = await RedisServer.start();
+    const { logger, lines } = memoryLogger();
+    const redis = createRedis(server.url, logger);
+    const prefix = testPrefix();
+    const history = new RedisHistoryStore(redis, 40, prefix);
+    const dedupe = new RedisEventDedupe(redis, logger, prefix);
+    const budget = new RedisEditBudget(redis, 50, prefix, logger);
+    const lock = new RedisThreadLock(redis, logger, prefix);
+    const inflight = new RedisInflightRegistry(redis, prefix);
+    try {
+      await history.appendExchange(thread, 'before', 'the outage');
+      for (let i = 0; i < 10; i++) await budget.tryTake('T1', 0);
+
+      await server.kill();
+      await waitFor(() => lines.some((line) => line.msg.startsWith('Redis unreachable')));
+
+      const load = await timed(history.load(thread));
+      expect(load.result).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
+      expect(load.ms).toBeLessThan(2_000);
+      await expect(history.appendExchange(thread, 'q', 'a')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(lock.acquire('T1:C1:1.1')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(inflight.heartbeat('instance-a')).rejects.toBeInstanceOf(StoreUnavailableError);
+
+      expect(await dedupe.claim('Ev1')).toBe(true);
+      expect(await dedupe.claim('Ev1')).toBe(true);
+      expect(lines.filter((line) => line.level === WARN && line.eventId === 'Ev1')).toHaveLength(2);
+
+      // The fallback is this process's own bucket, full: the 10 edits taken in Redis are not known here.
+      expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });
+      expect(await budget.tryTake('T1', 0)).toMatchObject({ waitMs: 0, remaining: expect.closeTo(48, 1) });
+      await budget.pause('T1', 60_000);
+      expect((await budget.tryTake('T1', 0)).waitMs).toBeGreaterThan(59_000);
+      expect(lines.filter((line) => line.msg.startsWith('edit budget unavailable'))).toHaveLength(1);
+
+      // Several reconnect attempts later, still one line for the outage.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(lines.filter((line) => line.msg.startsWith('Redis unreachable'))).toHaveLength(1);
+
+      await server.restart();
+      await waitFor(() => redis.status === 'ready');
+      expect(lines.filter((line) => line.level === INFO && line.msg.startsWith('Redis reachable again'))).toHaveLength(1);
+
+      // The restarted server kept nothing on disk: history starts again, the budget is Redis's full bucket.
+      await history.appendExchange(thread, 'after', 'the outage');
+      expect(await history.load(thread)).toEqual([
+        { role: 'user', content: 'after' },
+        { role: 'assistant', content: 'the outage' },
+      ]);
+      expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });
+      expect(await redis.exists(`${prefix}edit-budget:T1`)).toBe(1);
+      expect(await dedupe.claim('Ev2')).toBe(true);
+      expect(await dedupe.claim('Ev2')).toBe(false);
+      const release = await lock.acquire('T1:C1:1.1');
+      await release();
+    } finally {
+      await lock.close();
+      redis.disconnect();
+      await server.kill();
+    }
+  });
+});
