@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createBot, type Bot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { MemoryHistoryStore } from '../src/history/memoryHistoryStore.js';
+import { openStores } from '../src/stores.js';
 import type { ClaudeRequestSummary, Delivery, FakesCommand, SlackCallSummary } from './fakeServers.js';
 import { naiveAnswer } from './naiveBot.js';
 import { benchRender } from './render.js';
@@ -115,7 +115,7 @@ async function startBot(fakes: Fakes, editsPerMinute: number): Promise<{ bot: Bo
     LOG_LEVEL: 'silent',
   });
   const logger = pino({ level: 'silent' });
-  const bot = createBot(config, { logger, history: new MemoryHistoryStore(config.HISTORY_MAX_MESSAGES) });
+  const bot = createBot(config, { logger, stores: openStores(config, logger) });
   const port = await bot.start();
   return { bot, url: `http://127.0.0.1:${port}` };
 }

@@ -1,27 +1,27 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App, HTTPReceiver, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ClaudeStream } from './claude/claudeStream.js';
 import type { Config } from './config.js';
 import { Conversation } from './conversation.js';
-import type { HistoryStore } from './history/historyStore.js';
 import { toBoltLogger, type Logger } from './logger.js';
-import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
 import { EditScheduler } from './slack/editScheduler.js';
-import { MemoryEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
+import type { EventDedupe } from './slack/eventDedupe.js';
 import { createHttpServer } from './slack/httpServer.js';
 import { askCommandListener } from './slack/listeners/askCommand.js';
 import { directMessageListener } from './slack/listeners/directMessage.js';
 import type { ListenerDeps } from './slack/listeners/handlePrompt.js';
 import { mentionListener } from './slack/listeners/mention.js';
+import type { Stores } from './stores.js';
 
 export interface BotDeps {
   logger: Logger;
-  history: HistoryStore;
-  budget?: EditBudget;
-  dedupe?: EventDedupe;
+  stores: Stores;
+  /** This process's id among instances sharing the stores. */
+  instanceId?: string;
 }
 
 export interface Bot {
@@ -36,10 +36,13 @@ export interface Bot {
 
 /** Questions that may wait behind a thread's running answer before the user is asked to wait. */
 const MAX_WAITING_PER_THREAD = 5;
+/** How often this instance says it is alive and looks for answers orphaned by a crashed one. */
+const HEARTBEAT_MS = 5_000;
 
 /** Builds the Bolt app and the answer pipeline from the configuration; nothing listens until `start()`. */
 export function createBot(config: Config, deps: BotDeps): Bot {
-  const { logger, history } = deps;
+  const { logger, stores } = deps;
+  const instanceId = deps.instanceId ?? randomUUID();
   const slackApiUrl = config.SLACK_API_URL;
   const web = new WebClient(config.SLACK_BOT_TOKEN, {
     slackApiUrl,
@@ -56,7 +59,7 @@ export function createBot(config: Config, deps: BotDeps): Bot {
   });
   const scheduler = new EditScheduler({
     intervalMs: config.EDIT_INTERVAL_MS,
-    budget: deps.budget ?? new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
+    budget: stores.budget,
     logger,
   });
   const anthropic = new Anthropic({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL ?? null });
@@ -66,7 +69,10 @@ export function createBot(config: Config, deps: BotDeps): Bot {
       maxTokens: config.CLAUDE_MAX_TOKENS,
       idleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
     }),
-    history,
+    history: stores.history,
+    lock: stores.lock,
+    inflight: stores.inflight,
+    instanceId,
     slack: { web, edits },
     scheduler,
     logger,
@@ -91,8 +97,7 @@ export function createBot(config: Config, deps: BotDeps): Bot {
   let draining = false;
   const server = receiver && createHttpServer(receiver, () => draining);
 
-  const dedupe = deps.dedupe ?? new MemoryEventDedupe();
-  app.use(ignoreRedeliveries(dedupe, logger));
+  app.use(ignoreRedeliveries(stores.dedupe, logger));
   const listenerDeps: ListenerDeps = { conversation, web, logger, slashCommand: config.SLASH_COMMAND };
   app.event('app_mention', mentionListener(listenerDeps));
   app.message(directMessageListener(listenerDeps));
@@ -101,11 +106,27 @@ export function createBot(config: Config, deps: BotDeps): Bot {
     logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
+  /** Keeps this instance alive in the registry and finishes answers that a crashed instance left behind. */
+  const recoverOrphans = async () => {
+    try {
+      await stores.inflight.heartbeat(instanceId);
+      for (const orphan of await stores.inflight.claimOrphans(instanceId)) {
+        logger.warn({ channel: orphan.channel, replyTs: orphan.replyTs }, 'answering again a question left unfinished by a crash');
+        void conversation.resume(orphan).catch((error: unknown) => logger.error({ err: error }, 'could not resume an answer'));
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'could not check for unfinished answers');
+    }
+  };
+  let heartbeat: NodeJS.Timeout | undefined;
+
   return {
     app,
     conversation,
     scheduler,
     async start() {
+      await recoverOrphans();
+      heartbeat = setInterval(recoverOrphans, HEARTBEAT_MS);
       if (!server) {
         await app.start();
         return undefined;
@@ -116,14 +137,14 @@ export function createBot(config: Config, deps: BotDeps): Bot {
     },
     async stop(graceMs) {
       draining = true;
+      clearInterval(heartbeat);
       if (!server) await app.stop();
       await conversation.drain(graceMs);
-      if (server) {
+      if (server?.listening) {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
       }
-      await history.close();
-      await dedupe.close();
+      await stores.close();
     },
   };
 }

@@ -1,8 +1,11 @@
 import { ClaudeError, type ClaudeAnswer, type ClaudeStream } from './claude/claudeStream.js';
+import type { ReleaseLock, ThreadLock } from './coordination/threadLock.js';
 import { copy } from './copy.js';
 import type { HistoryStore, ThreadKey, Turn } from './history/historyStore.js';
+import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
+import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import { ThreadQueue } from './threadQueue.js';
 
@@ -10,7 +13,7 @@ import { ThreadQueue } from './threadQueue.js';
 export interface Prompt extends ThreadKey {
   userId: string;
   text: string;
-  source: 'mention' | 'dm' | 'command';
+  source: 'mention' | 'dm' | 'command' | 'resumed';
 }
 
 export interface ConversationOptions {
@@ -25,6 +28,12 @@ export interface ConversationOptions {
 export interface ConversationDeps extends ReplyDeps {
   claude: ClaudeStream;
   history: HistoryStore;
+  /** Serialises a thread's answers across instances (a no-op with a single process). */
+  lock: ThreadLock;
+  /** Records answers in flight so a crashed instance's placeholders are finished by the next one. */
+  inflight: InflightRegistry;
+  /** This process's id in the in-flight registry. */
+  instanceId: string;
   options: ConversationOptions;
 }
 
@@ -39,6 +48,8 @@ export type AnswerOutcome = 'complete' | 'truncated' | 'refused' | 'interrupted'
 export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly running = new Set<AbortController>();
+  /** Aborted once answers still running at the end of the shutdown grace period are cut short. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ConversationDeps) {
     this.queue = new ThreadQueue(deps.options.maxWaitingPerThread);
@@ -49,9 +60,10 @@ export class Conversation {
     return this.queue.run(threadId(prompt), () => this.run(prompt));
   }
 
-  /** Aborts every answer in flight; each ends with `note` on what it had shown. */
-  abortAll(reason: 'stopped' | 'restart'): void {
-    for (const controller of this.running) controller.abort(reason);
+  /** Answers again, in its own placeholder, a question whose answer a crashed instance left unfinished. */
+  resume(orphan: InflightAnswer): Promise<AnswerOutcome> {
+    const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
+    return this.queue.run(threadId(prompt), () => this.run(prompt, orphan.replyTs));
   }
 
   /** Threads with an answer running or waiting. */
@@ -63,16 +75,31 @@ export class Conversation {
   async drain(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
     while (this.queue.size > 0 && Date.now() < deadline) await delay(50);
-    this.abortAll('restart');
+    this.stopping.abort('restart');
+    for (const controller of this.running) controller.abort('restart');
     while (this.queue.size > 0) await delay(50);
   }
 
-  private async run(prompt: Prompt): Promise<AnswerOutcome> {
+  private async run(prompt: Prompt, resumeTs?: string): Promise<AnswerOutcome> {
     const logger = this.deps.logger.child({ teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs });
-    const reply = ReplyMessage.start(this.deps, prompt);
+    let release: ReleaseLock;
+    try {
+      release = await this.deps.lock.acquire(threadId(prompt), this.stopping.signal);
+    } catch (error) {
+      // No placeholder yet: say in the thread why there is no answer (store down, or shutting down).
+      logger.error({ err: error }, 'could not start an answer');
+      const text = this.stopping.signal.aborted ? copy.notes.restart : copy.unavailable;
+      await this.deps.slack.web.chat
+        .postMessage({ channel: prompt.channel, thread_ts: prompt.threadTs, text: toMrkdwn(text) })
+        .catch((postError: unknown) => logger.error({ err: postError }, 'could not tell the user'));
+      return 'failed';
+    }
+    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs) : ReplyMessage.start(this.deps, prompt);
+    if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
     const signal = AbortSignal.any([controller.signal, reply.lost]);
+    const recorded = this.recordInflight(prompt, reply, logger);
     try {
       const history = await this.deps.history.load(prompt);
       const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
@@ -87,6 +114,22 @@ export class Conversation {
       return 'failed';
     } finally {
       this.running.delete(controller);
+      const replyTs = await recorded;
+      if (replyTs) await this.deps.inflight.remove(prompt.channel, replyTs).catch(() => undefined);
+      await release();
+    }
+  }
+
+  /** Records the answer in flight once its placeholder exists; resolves with the placeholder's ts. */
+  private async recordInflight(prompt: Prompt, reply: ReplyMessage, logger: Logger): Promise<string | undefined> {
+    try {
+      const replyTs = await reply.posted;
+      const { teamId, channel, threadTs, userId, text: question } = prompt;
+      await this.deps.inflight.add({ teamId, channel, threadTs, userId, question, replyTs, startedAt: Date.now(), owner: this.deps.instanceId });
+      return replyTs;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not record the answer in flight');
+      return reply.ts;
     }
   }
 

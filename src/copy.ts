@@ -11,6 +11,7 @@ export const copy = {
     `I can't post in this channel yet. Invite me with \`/invite @Claude\` and try \`${command}\` again, or send me a DM.`,
   busyThread: 'I am still answering earlier messages in this thread. Please wait for those answers, then ask again.',
   retrying: '_(Response interrupted. Trying again…)_',
+  resuming: '_(The bot restarted while answering this. Answering again…)_',
   unavailable: ":warning: I'm temporarily unavailable. Please try again in a minute.",
   empty: '_(Claude returned an empty answer. Please try rephrasing.)_',
   notes: {

@@ -1,14 +1,13 @@
 import 'dotenv/config';
 import { createBot } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openHistoryStore } from './history/openHistoryStore.js';
 import { createLogger } from './logger.js';
+import { openStores } from './stores.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const history = await openHistoryStore(config);
-  const bot = createBot(config, { logger, history });
+  const bot = createBot(config, { logger, stores: openStores(config, logger) });
   const port = await bot.start();
   logger.info({ mode: port === undefined ? 'socket' : 'http', port }, 'bot started');
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { createBot, type Bot, type BotDeps } from '../src/app.js';
+import { createBot, type Bot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { HistoryStore } from '../src/history/historyStore.js';
-import { openHistoryStore } from '../src/history/openHistoryStore.js';
+import { openStores } from '../src/stores.js';
 import { createLogger } from '../src/logger.js';
 import { FakeAnthropic } from './fakes/fakeAnthropic.js';
 import { FakeSlack } from './fakes/fakeSlack.js';
@@ -41,7 +41,7 @@ export interface TestBot {
 /** Starts fakes and the real bot in HTTP mode, wired to the fakes through the environment variables. */
 export async function startTestBot(
   env: Record<string, string> = {},
-  deps: Partial<Omit<BotDeps, 'logger'>> & { slack?: FakeSlack; claude?: FakeAnthropic } = {},
+  deps: { slack?: FakeSlack; claude?: FakeAnthropic; history?: HistoryStore; keyPrefix?: string; instanceId?: string } = {},
 ): Promise<TestBot> {
   const slack = deps.slack ?? (await FakeSlack.start());
   const claude = deps.claude ?? (await FakeAnthropic.start());
@@ -65,8 +65,10 @@ export async function startTestBot(
     },
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
-  const history = deps.history ?? (await openHistoryStore(config));
-  const bot = createBot(config, { logger, history, budget: deps.budget, dedupe: deps.dedupe });
+  const stores = openStores(config, logger, deps.keyPrefix);
+  if (deps.history) stores.history = deps.history;
+  const history = stores.history;
+  const bot = createBot(config, { logger, stores, instanceId: deps.instanceId });
   const port = await bot.start();
   const url = `http://127.0.0.1:${port}`;
 

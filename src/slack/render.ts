@@ -21,7 +21,7 @@ const BULLETS = ['•', '◦', '▪'] as const;
 const LIST_INDENT = '    ';
 const RULE = '──────────';
 // Slack turns only these schemes into links; anything else (e.g. `!here`, `@U123`) must stay text.
-const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)/i;
+const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)./i;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", nbsp: '\u00a0' };
 
 /** Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut. */
@@ -105,6 +105,16 @@ export function escapeMrkdwn(text: string): string {
   return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')) : text;
 }
 
+// Slack opens or closes a code block at any ``` (mid-line, or inside a block); a zero-width space
+// between the backticks keeps a run that Claude wrote (e.g. a fence shown inside a ```` block) inert.
+function breakFenceRuns(text: string): string {
+  return text.includes('```') ? text.replace(/`{3,}/g, (run) => run.split('').join('\u200b')) : text;
+}
+
+function literal(text: string): string {
+  return breakFenceRuns(escapeMrkdwn(text));
+}
+
 function prepareStreamingTail(blocks: TokensList, ctx: Context): void {
   const index = lastContentIndex(blocks);
   const last = blocks[index] as MarkedToken | undefined;
@@ -176,17 +186,18 @@ function renderBlocks(tokens: Token[], ctx: Context, level = 0): string {
 
 function renderBlock(token: MarkedToken, ctx: Context, level: number): string {
   switch (token.type) {
+    // Inline runs never hold a fence of ours, so any ``` in them (even across tokens, as in \````) is Claude's.
     case 'paragraph':
-      return renderInline(token.tokens, ctx);
+      return breakFenceRuns(renderInline(token.tokens, ctx));
     case 'text':
-      return token.tokens ? renderInline(token.tokens, ctx) : escapeMrkdwn(token.text);
+      return token.tokens ? breakFenceRuns(renderInline(token.tokens, ctx)) : literal(token.text);
     case 'heading': {
       // Slack has no headings; a bold line keeps the structure and never starts with `#`.
-      const inner = renderInline(token.tokens, { ...ctx, strong: true }).trim();
+      const inner = breakFenceRuns(renderInline(token.tokens, { ...ctx, strong: true })).trim();
       return inner ? `*${inner}*` : '';
     }
     case 'code':
-      return `\`\`\`\n${escapeMrkdwn(token.text)}\n\`\`\``;
+      return `\`\`\`\n${literal(token.text)}\n\`\`\``;
     case 'blockquote':
       return prefixLines(renderBlocks(token.tokens, ctx, level), '> ', '> ');
     case 'list':
@@ -196,13 +207,13 @@ function renderBlock(token: MarkedToken, ctx: Context, level: number): string {
     case 'hr':
       return RULE;
     case 'html':
-      return escapeMrkdwn(token.text.trimEnd());
+      return literal(token.text.trimEnd());
     case 'space':
     case 'def':
     case 'checkbox':
       return '';
     default:
-      return escapeMrkdwn(token.raw.trim());
+      return literal(token.raw.trim());
   }
 }
 
@@ -252,7 +263,7 @@ function renderTable(table: Tokens.Table): string {
       .trimEnd();
   const [header = [], ...body] = rows;
   const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
-  return `\`\`\`\n${escapeMrkdwn([line(header), rule, ...body.map(line)].join('\n'))}\n\`\`\``;
+  return `\`\`\`\n${literal([line(header), rule, ...body.map(line)].join('\n'))}\n\`\`\``;
 }
 
 function pad(text: string, width: number, align: 'center' | 'left' | 'right' | null): string {
@@ -318,7 +329,8 @@ function wrap(mark: string, inner: string): string {
 function renderLink(href: string, label: string): string {
   const text = label.replace(/\s+/g, ' ').trim();
   if (!LINKABLE_HREF.test(href)) return escapeMrkdwn(text && text !== href ? `${text} (${href})` : href);
-  const url = escapeMrkdwn(href.replace(/[|<>\s]/g, (c) => encodeURIComponent(c)));
+  // Percent-encoding keeps `|`, `>` and backticks in a URL from ending the entity or opening code.
+  const url = escapeMrkdwn(href.replace(/[|<>`\s]/g, (c) => encodeURIComponent(c)));
   // Slack ends the URL at the first `|`; a lookalike keeps the label's meaning without that risk.
   return text && text !== href ? `<${url}|${escapeMrkdwn(text.replace(/\|/g, '∣'))}>` : `<${url}>`;
 }
