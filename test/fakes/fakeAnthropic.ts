@@ -54,6 +54,8 @@ export class FakeAnthropic {
   readonly requests: RecordedRequest[] = [];
   /** Answer used when the queue is empty. */
   defaultScript: Script = { chunks: ['Hello', ' world'] };
+  /** When set, decides the answer to each request the queue does not cover (soak tests: per-question text, random faults). */
+  scriptFor?: (body: Json) => Script;
   /** Base URL for `ANTHROPIC_BASE_URL` / the SDK's `baseURL`. */
   readonly baseUrl: string;
 
@@ -127,7 +129,7 @@ export class FakeAnthropic {
       record.endedAt ??= preciseNow();
     };
     res.once('finish', markEnded).once('close', markEnded);
-    const script = this.queue.shift() ?? this.defaultScript;
+    const script = this.queue.shift() ?? this.scriptFor?.(body) ?? this.defaultScript;
     if ('httpError' in script) {
       sendError(res, requestId, script.httpError);
       return;
