@@ -38,6 +38,18 @@ export interface TestBot {
   stop(): Promise<void>;
 }
 
+/** The environment that points a bot at the fakes in HTTP mode on a free port. */
+export function fakeWiring(slack: FakeSlack, claude: FakeAnthropic): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ANTHROPIC_API_KEY: API_KEY,
+    SLACK_API_URL: slack.apiUrl,
+    ANTHROPIC_BASE_URL: claude.baseUrl,
+    PORT: '0',
+  };
+}
+
 /** Starts fakes and the real bot in HTTP mode, wired to the fakes through the environment variables. */
 export async function startTestBot(
   env: Record<string, string> = {},
@@ -46,12 +58,7 @@ export async function startTestBot(
   const slack = deps.slack ?? (await FakeSlack.start());
   const claude = deps.claude ?? (await FakeAnthropic.start());
   const config = loadConfig({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    ANTHROPIC_API_KEY: API_KEY,
-    SLACK_API_URL: slack.apiUrl,
-    ANTHROPIC_BASE_URL: claude.baseUrl,
-    PORT: '0',
+    ...fakeWiring(slack, claude),
     HISTORY_STORE: 'memory',
     EDIT_INTERVAL_MS: '200',
     LOG_LEVEL: 'debug',

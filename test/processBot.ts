@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, BOT_TOKEN, SIGNING_SECRET } from './harness.js';
+import { fakeWiring } from './harness.js';
 import type { FakeAnthropic } from './fakes/fakeAnthropic.js';
 import type { FakeSlack } from './fakes/fakeSlack.js';
 
@@ -25,12 +25,7 @@ export async function spawnBot(slack: FakeSlack, claude: FakeAnthropic, env: Rec
     cwd: mkdtempSync(join(tmpdir(), 'bot-process-')),
     env: {
       PATH: process.env.PATH,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      ANTHROPIC_API_KEY: API_KEY,
-      SLACK_API_URL: slack.apiUrl,
-      ANTHROPIC_BASE_URL: claude.baseUrl,
-      PORT: '0',
+      ...fakeWiring(slack, claude),
       LOG_LEVEL: 'info',
       ...env,
     },
