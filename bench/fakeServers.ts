@@ -9,6 +9,7 @@ import { deliverEvent, mentionEvent } from '../test/fakes/slackRequests.js';
 export type FakesCommand =
   | { cmd: 'configure'; slackLatencyMs: number; script: StreamScript; updatesPerMinute?: number; burst?: number }
   | { cmd: 'deliver'; botUrl: string; secret: string; questions: { channel: string; text: string }[]; spacingMs?: number }
+  | { cmd: 'count' }
   | { cmd: 'collect' };
 
 /** One Slack call as the benchmark needs it: when it arrived, what it did, and a fingerprint of its text. */
@@ -58,6 +59,8 @@ async function handle(command: FakesCommand): Promise<unknown> {
       });
       return Promise.all(deliveries);
     }
+    case 'count':
+      return claude.requests.length;
     case 'collect':
       return {
         calls: slack.calls.map((call): SlackCallSummary => {

@@ -4,14 +4,17 @@ import { toMrkdwn } from '../src/slack/render.js';
 
 /** Rendering cost per intermediate edit (12,000-char answer) and total CPU for a 40,000-char answer rendered per chunk. */
 export interface RenderBench {
+  /** Median and p99 over the edits of the best of SWEEPS timings of each edit: the rendering's own cost. */
   perEditMedianUs: number;
   perEditP99Us: number;
+  /** p99 over every single timing, so including preemption by other processes and GC pauses. */
+  perEditP99AnyRunUs: number;
   total40kCpuMs: number;
 }
 
 const EDIT_STEP = 50;
-// Several sweeps (each over its own answer, so none reuses another's cache) make p99 less sensitive
-// to the odd preemption on a busy machine; 5 × 240 edits.
+// Each sweep renders the same edits of its own answer (differing only in the title, so none reuses
+// another's cache); the best of five per edit filters out the machine's noise, not rendering work.
 const SWEEPS = 5;
 const CHUNKS_40K = 4000;
 // A running bot has its rendering code optimised by the JIT; so must the bench before it measures.
@@ -20,9 +23,9 @@ const WARMUP_SWEEPS = 3;
 /** Measures toMrkdwn over growing prefixes of a typical Claude answer (target: p99 < 2 ms per edit). */
 export async function benchRender(): Promise<RenderBench> {
   for (let sweep = 0; sweep < WARMUP_SWEEPS; sweep++) editSweep(sampleAnswer(12_000, `warm-up ${sweep}`));
-  const samplesUs: number[] = [];
-  for (let sweep = 0; sweep < SWEEPS; sweep++) samplesUs.push(...editSweep(sampleAnswer(12_000, `sweep ${sweep}`)));
-  samplesUs.sort((a, b) => a - b);
+  const sweeps = Array.from({ length: SWEEPS }, (_, sweep) => editSweep(sampleAnswer(12_000, `sweep ${sweep}`)));
+  const bestUs = (sweeps[0] ?? []).map((_, edit) => Math.min(...sweeps.map((timings) => timings[edit] ?? Infinity))).sort((a, b) => a - b);
+  const everyUs = sweeps.flat().sort((a, b) => a - b);
 
   const answer40k = sampleAnswer(40_000, 'long');
   const chunk = Math.ceil(answer40k.length / CHUNKS_40K);
@@ -31,8 +34,9 @@ export async function benchRender(): Promise<RenderBench> {
   const cpu = process.cpuUsage(cpuStart);
 
   return {
-    perEditMedianUs: round(percentile(samplesUs, 0.5)),
-    perEditP99Us: round(percentile(samplesUs, 0.99)),
+    perEditMedianUs: round(percentile(bestUs, 0.5)),
+    perEditP99Us: round(percentile(bestUs, 0.99)),
+    perEditP99AnyRunUs: round(percentile(everyUs, 0.99)),
     total40kCpuMs: round((cpu.user + cpu.system) / 1000),
   };
 }

@@ -88,24 +88,16 @@ export class ClaudeStream {
     );
     let text = '';
     let connected = false;
-    let idle = false;
-    let watchdog: NodeJS.Timeout | undefined;
-    const armWatchdog = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        idle = true;
-        stream.abort();
-      }, this.options.idleTimeoutMs);
-    };
+    const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
     const abortFromCaller = () => stream.abort();
     signal?.addEventListener('abort', abortFromCaller, { once: true });
     if (signal?.aborted) stream.abort();
 
     stream.on('connect', () => {
       connected = true;
-      armWatchdog();
+      watchdog.start();
     });
-    stream.on('streamEvent', armWatchdog);
+    stream.on('streamEvent', () => watchdog.touch());
     stream.on('text', (_delta, snapshot) => {
       text = snapshot;
       onText(snapshot);
@@ -114,11 +106,48 @@ export class ClaudeStream {
       const message = await stream.finalMessage();
       return { text, stopReason: message.stop_reason, outputTokens: message.usage.output_tokens };
     } catch (error) {
-      throw new ClaudeError(classify(error, { connected, idle }), text, { cause: error });
+      throw new ClaudeError(classify(error, { connected, idle: watchdog.fired }), text, { cause: error });
     } finally {
-      clearTimeout(watchdog);
+      watchdog.stop();
       signal?.removeEventListener('abort', abortFromCaller);
     }
+  }
+}
+
+/**
+ * Fires once the stream has been silent for `timeoutMs`. `touch` runs for every streamed event, so it only
+ * records the time; the one timer checks it when it fires, instead of being re-armed for every token.
+ */
+class IdleWatchdog {
+  fired = false;
+  private lastActivity = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  start(): void {
+    this.touch();
+    this.arm(this.timeoutMs);
+  }
+
+  touch(): void {
+    this.lastActivity = performance.now();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => {
+      const silentFor = performance.now() - this.lastActivity;
+      if (silentFor < this.timeoutMs) return this.arm(this.timeoutMs - silentFor);
+      this.fired = true;
+      this.onIdle();
+    }, ms);
   }
 }
 
