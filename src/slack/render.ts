@@ -86,7 +86,8 @@ function stableBlocks(blocks: Token[], sourceLength: number): { count: number; l
   let offset = 0;
   for (let i = 0; i < blocks.length; i++) {
     const token = blocks[i] as Token;
-    const startsFresh = token.type !== 'space' && /^\S/.test(token.raw) && token.raw.includes('\n');
+    const firstLineDone = i < blocks.length - 1 || token.raw.includes('\n');
+    const startsFresh = token.type !== 'space' && /^\S/.test(token.raw) && firstLineDone;
     if (i > 0 && blocks[i - 1]?.type === 'space' && startsFresh) {
       stable = { count: i, length: offset };
     }

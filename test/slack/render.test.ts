@@ -1,0 +1,250 @@
+import { jest } from '@jest/globals';
+import fc from 'fast-check';
+import { escapeMrkdwn, toMrkdwn } from '../../src/slack/render.js';
+
+// ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
+
+const WORD = '§';
+const words = (n: number): string => Array(n).fill(WORD).join(' ');
+const count = fc.integer({ min: 1, max: 4 });
+
+const URLS = ['https://example.com/u1', 'https://example.com/a?b=1&c=2', 'http://example.org/x|y', 'https://example.com/p>q', 'mailto:someone@example.com'];
+// Typed by Claude as text: none may turn into a mention, a link or formatting.
+const SPECIALS = ['&', '<', '>', 'a&b', 'x<y>z', '@channel', '@here', '<!here>', '<!channel>', '<!everyone>', '<@U123>', '<#C123|general>', '&lt;!here&gt;', '🎉', '日本語', 'é', '👩‍💻'];
+
+const inline = fc.oneof(
+  { weight: 12, arbitrary: fc.constant(WORD) },
+  count.map((n) => `**${words(n)}**`),
+  count.map((n) => `__${words(n)}__`),
+  count.map((n) => `*${words(n)}*`),
+  count.map((n) => `_${words(n)}_`),
+  count.map((n) => `~~${words(n)}~~`),
+  count.map((n) => `\`${words(n)} & <b>\``),
+  fc.tuple(count, fc.constantFrom(...URLS)).map(([n, url]) => `[${words(n)}](${url})`),
+  fc.tuple(count, fc.constantFrom(...URLS)).map(([n, url]) => `[${words(n)} | ${WORD} > x](${url})`),
+  count.map((n) => `[${words(n)}](!here)`),
+  fc.constantFrom('https://example.com/bare?q=1&r=2', '<https://example.com/auto>'),
+  { weight: 3, arbitrary: fc.constantFrom(...SPECIALS) },
+);
+// Every line starts with a word so that no special character opens a block (`>`, `<!here>` …).
+const line = fc.array(inline, { minLength: 0, maxLength: 12 }).map((items) => [WORD, ...items].join(' '));
+const paragraph = fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n'));
+const heading = fc.tuple(fc.integer({ min: 1, max: 6 }), line).map(([level, text]) => `${'#'.repeat(level)} ${text}`);
+const fence = fc
+  .tuple(fc.constantFrom('```', '```python', '```js', '~~~'), fc.array(fc.tuple(count, fc.constantFrom('', ' = a < b && c', '  # note', ' * x ** 2')), { minLength: 1, maxLength: 6 }))
+  .map(([open, lines]) => `${open}\n${lines.map(([n, tail]) => words(n) + tail).join('\n')}\n${open.slice(0, 3)}`);
+const list = fc
+  .tuple(fc.boolean(), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), line), { minLength: 1, maxLength: 6 }))
+  .map(([ordered, items]) => {
+    let depth = 0;
+    return items
+      .map(([wanted, text], i) => {
+        depth = Math.min(wanted, depth + 1);
+        return `${'   '.repeat(depth)}${ordered ? `${i + 1}.` : '-'} ${text}`;
+      })
+      .join('\n');
+  });
+const quote = paragraph.map((text) => text.replace(/^/gm, '> '));
+const table = fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 4 })).map(([cols, rows]) => {
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const header = Array.from({ length: cols }, (_, i) => `Col${i}`);
+  return [row(header), row(header.map(() => '---')), ...Array.from({ length: rows }, () => row(header.map(() => words(2))))].join('\n');
+});
+const block = fc.oneof({ weight: 4, arbitrary: paragraph }, heading, fence, list, quote, table, fc.constant('---'));
+const answer = fc.array(block, { minLength: 1, maxLength: 8 }).map((blocks) => numberWords(blocks.join('\n\n')));
+
+function numberWords(markdown: string): string {
+  let next = 0;
+  return markdown.replace(/§/g, () => `w${next++}`);
+}
+
+// ---- What every rendering must satisfy ----
+
+const wordsIn = (text: string): string[] => text.match(/(?<![\p{L}\p{N}])w\d+(?!\d)/gu) ?? [];
+const withoutCode = (mrkdwn: string): string => mrkdwn.replace(/```[\s\S]*?```/g, '');
+const fenceCount = (mrkdwn: string): number => mrkdwn.split('```').length - 1;
+
+/** Every `<` starts a link to a URL the Markdown wrote; no mention, channel or special command. */
+function expectOnlyWrittenLinks(mrkdwn: string, markdown: string | null): void {
+  expect(mrkdwn).not.toMatch(/<[!@#]/);
+  for (const at of [...mrkdwn.matchAll(/</g)].map((m) => m.index)) {
+    const entity = /^<((?:https?:\/\/|mailto:)[^<>|\s]+)(?:\|([^<>|]*))?>/.exec(mrkdwn.slice(at));
+    expect(entity).not.toBeNull();
+    if (!entity || markdown === null) continue;
+    const url = (entity[1] ?? '').replace(/&amp;/g, '&').replace(/%7C/g, '|').replace(/%3E/g, '>').replace(/%3C/g, '<').replace(/%60/g, '`');
+    expect(markdown).toContain(url);
+  }
+}
+
+function expectSlackShape(mrkdwn: string): void {
+  expect(fenceCount(mrkdwn) % 2).toBe(0);
+  const prose = withoutCode(mrkdwn);
+  expect(prose).not.toContain('**');
+  expect(prose).not.toMatch(/^#/m);
+}
+
+function prefixesOf(markdown: string, samples: number[]): string[] {
+  return samples.map((share) => markdown.slice(0, Math.floor(share * markdown.length)));
+}
+
+describe('toMrkdwn properties', () => {
+  test('a final render is well-formed mrkdwn, keeps every word once and in order, and only links what Claude linked', () => {
+    fc.assert(
+      fc.property(answer, (markdown) => {
+        const mrkdwn = toMrkdwn(markdown);
+        expectSlackShape(mrkdwn);
+        expectOnlyWrittenLinks(mrkdwn, markdown);
+        expect(wordsIn(mrkdwn)).toEqual(wordsIn(markdown));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('every streamed prefix renders balanced fences, no dangling `**` or `#`, and all its words once in order', () => {
+    fc.assert(
+      fc.property(answer, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 12 }), (markdown, samples) => {
+        for (const prefix of prefixesOf(markdown, samples)) {
+          const mrkdwn = toMrkdwn(prefix, { streaming: true });
+          expectSlackShape(mrkdwn);
+          expectOnlyWrittenLinks(mrkdwn, prefix);
+          expect(wordsIn(mrkdwn)).toEqual(wordsIn(prefix));
+        }
+        expect(toMrkdwn(markdown, { streaming: true })).toBe(toMrkdwn(markdown));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('arbitrary text made of Markdown and Slack syntax never produces a mention, an unwritten link or an unbalanced fence', () => {
+    const piece = fc.constantFrom(
+      ...['*', '**', '_', '~', '`', '```', '#', '> ', '<', '>', '&', '!', '@', '[', ']', '(', ')', '|', '- ', '1. ', ':', '/', '\\', '\n', '\n\n', ' ', '    '],
+      ...['a', 'here', 'channel', 'everyone', 'U123', 'C9', 'http://', 'https://x.io/', 'mailto:', 'www.', '&lt;', '&gt;', '&amp;', '&#60;', '&#x3c;', '<!here>', '<@U1>', '<#C1>'],
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.boolean(), (pieces, streaming) => {
+        const mrkdwn = toMrkdwn(pieces.join(''), { streaming });
+        expectOnlyWrittenLinks(mrkdwn, null);
+        expect(fenceCount(mrkdwn) % 2).toBe(0);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('the cache of finished blocks never changes the output, whatever the order of renders', async () => {
+    let fresh: typeof import('../../src/slack/render.js') | undefined;
+    await jest.isolateModulesAsync(async () => {
+      fresh = await import('../../src/slack/render.js');
+    });
+    const cold = fresh?.toMrkdwn;
+    if (!cold) throw new Error('no isolated copy of render.js');
+    fc.assert(
+      fc.property(answer, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 20 }), (markdown, samples) => {
+        // As streaming does (each render reusing the last) against longest first (each render fresh or
+        // reusing a different entry).
+        const growing = prefixesOf(markdown, samples).sort((a, b) => a.length - b.length);
+        const rendered = new Map(growing.map((prefix) => [prefix, toMrkdwn(prefix, { streaming: true })]));
+        for (const prefix of growing.reverse()) expect(cold(prefix, { streaming: true })).toBe(rendered.get(prefix));
+        expect(cold(markdown)).toBe(toMrkdwn(markdown));
+      }),
+      { numRuns: 150 },
+    );
+    // A reference definition arriving later turns earlier text into a link.
+    toMrkdwn('See [the docs][1].\n\nMore text.\n\n', { streaming: true });
+    expect(toMrkdwn('See [the docs][1].\n\nMore text.\n\n[1]: https://example.com/docs\n')).toBe('See <https://example.com/docs|the docs>.\n\nMore text.');
+    // A line that may still become a list item joins the list before it once it does.
+    for (const prefix of ['1. one\n\n2', '1. one\n\n2.', '1. one\n\n2. two']) toMrkdwn(prefix, { streaming: true });
+    expect(toMrkdwn('1. one\n\n2. two\n\nend')).toBe(cold('1. one\n\n2. two\n\nend'));
+  });
+});
+
+describe('toMrkdwn examples', () => {
+  test.each([
+    ['**bold** and __bold__', '*bold* and *bold*'],
+    ['*italic* and _italic_', '_italic_ and _italic_'],
+    ['~~strike~~', '~strike~'],
+    ['***both***', '_*both*_'],
+    ['use `a < b && **c**` here', 'use `a &lt; b &amp;&amp; **c**` here'],
+    ['# Title with **bold**', '*Title with bold*'],
+    ['### Deep `code`', '*Deep `code`*'],
+    ['Setext\n======', '*Setext*'],
+    ['- one\n- two\n  - nested\n    - deeper\n      - deepest', '• one\n• two\n    ◦ nested\n        ▪ deeper\n            ▪ deepest'],
+    ['3. three\n4. four', '3. three\n4. four'],
+    ['- [ ] todo\n- [x] done', '• ☐ todo\n• ☑ done'],
+    ['> quoted\n> lines', '> quoted\n> lines'],
+    ['[the docs](https://example.com/a?b=1&c=2)', '<https://example.com/a?b=1&amp;c=2|the docs>'],
+    ['see https://example.com/x.', 'see <https://example.com/x>.'],
+    ['<https://example.com>', '<https://example.com>'],
+    ['![diagram](https://example.com/d.png)', '<https://example.com/d.png|diagram>'],
+    ['a\n\n---\n\nb', 'a\n\n──────────\n\nb'],
+    ['line one  \nline two', 'line one\nline two'],
+    ['5 > 3 & 2 < 4', '5 &gt; 3 &amp; 2 &lt; 4'],
+    ['&lt;!here&gt; &amp; <!channel> @channel <@U123>', '&lt;!here&gt; &amp; &lt;!channel&gt; @channel &lt;@U123&gt;'],
+  ])('%j → %j', (markdown, expected) => {
+    expect(toMrkdwn(markdown)).toBe(expected);
+  });
+
+  test('a fenced block drops the language and keeps the code verbatim except the three escapes', () => {
+    const code = 'if a < b and c > d:\n    print("x & y")  # **not bold**\n\n  _not italic_';
+    expect(toMrkdwn(`Intro\n\n\`\`\`python\n${code}\n\`\`\`\n\nOutro`)).toBe(`Intro\n\n\`\`\`\n${escapeMrkdwn(code)}\n\`\`\`\n\nOutro`);
+  });
+
+  test('backticks that would open or close a Slack code block are kept inert', () => {
+    expect(toMrkdwn('````markdown\n```python\nx\n```\n````')).toBe('```\n`\u200b`\u200b`python\nx\n`\u200b`\u200b`\n```');
+    expect(toMrkdwn('type ``` to start')).toBe('type `\u200b`\u200b` to start');
+  });
+
+  test('a list item keeps its code block verbatim and its later paragraphs under the text', () => {
+    expect(toMrkdwn('1. Install:\n\n   ```sh\n   npm i marked\n   ```\n\n   Then run it.')).toBe('1. Install:\n```\nnpm i marked\n```\n   Then run it.');
+  });
+
+  test('a table becomes a code block with aligned columns, alignment kept', () => {
+    const table = '| Name | Qty | Note |\n|:-----|----:|:----:|\n| apple | 3 | **ripe** |\n| kiwi & co | 12 | [x](https://e.com) |';
+    expect(toMrkdwn(table)).toBe(
+      ['```', 'Name      | Qty | Note', '----------+-----+-----', 'apple     |   3 | ripe', 'kiwi &amp; co |  12 |  x', '```'].join('\n'),
+    );
+  });
+
+  test('links whose text or URL holds `|` or `>` stay one link with the written target', () => {
+    expect(toMrkdwn('[a|b>c](https://e.com/x|y>z)')).toBe('<https://e.com/x%7Cy%3Ez|a∣b&gt;c>');
+  });
+
+  test('a link to something other than a web or mail address stays text', () => {
+    expect(toMrkdwn('[everyone](!everyone) [me](@U123) [chan](#C1) [js](javascript:alert(1))')).toBe(
+      'everyone (!everyone) me (@U123) chan (#C1) js (javascript:alert(1))',
+    );
+  });
+
+  test('escapeMrkdwn escapes exactly &, < and >', () => {
+    expect(escapeMrkdwn('<!here> & *bold* _it_ ~s~ `c` > q')).toBe('&lt;!here&gt; &amp; *bold* _it_ ~s~ `c` &gt; q');
+  });
+});
+
+describe('toMrkdwn while streaming', () => {
+  test.each([
+    ['an unclosed fence is closed at the cut', 'Run:\n\n```python\nprint(1)\nprint(', 'Run:\n\n```\nprint(1)\nprint(\n```'],
+    ['a half-typed closing fence is hidden', '```js\nx()\n``', '```\nx()\n```'],
+    ['a fence with no code yet is not shown', 'Run:\n\n```py', 'Run:'],
+    ['a dangling ** is dropped', 'Hello **wor', 'Hello wor'],
+    ['a bare ** at the end is dropped', 'Hello **', 'Hello'],
+    ['a half-closed ** shows as the italics it is so far', 'a **bold*', 'a _bold_'],
+    ['a dangling _ is dropped', 'see _this', 'see this'],
+    ['a dangling ~~ is dropped', 'old ~~price', 'old price'],
+    ['a dangling backtick is dropped', 'call `foo.ba', 'call foo.ba'],
+    ['an incomplete link shows its text', 'see [the docs](https://exa', 'see the docs'],
+    ['an unclosed link text shows as text', 'see [the do', 'see the do'],
+    ['a lone # is not shown', 'Intro\n\n#', 'Intro'],
+    ['the cut inside a list item', '- one\n- two **b', '• one\n• two b'],
+    ['the cut inside a quote', '> quote *x', '> quote x'],
+  ])('%s', (_name, markdown, expected) => {
+    expect(toMrkdwn(markdown, { streaming: true })).toBe(expected);
+  });
+
+  test('the final render keeps what streaming hides', () => {
+    expect(toMrkdwn('Hello **wor')).toBe('Hello **wor');
+    expect(toMrkdwn('```js\nx()\n``')).toBe('```\nx()\n``\n```');
+  });
+
+  test('only the end of the partial answer is neutralised', () => {
+    expect(toMrkdwn('use *args here\n\nmore **text', { streaming: true })).toBe('use *args here\n\nmore text');
+  });
+});

@@ -1,0 +1,261 @@
+import fc from 'fast-check';
+import { toMrkdwn } from '../../src/slack/render.js';
+import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from '../../src/slack/split.js';
+
+// ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
+// (Kept apart from render.test.ts's generator: this one adds what stresses splitting — long
+// unbroken tokens, long code blocks and tables.)
+
+const WORD = '§';
+const words = (n: number): string => Array(n).fill(WORD).join(' ');
+const count = fc.integer({ min: 1, max: 4 });
+// Characters used only by unbroken tokens, counted to prove a hard cut loses nothing.
+const LONG_CHARS = ['Z', 'ж', '🦀'];
+const URLS = ['https://example.com/u1', 'https://example.com/a?b=1&c=2', 'http://example.org/x|y', 'https://example.com/p>q'];
+
+const inline = fc.oneof(
+  { weight: 14, arbitrary: fc.constant(WORD) },
+  count.map((n) => `**${words(n)}**`),
+  count.map((n) => `_${words(n)}_`),
+  count.map((n) => `~~${words(n)}~~`),
+  count.map((n) => `\`${words(n)} & x\``),
+  fc.tuple(count, fc.constantFrom(...URLS)).map(([n, url]) => `[${words(n)} | a > b](${url})`),
+  fc.constantFrom('https://example.com/bare?q=1&r=2', '&', '<', '>', '<!here>', '@channel', '<@U123>', '🎉', '日本語', '&&&&&'),
+  fc.tuple(fc.constantFrom(...LONG_CHARS), fc.integer({ min: 100, max: 2000 })).map(([char, n]) => char.repeat(n)),
+);
+const line = fc.array(inline, { minLength: 0, maxLength: 25 }).map((items) => [WORD, ...items].join(' '));
+const paragraph = fc.array(line, { minLength: 1, maxLength: 4 }).map((lines) => lines.join('\n'));
+const heading = fc.tuple(fc.integer({ min: 1, max: 3 }), count).map(([level, n]) => `${'#'.repeat(level)} ${words(n)}`);
+const fence = fc
+  .tuple(fc.constantFrom('```', '```python', '~~~ts'), fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom('', ' = a < b && c', ' # **x**')), { minLength: 1, maxLength: 25 }))
+  .map(([open, lines]) => `${open}\n${lines.map(([n, tail]) => words(n) + tail).join('\n')}\n${open.slice(0, 3)}`);
+const list = fc
+  .tuple(fc.boolean(), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), line), { minLength: 1, maxLength: 10 }))
+  .map(([ordered, items]) => {
+    let depth = 0;
+    return items
+      .map(([wanted, text], i) => {
+        depth = Math.min(wanted, depth + 1);
+        return `${'   '.repeat(depth)}${ordered ? `${i + 1}.` : '-'} ${text}`;
+      })
+      .join('\n');
+  });
+const quote = paragraph.map((text) => text.replace(/^/gm, '> '));
+const table = fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 20 })).map(([cols, rows]) => {
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const header = Array.from({ length: cols }, (_, i) => `Col${i}`);
+  return [row(header), row(header.map(() => '---')), ...Array.from({ length: rows }, () => row(header.map(() => words(2))))].join('\n');
+});
+const block = fc.oneof({ weight: 4, arbitrary: paragraph }, heading, fence, list, quote, table);
+const answer = fc.array(block, { minLength: 1, maxLength: 8 }).map((blocks) => numberWords(blocks.join('\n\n')));
+const limit = fc.integer({ min: 300, max: SLACK_TEXT_LIMIT });
+
+function numberWords(markdown: string): string {
+  let next = 0;
+  return markdown.replace(/§/g, () => `w${next++}`);
+}
+
+// ---- Checks ----
+
+const wordsIn = (text: string): string[] => text.match(/(?<![\p{L}\p{N}])w\d+(?!\d)/gu) ?? [];
+const occurrences = (text: string, char: string): number => text.split(char).length - 1;
+
+/** What every part must satisfy: it fits, its fences balance, and it stays safe and unbroken. */
+function expectGoodPart(mrkdwn: string, max: number): void {
+  expect(mrkdwn.length).toBeLessThanOrEqual(max);
+  expect(occurrences(mrkdwn, '```') % 2).toBe(0);
+  const prose = mrkdwn.replace(/```[\s\S]*?```/g, '');
+  expect(prose).not.toContain('**');
+  expect(prose).not.toMatch(/^#/m);
+  expect(mrkdwn).not.toMatch(/<[!@#]/);
+  for (const at of [...mrkdwn.matchAll(/</g)].map((m) => m.index)) expect(mrkdwn.slice(at)).toMatch(/^<https?:\/\/[^<>|\s]+(?:\|[^<>|]*)?>/);
+}
+
+/** Every word exactly once and in order across the parts, code still shown as code; every character of an unbroken token kept. */
+function expectEverythingOnce(parts: string[], markdown: string): void {
+  const shown = parts.join('\n');
+  expect(wordsIn(shown)).toEqual(wordsIn(markdown));
+  const shownAsCode = new Set(wordsIn(parts.flatMap((part) => part.match(/```[\s\S]*?```/g) ?? []).join('\n')));
+  const fenced = wordsIn((markdown.match(/^(```|~~~).*\n[\s\S]*?\n\1$/gm) ?? []).join('\n'));
+  expect(fenced.filter((word) => !shownAsCode.has(word))).toEqual([]);
+  for (const char of LONG_CHARS) expect(occurrences(shown, char)).toBe(occurrences(markdown, char));
+}
+
+/** The caller's streaming loop: finish a message whenever the live text overflows, carry the reopen prefix. */
+function streamInto(answer: string, chunks: number[], max: number): { finished: string[]; live: string; splits: Array<{ split: Split; carry: string }> } {
+  const finished: string[] = [];
+  const splits: Array<{ split: Split; carry: string }> = [];
+  let offset = 0;
+  let carry = '';
+  let received = 0;
+  for (const size of [...chunks, answer.length]) {
+    received = Math.min(answer.length, received + size);
+    for (;;) {
+      const live = carry + answer.slice(offset, received);
+      const split = splitForSlack(live, max);
+      if (!split) break;
+      splits.push({ split, carry });
+      finished.push(toMrkdwn(split.head));
+      offset += split.consumed - carry.length;
+      carry = split.reopen;
+    }
+  }
+  return { finished, live: toMrkdwn(carry + answer.slice(offset)), splits };
+}
+
+describe('splitAll properties', () => {
+  test('parts fit the limit, balance fences, stay safe, and show every word once and in order', () => {
+    fc.assert(
+      fc.property(answer, limit, (markdown, max) => {
+        const parts = splitAll(markdown, max).map((part) => toMrkdwn(part));
+        for (const part of parts) expectGoodPart(part, max);
+        expectEverythingOnce(parts, markdown);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('splitting while streaming (carry + rest of the answer) loses and repeats nothing, and always progresses', () => {
+    fc.assert(
+      fc.property(answer, limit, fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 80 }), (markdown, max, chunks) => {
+        const { finished, live, splits } = streamInto(markdown, chunks, max);
+        for (const part of [...finished, live]) expectGoodPart(part, max);
+        expectEverythingOnce([...finished, live], markdown);
+        for (const { split, carry } of splits) expect(split.consumed).toBeGreaterThan(carry.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('a finished part does not change as the answer grows', () => {
+    fc.assert(
+      fc.property(answer, limit, fc.double({ min: 0, max: 1, noNaN: true }), (markdown, max, share) => {
+        const early = splitAll(markdown.slice(0, Math.floor(share * markdown.length)), max);
+        const late = splitAll(markdown, max);
+        expect(late.slice(0, early.length - 1)).toEqual(early.slice(0, -1));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('splitForSlack returns null exactly when the whole text fits', () => {
+    fc.assert(
+      fc.property(answer, limit, (markdown, max) => {
+        const split = splitForSlack(markdown, max);
+        if (toMrkdwn(markdown).length <= max) expect(split).toBeNull();
+        else {
+          expect(split).not.toBeNull();
+          expect(toMrkdwn(split?.head ?? '').length).toBeLessThanOrEqual(max);
+          expect(split?.head.startsWith(markdown.slice(0, split.consumed))).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('splitForSlack examples', () => {
+  const para = (first: number, n: number): string => Array.from({ length: n }, (_, i) => `w${first + i}`).join(' ');
+
+  test('uses the default limit', () => {
+    expect(splitForSlack('short answer')).toBeNull();
+    const long = `${para(0, 500)}\n\n${para(500, 500)}`;
+    expect(toMrkdwn(splitForSlack(long)?.head ?? '').length).toBeLessThanOrEqual(SLACK_TEXT_LIMIT);
+  });
+
+  test('prefers a paragraph boundary that fills half a message to a fuller cut inside the next paragraph', () => {
+    const first = para(0, 45);
+    const markdown = `${first}\n\n${para(45, 20)}\n${para(65, 20)}`;
+    expect(splitForSlack(markdown, 300)).toEqual({ head: `${first}\n\n`, consumed: first.length + 2, reopen: '' });
+    const short = para(0, 25);
+    const fuller = `${short}\n\n${para(25, 30)}\n${para(55, 30)}`;
+    expect(splitForSlack(fuller, 300)?.head).toBe(`${short}\n\n${para(25, 30)}\n`);
+  });
+
+  test('falls back to a line boundary, then to a space, never cutting a word', () => {
+    const lines = `${para(0, 10)}\n${para(10, 10)}\n${para(20, 10)}`;
+    expect(splitForSlack(lines, 90)?.head).toBe(`${para(0, 10)}\n${para(10, 10)}\n`);
+    const spaced = para(0, 60);
+    const head = splitForSlack(spaced, 100)?.head ?? '';
+    expect(head.length).toBeGreaterThan(90);
+    expect(head).toMatch(/ $/);
+  });
+
+  test('closes a fence at the cut and reopens it with its language', () => {
+    const code = Array.from({ length: 40 }, (_, i) => `print(${i})`).join('\n');
+    const markdown = `Intro\n\n\`\`\`python\n${code}\n\`\`\`\n\nOutro`;
+    const split = splitForSlack(markdown, 200);
+    expect(split?.reopen).toBe('```python\n');
+    expect(split?.head).toMatch(/^Intro\n\n```python\nprint\(0\)\n[\s\S]*\)\n```$/);
+    const rest = `${split?.reopen}${markdown.slice(split?.consumed)}`;
+    expect(toMrkdwn(rest)).toMatch(/^```\nprint\(\d+\)/);
+  });
+
+  test('closes and reopens a fence inside a quote with its quote mark', () => {
+    const code = Array.from({ length: 30 }, (_, i) => `> print(${i})`).join('\n');
+    const split = splitForSlack(`> \`\`\`python\n${code}\n> \`\`\``, 200);
+    expect(split?.reopen).toBe('> ```python\n');
+    expect(split?.head).toMatch(/\)\n> ```$/);
+  });
+
+  test('hard-cuts a single unbroken token longer than the limit, keeping every character', () => {
+    const token = 'x'.repeat(10_000);
+    const parts = splitAll(token, 3500);
+    expect(parts.map((part) => part.length)).toEqual([3500, 3500, 3000]);
+    expect(parts.join('')).toBe(token);
+    // Nor does it split a character made of several code points.
+    const coder = '👩‍💻';
+    for (const part of splitAll(`${coder.repeat(600)}e\u0301${coder.repeat(600)}`, 1000)) expect(part).toMatch(/^(?:👩‍💻|e\u0301)+$/u);
+  });
+
+  test('does not cut inside a link, and moves it whole to the next part', () => {
+    const link = '[the full reference documentation](https://example.com/a/very/long/path?with=query&and=more)';
+    const markdown = `${para(0, 20)} ${link} ${para(20, 3)}`;
+    const parts = splitAll(markdown, 160);
+    expect(parts.some((part) => part.includes(link))).toBe(true);
+    for (const part of parts) expect(toMrkdwn(part).length).toBeLessThanOrEqual(160);
+  });
+
+  test('a hard cut of long text does not break a URL shorter than the limit', () => {
+    const url = 'https://example.com/path/to/something';
+    const markdown = `${'y'.repeat(180)}${url}${'y'.repeat(100)}`;
+    const parts = splitAll(markdown, 200).map((part) => toMrkdwn(part));
+    expect(parts.some((part) => part.includes(`<${url}`))).toBe(true);
+  });
+
+  test('measures the rendered text: escaping counts', () => {
+    const markdown = `${'& '.repeat(100)}\n${'& '.repeat(100)}`;
+    const split = splitForSlack(markdown, 600);
+    expect(toMrkdwn(split?.head ?? '').length).toBeLessThanOrEqual(600);
+    expect(split?.consumed).toBe(201);
+  });
+
+  test('repeats a table header in the next part when a table is cut between rows', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `| r${i} | v${i} |`).join('\n');
+    const markdown = `| Name | Value |\n|---|---|\n${rows}`;
+    const split = splitForSlack(markdown, 300);
+    expect(split?.reopen).toBe('| Name | Value |\n|---|---|\n');
+    expect(toMrkdwn(`${split?.reopen}${markdown.slice(split?.consumed)}`)).toMatch(/^```\nName +\| Value\n/);
+  });
+
+  test('a cut decided before the next line is complete is not reused once that line makes a table header', () => {
+    const before = `${para(0, 3)}\n\n| ${para(3, 30)} | h2 |\n`;
+    const max = toMrkdwn(before).length;
+    expect(splitForSlack(`${before}|`, max)?.consumed).toBe(before.length);
+    const table = `${before}|---|---|\n| a | b |\n| c | d |\n`;
+    expect(splitForSlack(table, max)?.consumed).not.toBe(before.length);
+  });
+
+  test('a paragraph boundary that arrives later and still fits is taken', () => {
+    const start = `${para(0, 45)}\n\nshort line one\nshort line two\n`;
+    const long = para(100, 80);
+    expect(splitForSlack(`${start}${long}`, 300)?.consumed).toBe(para(0, 45).length + 2);
+    const more = `${start}\nw90 w91\n${long}`;
+    expect(splitForSlack(more, 300)?.consumed).toBe(start.length + 1);
+  });
+
+  test('splitAll returns the answer itself when it fits', () => {
+    expect(splitAll('**short**')).toEqual(['**short**']);
+    expect(splitAll('')).toEqual(['']);
+  });
+});
