@@ -13,8 +13,13 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: NodeJS.Signals) => {
     logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down');
-    await bot.stop(config.SHUTDOWN_GRACE_MS);
-    process.exit(0);
+    try {
+      await bot.stop(config.SHUTDOWN_GRACE_MS);
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

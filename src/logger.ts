@@ -18,8 +18,16 @@ const boltToPino: Record<LogLevel, string> = {
   [LogLevel.ERROR]: 'error',
 };
 
-/** Adapts pino to Bolt's Logger interface so Bolt's and the WebClient's lines share our format. */
-export function toBoltLogger(logger: Logger): BoltLogger {
+const pinoToBolt: Record<string, LogLevel> = Object.fromEntries(
+  Object.entries(boltToPino).map(([boltLevel, pinoLevel]) => [pinoLevel, boltLevel as LogLevel]),
+);
+
+/**
+ * Adapts pino to Bolt's Logger interface so Bolt's and the WebClient's lines share our format. A child
+ * logger, so that a `setLevel` from Bolt cannot change the level of the bot's own lines.
+ */
+export function toBoltLogger(parent: Logger): BoltLogger {
+  const logger = parent.child({});
   let name = 'bolt';
   const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...parts: unknown[]) =>
     logger[level]({ component: name }, parts.map((part) => (part instanceof Error ? part.message : String(part))).join(' '));
@@ -31,7 +39,7 @@ export function toBoltLogger(logger: Logger): BoltLogger {
     setLevel: (level: LogLevel) => {
       logger.level = boltToPino[level];
     },
-    getLevel: () => (Object.entries(boltToPino).find(([, pinoLevel]) => pinoLevel === logger.level)?.[0] ?? LogLevel.INFO) as LogLevel,
+    getLevel: () => pinoToBolt[logger.level] ?? LogLevel.INFO,
     setName: (newName: string) => {
       name = newName;
     },

@@ -24,7 +24,7 @@ export function askCommandListener(deps: ListenerDeps) {
       const failure = classifySlackError(error);
       deps.logger.warn({ channel: command.channel_id, failure }, 'could not post the question for a slash command');
       const cannotPost = failure.kind === 'gone';
-      await respond({ response_type: 'ephemeral', text: toMrkdwn(cannotPost ? copy.notInChannel(deps.slashCommand) : copy.failures.unavailable) });
+      await respond({ response_type: 'ephemeral', text: toMrkdwn(cannotPost ? copy.notInChannel(deps.slashCommand) : copy.unavailable) });
       return;
     }
     await handlePrompt(
