@@ -3,16 +3,9 @@ import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
 import type { EditScheduler, LiveMessage } from './editScheduler.js';
 import { toMrkdwn } from './render.js';
+import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
 import { SLACK_TEXT_LIMIT, splitAll } from './split.js';
-
-/** The two Slack clients: edits must not use the WebClient's automatic 429 retry, which re-sends stale text. */
-export interface SlackClients {
-  /** Posts, deletes, ephemerals: the WebClient's default retries are right for them. */
-  web: WebClient;
-  /** chat.update only: `rejectRateLimitedCalls: true`, no retries; the edit scheduler handles failures. */
-  edits: WebClient;
-}
 
 export interface ReplyTarget {
   teamId: string;
