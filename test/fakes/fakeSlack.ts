@@ -66,6 +66,8 @@ export class FakeSlack {
   readonly messages = new Map<string, StoredMessage>();
   /** Base URL for the WebClient's `slackApiUrl`. */
   readonly apiUrl: string;
+  /** What `apps.connections.open` answers: the WebSocket URL of a FakeSocketMode server. */
+  socketModeUrl: string | undefined;
   /** A `response_url` that lands here; its POSTs are recorded as method `response_url`. */
   readonly responseUrl: string;
 
@@ -205,6 +207,8 @@ export class FakeSlack {
         return ok({ message_ts: this.nextTs() });
       case 'conversations.replies':
         return this.replies(params);
+      case 'apps.connections.open':
+        return this.socketModeUrl ? ok({ url: this.socketModeUrl }) : platformError('not_allowed_token_type');
       case 'chat.getPermalink':
         return ok({
           channel: params.channel,
