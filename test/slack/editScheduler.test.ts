@@ -71,6 +71,33 @@ describe('EditScheduler', () => {
     expect(order).toEqual(['ending:done', 'fresh:1', 'older:2', 'newer:2']);
   });
 
+  test('once half the burst is spent, intervals stretch with the number of messages and shrink back as they finish', async () => {
+    const budget = new MemoryEditBudget(600);
+    for (let i = 0; i < 400; i++) await budget.tryTake('T', 0);
+    const scheduler = new EditScheduler({ intervalMs: 10, budget, logger });
+    const sentAt = { a: [] as number[], b: [] as number[] };
+    const a = scheduler.track('T', async () => void sentAt.a.push(performance.now()));
+    const b = scheduler.track('T', async () => void sentAt.b.push(performance.now()));
+    const stream = async (message: typeof a, ms: number) => {
+      for (let i = 0; i < ms / 5; i++) {
+        message.show(`text ${i}`);
+        await tick(5);
+      }
+    };
+    // Two messages: 2 × 60 s ÷ (600 − 20 % reserve) = 250 ms apart, not the 10 ms base interval.
+    await Promise.all([stream(a, 900), stream(b, 900)]);
+    await b.finish('b done');
+    const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!);
+    expect(Math.min(...gaps(sentAt.a))).toBeGreaterThanOrEqual(245);
+    // One message left: 125 ms apart.
+    const before = sentAt.a.length;
+    await stream(a, 700);
+    const alone = gaps(sentAt.a.slice(before - 1));
+    expect(Math.min(...alone)).toBeGreaterThanOrEqual(120);
+    expect(Math.max(...alone)).toBeLessThan(245);
+    await a.finish('a done');
+  });
+
   test('rejects a non-positive interval at once', () => {
     expect(() => new EditScheduler({ intervalMs: 0, budget: new MemoryEditBudget(50), logger })).toThrow(/intervalMs/);
   });
