@@ -38,6 +38,9 @@ export interface Delivery {
   sentAt: number;
 }
 
+/** Deliveries in flight at once. */
+const MAX_CONNECTIONS = 100;
+
 const slack = await FakeSlack.start();
 const claude = await FakeAnthropic.start();
 
@@ -49,15 +52,24 @@ async function handle(command: FakesCommand): Promise<unknown> {
       if (command.updatesPerMinute) slack.rateLimit('chat.update', { perMinute: command.updatesPerMinute, burst: command.burst! });
       return {};
     case 'deliver': {
-      const deliveries = command.questions.map(async ({ channel, text }, i): Promise<Delivery> => {
-        if (command.spacingMs) await new Promise((resolve) => setTimeout(resolve, i * command.spacingMs!));
-        const event = mentionEvent({ channel, text: `<@UBOT> ${text}` });
-        const sentAt = preciseNow();
-        const response = await deliverEvent(command.botUrl, command.secret, event);
-        if (response.status !== 200) throw new Error(`bot answered ${response.status}`);
-        return { channel, question: text, ts: event.ts, sentAt };
-      });
-      return Promise.all(deliveries);
+      // Slack keeps a bounded number of connections open to an app; 1,000 at once would overflow the
+      // listen backlog and measure the kernel, not the bot.
+      const pending = command.questions.map((question, i) => ({ ...question, i }));
+      const deliveries: Delivery[] = [];
+      const worker = async () => {
+        for (let next = pending.shift(); next; next = pending.shift()) {
+          const { channel, text, i } = next;
+          if (command.spacingMs) await new Promise((resolve) => setTimeout(resolve, Math.max(0, i * command.spacingMs! - (preciseNow() - started))));
+          const event = mentionEvent({ channel, text: `<@UBOT> ${text}` });
+          const sentAt = preciseNow();
+          const response = await deliverEvent(command.botUrl, command.secret, event);
+          if (response.status !== 200) throw new Error(`bot answered ${response.status}`);
+          deliveries[i] = { channel, question: text, ts: event.ts, sentAt };
+        }
+      };
+      const started = preciseNow();
+      await Promise.all(Array.from({ length: MAX_CONNECTIONS }, worker));
+      return deliveries;
     }
     case 'count':
       return claude.requests.length;

@@ -68,10 +68,10 @@ export class EditFailedError extends Error {
 export class LiveMessage {
   /** Content the scheduler should make visible next; undefined when nothing is pending. */
   pending: string | undefined;
+  /** Content Slack shows now; undefined until the first edit lands (the placeholder is not content). */
   visible: string | undefined;
   final = false;
   inFlight = false;
-  hasShownText = false;
   /** Pending content the user must see without waiting for the interval (a retry notice). */
   urgent = false;
   /** When the last edit completed: the interval runs from there, so Slack never sees two edits closer than it. */
@@ -135,7 +135,7 @@ export class LiveMessage {
 
   get priority(): Priority {
     if (this.final) return Priority.Final;
-    return this.hasShownText && !this.urgent ? Priority.Refresh : Priority.FirstText;
+    return this.visible !== undefined && !this.urgent ? Priority.Refresh : Priority.FirstText;
   }
 }
 
@@ -282,7 +282,6 @@ class WorkspaceLane {
     try {
       await message.send(content, final);
       message.visible = content;
-      message.hasShownText = true;
       message.lastVisibleAt = this.now();
       if (final) message.close();
     } catch (error) {
