@@ -64,6 +64,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     token: config.SLACK_BOT_TOKEN,
     logger: boltLogger,
     clientOptions: { slackApiUrl: config.SLACK_API_URL },
+    // Bolt's conversation store keeps state per conversation for listeners that ask for it; ours never do.
+    convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
   registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe });
