@@ -7,19 +7,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { createBot, type Bot } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { openStores } from '../src/stores.js';
+import type { Bot } from '../src/app.js';
 import type { ClaudeRequestSummary, Delivery, FakesCommand, SlackCallSummary } from './fakeServers.js';
 import { naiveAnswer } from './naiveBot.js';
 import { benchRender } from './render.js';
+import { SIGNING_SECRET, startBenchBot } from './startBot.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=scale,latency` runs some sections (for profiling one of them). */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const runs = (section: string) => !only || only.includes(section);
-const SECRET = 'bench-signing-secret';
 const SLACK_RTT_MS = 50;
 const TTFT_MS = 300;
 const TOKENS_PER_SECOND = 50;
@@ -101,23 +98,11 @@ async function startFakes(opts: { tokens: number; updatesPerMinute?: number }): 
   return fakes;
 }
 
-async function startBot(fakes: Fakes, editsPerMinute: number): Promise<{ bot: Bot; url: string }> {
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: SECRET,
-    ANTHROPIC_API_KEY: 'sk-ant-bench',
-    SLACK_API_URL: fakes.slackUrl,
-    ANTHROPIC_BASE_URL: fakes.claudeUrl,
-    PORT: '0',
-    HISTORY_STORE: 'memory',
-    EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
-    SLACK_EDITS_PER_MINUTE: String(editsPerMinute),
-    LOG_LEVEL: 'silent',
-  });
-  const logger = pino({ level: 'silent' });
-  const bot = createBot(config, { logger, stores: openStores(config, logger) });
-  const port = await bot.start();
-  return { bot, url: `http://127.0.0.1:${port}` };
+function startBot(fakes: Fakes, editsPerMinute: number): Promise<{ bot: Bot; url: string }> {
+  return startBenchBot(
+    { slackApiUrl: fakes.slackUrl, claudeBaseUrl: fakes.claudeUrl },
+    { HISTORY_STORE: 'memory', EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS), SLACK_EDITS_PER_MINUTE: String(editsPerMinute) },
+  );
 }
 
 async function waitIdle(bot: Bot, expectedAnswers: number, fakes: Fakes, timeoutMs: number): Promise<void> {
@@ -134,7 +119,7 @@ async function waitIdle(bot: Bot, expectedAnswers: number, fakes: Fakes, timeout
 /** A running bot is warm: modules loaded, code optimised. Measure it that way, not its first seconds. */
 async function warmUp(bot: Bot, url: string, fakes: Fakes): Promise<void> {
   const requests = await fakes.call<number>({ cmd: 'count' });
-  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(20, 'warm') });
+  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(20, 'warm') });
   await waitIdle(bot, requests + 20, fakes, 60_000);
 }
 
@@ -186,7 +171,7 @@ async function benchScale(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   const cpuBefore = process.cpuUsage();
   loopDelay.enable();
-  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(sizes.scaleAnswers, 'scale') });
+  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(sizes.scaleAnswers, 'scale') });
   await waitIdle(bot, sizes.scaleAnswers + 20, fakes, 120_000);
   loopDelay.disable();
   const cpu = process.cpuUsage(cpuBefore);
@@ -212,7 +197,7 @@ async function benchLatency(): Promise<Answer[]> {
   const deliveries = await fakes.call<Delivery[]>({
     cmd: 'deliver',
     botUrl: url,
-    secret: SECRET,
+    secret: SIGNING_SECRET,
     questions: questions(sizes.latencyAnswers, 'lat'),
     spacingMs: 250,
   });
@@ -284,7 +269,7 @@ async function benchBudget(): Promise<void> {
   const section = `Budget (${n} concurrent answers, one workspace, fake enforcing ${perMinute} chat.update/min, burst 50)`;
   const fakes = await startFakes({ tokens: sizes.tokens, updatesPerMinute: perMinute });
   const { bot, url } = await startBot(fakes, perMinute);
-  const deliveries = await fakes.call<Delivery[]>({ cmd: 'deliver', botUrl: url, secret: SECRET, questions: questions(n, 'budget') });
+  const deliveries = await fakes.call<Delivery[]>({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(n, 'budget') });
   const started = Math.min(...deliveries.map((d) => d.sentAt));
   await waitIdle(bot, n, fakes, 10 * 60_000);
   const { calls, requests } = await fakes.collect();

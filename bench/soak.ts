@@ -3,14 +3,12 @@
 // what users would see. Loopback only; bounded in time. Needs Redis on 127.0.0.1:6379 (or REDIS_URL).
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { createBot, type Bot } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { Bot } from '../src/app.js';
 import { RedisHistoryStore } from '../src/history/redisHistoryStore.js';
-import { openStores } from '../src/stores.js';
 import { FakeAnthropic, type Script } from '../test/fakes/fakeAnthropic.js';
 import { FakeSlack } from '../test/fakes/fakeSlack.js';
 import { deliverEvent, freshTs, mentionEvent } from '../test/fakes/slackRequests.js';
+import { SIGNING_SECRET, startBenchBot } from './startBot.js';
 
 const argument = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -20,7 +18,6 @@ const minutes = argument('minutes', 2);
 const questionsPerSecond = argument('rate', 5);
 const threadCount = argument('threads', 50);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SECRET = 'soak-signing-secret';
 const keyPrefix = `soak:${randomUUID()}:`;
 
 const random = () => Math.random();
@@ -41,26 +38,19 @@ function claudeScript(body: { messages: { content: string }[] }): Script {
   return { chunks, delayMs: 30, firstTokenDelayMs: 100 };
 }
 
-async function startInstance(slack: FakeSlack, claude: FakeAnthropic): Promise<{ bot: Bot; url: string }> {
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: 'xoxb-soak',
-    SLACK_SIGNING_SECRET: SECRET,
-    ANTHROPIC_API_KEY: 'sk-ant-soak',
-    SLACK_API_URL: slack.apiUrl,
-    ANTHROPIC_BASE_URL: claude.baseUrl,
-    PORT: '0',
-    HISTORY_STORE: 'redis',
-    REDIS_URL,
-    EDIT_INTERVAL_MS: '500',
-    // The soak is about faults, not the budget: room for every answer's edits at 5 questions a second.
-    SLACK_EDITS_PER_MINUTE: '6000',
-    STREAM_IDLE_TIMEOUT_MS: '1500',
-    LOG_LEVEL: 'silent',
-  });
-  const logger = pino({ level: 'silent' });
-  const bot = createBot(config, { logger, stores: openStores(config, logger, keyPrefix) });
-  const port = await bot.start();
-  return { bot, url: `http://127.0.0.1:${port}` };
+function startInstance(slack: FakeSlack, claude: FakeAnthropic): Promise<{ bot: Bot; url: string }> {
+  return startBenchBot(
+    { slackApiUrl: slack.apiUrl, claudeBaseUrl: claude.baseUrl },
+    {
+      HISTORY_STORE: 'redis',
+      REDIS_URL,
+      EDIT_INTERVAL_MS: '500',
+      // The soak is about faults, not the budget: room for every answer's edits at 5 questions a second.
+      SLACK_EDITS_PER_MINUTE: '6000',
+      STREAM_IDLE_TIMEOUT_MS: '1500',
+    },
+    keyPrefix,
+  );
 }
 
 async function main(): Promise<void> {
@@ -90,11 +80,11 @@ async function main(): Promise<void> {
     const event = mentionEvent({ channel: thread.channel, thread_ts: thread.ts, text: `<@UBOT> ${id}` });
     const eventId = `EvSOAK${n}`;
     const [first, second] = random() < 0.5 ? instances : [...instances].reverse();
-    deliveries.push(deliverEvent(first!.url, SECRET, event, { eventId }).catch(() => undefined));
+    deliveries.push(deliverEvent(first!.url, SIGNING_SECRET, event, { eventId }).catch(() => undefined));
     if (random() < 0.1) {
       redeliveries++;
       deliveries.push(
-        sleep(random() * 1000).then(() => deliverEvent(second!.url, SECRET, event, { eventId, retryNum: 1 }).catch(() => undefined)),
+        sleep(random() * 1000).then(() => deliverEvent(second!.url, SIGNING_SECRET, event, { eventId, retryNum: 1 }).catch(() => undefined)),
       );
     }
     await sleep(1000 / questionsPerSecond);
