@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
 import type { InflightAnswer, InflightRegistry } from '../../src/inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from '../../src/inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from '../../src/inflight/sqliteInflightRegistry.js';
-import { deleteKeys, describeRedis, sharedRedis, testPrefix } from '../redis/helpers.js';
+import { describeRedis, useRedisPair } from '../redis/helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -110,30 +109,18 @@ describe('SqliteInflightRegistry', () => {
 });
 
 describeRedis('RedisInflightRegistry', () => {
-  let a: Redis;
-  let b: Redis;
-  let prefix: string;
-
-  beforeAll(() => {
-    a = sharedRedis();
-    b = sharedRedis();
-  });
-  beforeEach(() => {
-    prefix = testPrefix();
-  });
-  afterEach(() => deleteKeys(a, prefix));
-  afterAll(() => Promise.all([a.quit(), b.quit()]));
+  const { a, b, prefix } = useRedisPair();
 
   describe('contract', () => {
     behavesAsRegistry(
-      () => new RedisInflightRegistry(a, prefix),
-      () => a.del(`${prefix}instance:instance-a`),
+      () => new RedisInflightRegistry(a(), prefix()),
+      () => a().del(`${prefix()}instance:instance-a`),
     );
   });
 
   test("an answer is an orphan only once its owner's heartbeat has expired", async () => {
-    const owner = new RedisInflightRegistry(a, prefix, 400);
-    const other = new RedisInflightRegistry(b, prefix, 400);
+    const owner = new RedisInflightRegistry(a(), prefix(), 400);
+    const other = new RedisInflightRegistry(b(), prefix(), 400);
     const entry = answer();
     await owner.add(entry);
     // Adding marks the owner alive, so a new answer is not an orphan before the first heartbeat.
@@ -150,12 +137,12 @@ describeRedis('RedisInflightRegistry', () => {
   });
 
   test('each orphan is claimed by exactly one of two concurrent claimers', async () => {
-    const dead = new RedisInflightRegistry(a, prefix, 50);
+    const dead = new RedisInflightRegistry(a(), prefix(), 50);
     const entries = Array.from({ length: 10 }, () => answer());
     for (const entry of entries) await dead.add(entry);
     await sleep(100);
 
-    const claimers = [new RedisInflightRegistry(a, prefix), new RedisInflightRegistry(b, prefix)];
+    const claimers = [new RedisInflightRegistry(a(), prefix()), new RedisInflightRegistry(b(), prefix())];
     await Promise.all([claimers[0]!.heartbeat('instance-b'), claimers[1]!.heartbeat('instance-c')]);
     const [toB, toC] = await Promise.all([claimers[0]!.claimOrphans('instance-b'), claimers[1]!.claimOrphans('instance-c')]);
 
@@ -166,8 +153,8 @@ describeRedis('RedisInflightRegistry', () => {
   });
 
   test('heartbeat keys expire with the ttl', async () => {
-    await new RedisInflightRegistry(a, prefix).heartbeat('instance-a');
-    const ttl = await a.pttl(`${prefix}instance:instance-a`);
+    await new RedisInflightRegistry(a(), prefix()).heartbeat('instance-a');
+    const ttl = await a().pttl(`${prefix()}instance:instance-a`);
     expect(ttl).toBeGreaterThan(14_000);
     expect(ttl).toBeLessThanOrEqual(15_000);
   });

@@ -39,6 +39,47 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** Two connections to the shared Redis and a fresh key prefix per test, as the Redis suites use them. */
+export interface RedisPair {
+  /** The first connection; the one the keys are inspected and deleted through. */
+  a: () => Redis;
+  /** A second connection, standing for another instance. */
+  b: () => Redis;
+  /** This test's key prefix (see testPrefix). */
+  prefix: () => string;
+}
+
+/**
+ * Registers, in the describe block it is called in, the hooks every Redis suite needs: two
+ * `sharedRedis()` connections for the block, a fresh `testPrefix()` before each test, the keys
+ * under it deleted after each test, the connections quit after the block. `cleanUp` runs after
+ * each test before its keys are deleted (to close what the test opened, restore mocks, …).
+ */
+export function useRedisPair(options: { cleanUp?: () => unknown } = {}): RedisPair {
+  let a: Redis | undefined;
+  let b: Redis | undefined;
+  let prefix: string | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useRedisPair: ${what} is only there inside a test of its describe block`);
+    return value;
+  };
+
+  beforeAll(() => {
+    a = sharedRedis();
+    b = sharedRedis();
+  });
+  beforeEach(() => {
+    prefix = testPrefix();
+  });
+  afterEach(async () => {
+    await options.cleanUp?.();
+    await deleteKeys(ready(a, 'a'), ready(prefix, 'prefix'));
+  });
+  afterAll(() => Promise.all([a?.quit(), b?.quit()]));
+
+  return { a: () => ready(a, 'a'), b: () => ready(b, 'b'), prefix: () => ready(prefix, 'prefix') };
+}
+
 /** One pino line, parsed. */
 export interface LogLine {
   level: number;

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
-import type { Redis } from 'ioredis';
 import { RedisEditBudget } from '../../src/slack/redisEditBudget.js';
-import { deleteKeys, describeRedis, sharedRedis, testPrefix } from './helpers.js';
+import { describeRedis, useRedisPair } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -12,25 +11,10 @@ async function burst(budget: RedisEditBudget, count: number, reserve = 0): Promi
 }
 
 describeRedis('RedisEditBudget', () => {
-  let a: Redis;
-  let b: Redis;
-  let prefix: string;
-
-  beforeAll(() => {
-    a = sharedRedis();
-    b = sharedRedis();
-  });
-  beforeEach(() => {
-    prefix = testPrefix();
-  });
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await deleteKeys(a, prefix);
-  });
-  afterAll(() => Promise.all([a.quit(), b.quit()]));
+  const { a, b, prefix } = useRedisPair({ cleanUp: () => jest.restoreAllMocks() });
 
   test('a full bucket allows a burst of perMinute less the safety margin, then one edit per 60 s / 50 = 1.2 s', async () => {
-    const budget = new RedisEditBudget(a, 50, prefix);
+    const budget = new RedisEditBudget(a(), 50, prefix());
     expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });
     // As MemoryEditBudget, a tenth of an edit stays unspent: 49 of the 50 go through at once.
     expect(1 + (await burst(budget, 50))).toBe(49);
@@ -50,7 +34,7 @@ describeRedis('RedisEditBudget', () => {
   });
 
   test('an edit is refused when fewer than `reserve` tokens would remain', async () => {
-    const budget = new RedisEditBudget(a, 50, prefix);
+    const budget = new RedisEditBudget(a(), 50, prefix());
     expect(await burst(budget, 45, 10)).toBe(39);
     const refused = await budget.tryTake('T1', 10);
     expect(refused.waitMs).toBeGreaterThan(0);
@@ -60,7 +44,7 @@ describeRedis('RedisEditBudget', () => {
   });
 
   test('pause holds every edit until it ends, then starts again from an empty bucket', async () => {
-    const budget = new RedisEditBudget(a, 50, prefix);
+    const budget = new RedisEditBudget(a(), 50, prefix());
     await budget.pause('T1', 300);
     const held = await budget.tryTake('T1', 0);
     expect(held.waitMs).toBeGreaterThan(200);
@@ -74,8 +58,8 @@ describeRedis('RedisEditBudget', () => {
   });
 
   test('instances on two connections share one bucket, whatever their local clocks say', async () => {
-    const one = new RedisEditBudget(a, 50, prefix);
-    const two = new RedisEditBudget(b, 50, prefix);
+    const one = new RedisEditBudget(a(), 50, prefix());
+    const two = new RedisEditBudget(b(), 50, prefix());
     expect(await burst(one, 30)).toBe(30);
     expect(await burst(two, 30)).toBe(19);
     expect((await one.tryTake('T1', 0)).waitMs).toBeGreaterThan(0);
@@ -87,9 +71,9 @@ describeRedis('RedisEditBudget', () => {
   });
 
   test('a bucket left alone expires once it would be full again', async () => {
-    const budget = new RedisEditBudget(a, 50, prefix);
+    const budget = new RedisEditBudget(a(), 50, prefix());
     await budget.tryTake('T1', 0);
-    const ttl = await a.pttl(`${prefix}edit-budget:T1`);
+    const ttl = await a().pttl(`${prefix()}edit-budget:T1`);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });

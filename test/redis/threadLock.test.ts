@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LocalThreadLock, RedisThreadLock } from '../../src/coordination/threadLock.js';
-import { deleteKeys, describeRedis, memoryLogger, sharedRedis, testPrefix } from './helpers.js';
+import { describeRedis, memoryLogger, useRedisPair } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,32 +19,17 @@ describe('LocalThreadLock', () => {
 });
 
 describeRedis('RedisThreadLock', () => {
-  let a: Redis;
-  let b: Redis;
-  let prefix: string;
   const { logger } = memoryLogger();
   const locks: RedisThreadLock[] = [];
+  const { a, b, prefix } = useRedisPair({ cleanUp: () => Promise.all(locks.splice(0).map((lock) => lock.close())) });
   const lockOn = (redis: Redis, ttlMs?: number) => {
-    const lock = new RedisThreadLock(redis, logger, prefix, ttlMs);
+    const lock = new RedisThreadLock(redis, logger, prefix(), ttlMs);
     locks.push(lock);
     return lock;
   };
 
-  beforeAll(() => {
-    a = sharedRedis();
-    b = sharedRedis();
-  });
-  beforeEach(() => {
-    prefix = testPrefix();
-  });
-  afterEach(async () => {
-    await Promise.all(locks.splice(0).map((lock) => lock.close()));
-    await deleteKeys(a, prefix);
-  });
-  afterAll(() => Promise.all([a.quit(), b.quit()]));
-
   test('two holders never overlap, across instances on two connections', async () => {
-    const instances = [lockOn(a), lockOn(b)];
+    const instances = [lockOn(a()), lockOn(b())];
     const events: string[] = [];
     await Promise.all(
       Array.from({ length: 4 }, async (_, task) => {
@@ -64,23 +49,23 @@ describeRedis('RedisThreadLock', () => {
   });
 
   test('other threads are not blocked', async () => {
-    const lock = lockOn(a);
+    const lock = lockOn(a());
     await lock.acquire('T:C:1');
-    await expect(lockOn(b).acquire('T:C:2', AbortSignal.timeout(200))).resolves.toEqual(expect.any(Function));
+    await expect(lockOn(b()).acquire('T:C:2', AbortSignal.timeout(200))).resolves.toEqual(expect.any(Function));
   });
 
   test('renewal keeps a lock held well past its ttl', async () => {
-    const holder = lockOn(a, 150);
+    const holder = lockOn(a(), 150);
     const release = await holder.acquire('T:C:1');
     const started = Date.now();
-    await expect(lockOn(b, 150).acquire('T:C:1', AbortSignal.timeout(700))).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(lockOn(b(), 150).acquire('T:C:1', AbortSignal.timeout(700))).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
     await release();
   });
 
   test('release lets the next waiter in', async () => {
-    const release = await lockOn(a).acquire('T:C:1');
-    const waiting = lockOn(b).acquire('T:C:1');
+    const release = await lockOn(a()).acquire('T:C:1');
+    const waiting = lockOn(b()).acquire('T:C:1');
     await sleep(100);
     const releasedAt = Date.now();
     await release();
@@ -89,28 +74,28 @@ describeRedis('RedisThreadLock', () => {
   });
 
   test('abort rejects a waiting acquire with the signal reason, and leaves the lock to its holder', async () => {
-    await lockOn(a).acquire('T:C:1');
+    await lockOn(a()).acquire('T:C:1');
     const controller = new AbortController();
     const reason = new Error('user pressed stop');
-    const waiting = lockOn(b).acquire('T:C:1', controller.signal);
+    const waiting = lockOn(b()).acquire('T:C:1', controller.signal);
     setTimeout(() => controller.abort(reason), 100);
     await expect(waiting).rejects.toBe(reason);
-    await expect(lockOn(b).acquire('T:C:1', AbortSignal.abort(reason))).rejects.toBe(reason);
+    await expect(lockOn(b()).acquire('T:C:1', AbortSignal.abort(reason))).rejects.toBe(reason);
   });
 
   test('a holder whose lock expired and was taken does not release the new holder', async () => {
-    const first = await lockOn(a).acquire('T:C:1');
-    await a.del(`${prefix}lock:T:C:1`);
-    await lockOn(b).acquire('T:C:1');
+    const first = await lockOn(a()).acquire('T:C:1');
+    await a().del(`${prefix()}lock:T:C:1`);
+    await lockOn(b()).acquire('T:C:1');
     await first();
     await first();
-    await expect(lockOn(a).acquire('T:C:1', AbortSignal.timeout(200))).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(lockOn(a()).acquire('T:C:1', AbortSignal.timeout(200))).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 
   test('close releases the locks the instance holds', async () => {
-    const lock = new RedisThreadLock(a, logger, prefix);
+    const lock = new RedisThreadLock(a(), logger, prefix());
     await lock.acquire('T:C:1');
     await lock.close();
-    expect(await a.exists(`${prefix}lock:T:C:1`)).toBe(0);
+    expect(await a().exists(`${prefix()}lock:T:C:1`)).toBe(0);
   });
 });

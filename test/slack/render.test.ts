@@ -1,12 +1,9 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { escapeMrkdwn, toMrkdwn } from '../../src/slack/render.js';
+import { count, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
-
-const WORD = '§';
-const words = (n: number): string => Array(n).fill(WORD).join(' ');
-const count = fc.integer({ min: 1, max: 4 });
 
 const URLS = ['https://example.com/u1', 'https://example.com/a?b=1&c=2', 'http://example.org/x|y', 'https://example.com/p>q', 'mailto:someone@example.com'];
 // Typed by Claude as text: none may turn into a mention, a link or formatting.
@@ -26,37 +23,20 @@ const inline = fc.oneof(
   fc.constantFrom('https://example.com/bare?q=1&r=2', '<https://example.com/auto>'),
   { weight: 3, arbitrary: fc.constantFrom(...SPECIALS) },
 );
-// Every line starts with a word so that no special character opens a block (`>`, `<!here>` …).
-const line = fc.array(inline, { minLength: 0, maxLength: 12 }).map((items) => [WORD, ...items].join(' '));
-const paragraph = fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n'));
-const heading = fc.tuple(fc.integer({ min: 1, max: 6 }), line).map(([level, text]) => `${'#'.repeat(level)} ${text}`);
-const fence = fc
-  .tuple(fc.constantFrom('```', '```python', '```js', '~~~'), fc.array(fc.tuple(count, fc.constantFrom('', ' = a < b && c', '  # note', ' * x ** 2')), { minLength: 1, maxLength: 6 }))
-  .map(([open, lines]) => `${open}\n${lines.map(([n, tail]) => words(n) + tail).join('\n')}\n${open.slice(0, 3)}`);
-const list = fc
-  .tuple(fc.boolean(), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), line), { minLength: 1, maxLength: 6 }))
-  .map(([ordered, items]) => {
-    let depth = 0;
-    return items
-      .map(([wanted, text], i) => {
-        depth = Math.min(wanted, depth + 1);
-        return `${'   '.repeat(depth)}${ordered ? `${i + 1}.` : '-'} ${text}`;
-      })
-      .join('\n');
-  });
-const quote = paragraph.map((text) => text.replace(/^/gm, '> '));
-const table = fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 4 })).map(([cols, rows]) => {
-  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  const header = Array.from({ length: cols }, (_, i) => `Col${i}`);
-  return [row(header), row(header.map(() => '---')), ...Array.from({ length: rows }, () => row(header.map(() => words(2))))].join('\n');
+const { answer } = markdownArbitraries({
+  inline,
+  lineItems: 12,
+  paragraphLines: 3,
+  headingLevels: 6,
+  headingText: 'line',
+  fenceOpeners: ['```', '```python', '```js', '~~~'],
+  fenceLineWords: 4,
+  fenceTails: ['', ' = a < b && c', '  # note', ' * x ** 2'],
+  fenceLines: 6,
+  listItems: 6,
+  tableRows: 4,
+  rule: true,
 });
-const block = fc.oneof({ weight: 4, arbitrary: paragraph }, heading, fence, list, quote, table, fc.constant('---'));
-const answer = fc.array(block, { minLength: 1, maxLength: 8 }).map((blocks) => numberWords(blocks.join('\n\n')));
-
-function numberWords(markdown: string): string {
-  let next = 0;
-  return markdown.replace(/§/g, () => `w${next++}`);
-}
 
 // ---- What every rendering must satisfy ----
 

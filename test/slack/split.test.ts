@@ -1,14 +1,12 @@
 import fc from 'fast-check';
 import { toMrkdwn } from '../../src/slack/render.js';
 import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from '../../src/slack/split.js';
+import { count, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
-// (Kept apart from render.test.ts's generator: this one adds what stresses splitting — long
-// unbroken tokens, long code blocks and tables.)
+// (Built like render.test.ts's, with what stresses splitting: long unbroken tokens, long lines,
+// code blocks and tables.)
 
-const WORD = '§';
-const words = (n: number): string => Array(n).fill(WORD).join(' ');
-const count = fc.integer({ min: 1, max: 4 });
 // Characters used only by unbroken tokens, counted to prove a hard cut loses nothing.
 const LONG_CHARS = ['Z', 'ж', '🦀'];
 const URLS = ['https://example.com/u1', 'https://example.com/a?b=1&c=2', 'http://example.org/x|y', 'https://example.com/p>q'];
@@ -23,37 +21,21 @@ const inline = fc.oneof(
   fc.constantFrom('https://example.com/bare?q=1&r=2', '&', '<', '>', '<!here>', '@channel', '<@U123>', '🎉', '日本語', '&&&&&'),
   fc.tuple(fc.constantFrom(...LONG_CHARS), fc.integer({ min: 100, max: 2000 })).map(([char, n]) => char.repeat(n)),
 );
-const line = fc.array(inline, { minLength: 0, maxLength: 25 }).map((items) => [WORD, ...items].join(' '));
-const paragraph = fc.array(line, { minLength: 1, maxLength: 4 }).map((lines) => lines.join('\n'));
-const heading = fc.tuple(fc.integer({ min: 1, max: 3 }), count).map(([level, n]) => `${'#'.repeat(level)} ${words(n)}`);
-const fence = fc
-  .tuple(fc.constantFrom('```', '```python', '~~~ts'), fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom('', ' = a < b && c', ' # **x**')), { minLength: 1, maxLength: 25 }))
-  .map(([open, lines]) => `${open}\n${lines.map(([n, tail]) => words(n) + tail).join('\n')}\n${open.slice(0, 3)}`);
-const list = fc
-  .tuple(fc.boolean(), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), line), { minLength: 1, maxLength: 10 }))
-  .map(([ordered, items]) => {
-    let depth = 0;
-    return items
-      .map(([wanted, text], i) => {
-        depth = Math.min(wanted, depth + 1);
-        return `${'   '.repeat(depth)}${ordered ? `${i + 1}.` : '-'} ${text}`;
-      })
-      .join('\n');
-  });
-const quote = paragraph.map((text) => text.replace(/^/gm, '> '));
-const table = fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 20 })).map(([cols, rows]) => {
-  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  const header = Array.from({ length: cols }, (_, i) => `Col${i}`);
-  return [row(header), row(header.map(() => '---')), ...Array.from({ length: rows }, () => row(header.map(() => words(2))))].join('\n');
+const { answer } = markdownArbitraries({
+  inline,
+  lineItems: 25,
+  paragraphLines: 4,
+  headingLevels: 3,
+  headingText: 'words',
+  fenceOpeners: ['```', '```python', '~~~ts'],
+  fenceLineWords: 12,
+  fenceTails: ['', ' = a < b && c', ' # **x**'],
+  fenceLines: 25,
+  listItems: 10,
+  tableRows: 20,
+  rule: false,
 });
-const block = fc.oneof({ weight: 4, arbitrary: paragraph }, heading, fence, list, quote, table);
-const answer = fc.array(block, { minLength: 1, maxLength: 8 }).map((blocks) => numberWords(blocks.join('\n\n')));
 const limit = fc.integer({ min: 300, max: SLACK_TEXT_LIMIT });
-
-function numberWords(markdown: string): string {
-  let next = 0;
-  return markdown.replace(/§/g, () => `w${next++}`);
-}
 
 // ---- Checks ----
 
