@@ -40,6 +40,13 @@ export interface ConversationDeps extends ReplyDeps {
 /** How one answer ended, for logs and tests. */
 export type AnswerOutcome = 'complete' | 'truncated' | 'refused' | 'interrupted' | 'failed' | 'empty' | 'stopped';
 
+/** An answer's outcome, the text worth storing in history, and what Claude reported it cost. */
+interface Ending {
+  kind: AnswerOutcome;
+  storeText?: string;
+  outputTokens?: number;
+}
+
 /**
  * The orchestrator: for each prompt, in thread order, it posts the placeholder, streams Claude's answer
  * into it (retrying from scratch on a mid-stream failure), adds the note the ending calls for, and stores
@@ -105,7 +112,7 @@ export class Conversation {
       const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
       const outcome = await this.stream(reply, turns, signal, logger);
       if (outcome.storeText) await this.deps.history.appendExchange(prompt, prompt.text, outcome.storeText);
-      logger.info({ outcome: outcome.kind, replyTs: reply.ts, source: prompt.source }, 'answer finished');
+      logger.info({ outcome: outcome.kind, outputTokens: outcome.outputTokens, replyTs: reply.ts, source: prompt.source }, 'answer finished');
       return outcome.kind;
     } catch (error) {
       // Whatever failed (history store, Slack), the placeholder must not stay on "Thinking…".
@@ -139,12 +146,12 @@ export class Conversation {
     turns: Turn[],
     signal: AbortSignal,
     logger: Logger,
-  ): Promise<{ kind: AnswerOutcome; storeText?: string }> {
+  ): Promise<Ending> {
     const { claude, options } = this.deps;
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText: (text) => reply.show(text) });
-        return await this.finishAnswer(reply, answer);
+        return { ...(await this.finishAnswer(reply, answer)), outputTokens: answer.outputTokens };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
         if (error.retryable && attempt < options.retries && !signal.aborted) {
@@ -157,7 +164,7 @@ export class Conversation {
     }
   }
 
-  private async finishAnswer(reply: ReplyMessage, answer: ClaudeAnswer): Promise<{ kind: AnswerOutcome; storeText?: string }> {
+  private async finishAnswer(reply: ReplyMessage, answer: ClaudeAnswer): Promise<Ending> {
     const { text, stopReason } = answer;
     if (stopReason === 'refusal') {
       await reply.finish(withNote(text, copy.notes.refusal));
@@ -184,7 +191,7 @@ export class Conversation {
     error: ClaudeError,
     signal: AbortSignal,
     logger: Logger,
-  ): Promise<{ kind: AnswerOutcome; storeText?: string }> {
+  ): Promise<Ending> {
     if (reply.lost.aborted) {
       logger.warn({ replyTs: reply.ts }, 'reply message can no longer be edited; answer abandoned');
       return { kind: 'stopped' };

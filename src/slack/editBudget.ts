@@ -25,7 +25,7 @@ export interface TakeResult {
  * Our bucket and Slack's never tick in step (network latency differs call to call), so a take leaves this
  * fraction of an edit unspent: about 100 ms of refill at 50 a minute.
  */
-const SAFETY_MARGIN = 0.1;
+export const SAFETY_MARGIN = 0.1;
 
 interface Bucket {
   tokens: number;

@@ -11,8 +11,6 @@ export interface EditSchedulerOptions {
   /** The workspace budget (SLACK_EDITS_PER_MINUTE), shared by every message of a workspace. */
   budget: EditBudget;
   logger: Logger;
-  /** A final edit that keeps failing transiently is given up after this long (default 60 s). */
-  finalRetryWindowMs?: number;
   now?: () => number;
 }
 
@@ -26,6 +24,8 @@ const enum Priority {
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
 const FINAL_RETRY_BASE_MS = 500;
+/** A final edit that keeps failing transiently (5xx, network) is given up after this long. */
+const FINAL_RETRY_WINDOW_MS = 60_000;
 
 /**
  * The one edit scheduler every path uses: per message it coalesces to the newest content (never a queue
@@ -51,12 +51,6 @@ export class EditScheduler {
     return lane.add(send);
   }
 
-  /** Messages being edited right now, for shutdown and metrics. */
-  get activeMessages(): number {
-    let count = 0;
-    for (const lane of this.lanes.values()) count += lane.size;
-    return count;
-  }
 }
 
 /** Why a final edit could not be delivered. */
@@ -78,6 +72,7 @@ export class LiveMessage {
   lastSentAt = -Infinity;
   /** When the message last changed on screen (or was created): the longest-waiting refresh goes first. */
   lastVisibleAt: number;
+  /** A final edit that failed transiently waits until then for its next attempt (backoff). */
   retryAt = 0;
   firstFinalAttemptAt = 0;
   finalAttempts = 0;
@@ -208,8 +203,14 @@ class WorkspaceLane {
   }
 
   private readyAt(message: LiveMessage, interval: number): number {
-    if (message.priority !== Priority.Refresh) return message.retryAt;
-    return Math.max(message.retryAt, message.lastSentAt + interval);
+    switch (message.priority) {
+      case Priority.Final:
+        return message.retryAt;
+      case Priority.FirstText:
+        return 0;
+      case Priority.Refresh:
+        return message.lastSentAt + interval;
+    }
   }
 
   /** Re-plans the lane: called when a message gets new content, an edit completes, or a timer fires. */
@@ -300,15 +301,14 @@ class WorkspaceLane {
     const log = { teamId: this.teamId, failure, final };
     if (failure.kind === 'rate_limited') {
       this.options.logger.warn(log, 'Slack rate-limited an edit; pausing the workspace');
+      // The paused budget holds every edit of the workspace, this one included, until Retry-After has passed.
       await this.options.budget.pause(this.teamId, failure.retryAfterMs);
-      message.retryAt = this.now() + failure.retryAfterMs;
       return;
     }
     if (failure.kind === 'transient' && final) {
       const now = this.now();
       message.firstFinalAttemptAt ||= now;
-      const window = this.options.finalRetryWindowMs ?? 60_000;
-      if (now - message.firstFinalAttemptAt < window) {
+      if (now - message.firstFinalAttemptAt < FINAL_RETRY_WINDOW_MS) {
         message.retryAt = now + Math.min(FINAL_RETRY_BASE_MS * 2 ** message.finalAttempts++, 15_000);
         this.options.logger.warn(log, 'final edit failed; retrying');
         return;

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { LuaScript } from '../redis/connection.js';
-import { MemoryEditBudget, type EditBudget, type TakeResult } from './editBudget.js';
+import { MemoryEditBudget, SAFETY_MARGIN, type EditBudget, type TakeResult } from './editBudget.js';
 
 /**
  * MemoryEditBudget's token bucket as one Redis hash per workspace. The clock is Redis's own (TIME), so
  * instances whose clocks disagree still share one refill rate. A bucket left alone for a minute is full
  * again, so the key expires then (or a minute after a pause ends) and is recreated full.
- * ARGV: perMinute, 'take' | 'pause', reserve | ms. Returns { waitMs, remaining as a string (it has decimals) }.
+ * ARGV: perMinute, 'take' | 'pause', reserve | ms, safety margin. Returns { waitMs, remaining as a string (it has decimals) }.
  */
 const BUCKET = new LuaScript(`
 local time = redis.call('TIME')
@@ -32,8 +32,8 @@ elseif pausedUntil > now then
   waitMs = pausedUntil - now
   remaining = 0
 else
-  -- As MemoryEditBudget: a tenth of an edit kept as a safety margin, an epsilon against floating-point error.
-  local needed = tonumber(ARGV[3]) + 1 + 0.1
+  -- As MemoryEditBudget: a safety margin kept unspent, an epsilon against floating-point error.
+  local needed = tonumber(ARGV[3]) + 1 + tonumber(ARGV[4])
   if tokens + 1e-9 >= needed then
     tokens = tokens - 1
   else
@@ -65,7 +65,7 @@ export class RedisEditBudget implements EditBudget {
 
   async tryTake(teamId: string, reserve: number): Promise<TakeResult> {
     try {
-      const [waitMs, remaining] = (await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'take', reserve])) as [number, string];
+      const [waitMs, remaining] = (await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'take', reserve, SAFETY_MARGIN])) as [number, string];
       this.usingFallback = false;
       return { waitMs, remaining: Number(remaining) };
     } catch (error) {
@@ -76,7 +76,7 @@ export class RedisEditBudget implements EditBudget {
 
   async pause(teamId: string, ms: number): Promise<void> {
     try {
-      await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'pause', Math.ceil(ms)]);
+      await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'pause', Math.ceil(ms), SAFETY_MARGIN]);
       this.usingFallback = false;
     } catch (error) {
       this.noteFallback(error);

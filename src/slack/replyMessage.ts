@@ -19,6 +19,9 @@ export interface ReplyDeps {
   logger: Logger;
 }
 
+const PLACEHOLDER = toMrkdwn(copy.thinking);
+const STILL_WRITING = toMrkdwn(copy.stillWriting);
+
 /** A Slack message of the answer: its ts and the mrkdwn Slack shows. */
 interface PostedPart {
   ts: string;
@@ -55,8 +58,8 @@ export class ReplyMessage {
    * can start streaming meanwhile: the first text waits for the placeholder only if it arrives first.
    */
   static start(deps: ReplyDeps, target: ReplyTarget): ReplyMessage {
-    const shown = toMrkdwn(copy.thinking);
-    return new ReplyMessage(deps, target, postPart(deps.slack.web, target, shown).then((ts) => ({ ts, shown })));
+    const posted = postPart(deps.slack.web, target, PLACEHOLDER).then((ts) => ({ ts, shown: PLACEHOLDER }));
+    return new ReplyMessage(deps, target, posted);
   }
 
   /** Takes over a message the bot already posted (an answer orphaned by a crash) as this reply's first message. */
@@ -107,7 +110,7 @@ export class ReplyMessage {
       const last = index === sections.length - 1;
       const streaming = last && !final;
       const rendered = toMrkdwn(section, { streaming });
-      return streaming ? `${rendered}\n\n${toMrkdwn(copy.stillWriting)}` : rendered;
+      return streaming ? `${rendered}\n\n${STILL_WRITING}` : rendered;
     });
     try {
       for (const [index, text] of texts.entries()) await this.showPart(index, text);
