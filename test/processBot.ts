@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fakeWiring } from './harness.js';
-import type { FakeAnthropic } from './fakes/fakeAnthropic.js';
-import type { FakeSlack } from './fakes/fakeSlack.js';
+import { FakeAnthropic } from './fakes/fakeAnthropic.js';
+import { FakeSlack } from './fakes/fakeSlack.js';
 
 const root = resolve(import.meta.dirname, '..');
 /** tsx's loader by path: the child runs in a temporary directory (so no stray .env is read). */
@@ -17,6 +17,17 @@ export interface BotProcess {
   url: string;
   output: () => string;
   exited: Promise<number | null>;
+}
+
+/** Fresh fake Slack and Anthropic servers for each test of the enclosing describe (for bots run as processes). */
+export function useFakeServers(): { slack: () => FakeSlack; claude: () => FakeAnthropic } {
+  let slack: FakeSlack;
+  let claude: FakeAnthropic;
+  beforeEach(async () => {
+    [slack, claude] = await Promise.all([FakeSlack.start(), FakeAnthropic.start()]);
+  });
+  afterEach(() => Promise.all([slack.close(), claude.close()]));
+  return { slack: () => slack, claude: () => claude };
 }
 
 /** Starts the entry point with the fakes' URLs and `env`; resolves once it logs "bot started". */

@@ -1,24 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
-import { FakeSlack } from '../fakes/fakeSlack.js';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
-import { spawnBot } from '../processBot.js';
+import { spawnBot, useFakeServers } from '../processBot.js';
 import { describeRedis, RedisServer, SHARED_REDIS_URL, testPrefix } from '../redis/helpers.js';
 
 const words = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 
 describe('crash recovery', () => {
-  let slack: FakeSlack;
-  let claude: FakeAnthropic;
-  beforeEach(async () => {
-    [slack, claude] = await Promise.all([FakeSlack.start(), FakeAnthropic.start()]);
-  });
-  afterEach(() => Promise.all([slack.close(), claude.close()]));
+  const fakes = useFakeServers();
 
   test('after kill -9 mid-stream, the restarted bot answers the orphaned question again in its placeholder', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200' };
     const first = await spawnBot(slack, claude, env);
     claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
@@ -51,12 +45,18 @@ describeRedis('several instances on Redis', () => {
     bots = [];
   });
 
-  test('two instances receiving the same event (and a retry of it) answer it once', async () => {
+  /** Two bots sharing one Redis namespace and the same fake Slack and Anthropic. */
+  async function startTwoInstances(): Promise<[TestBot, TestBot]> {
     const keyPrefix = testPrefix();
     const env = { HISTORY_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL };
     const a = await startTestBot(env, { keyPrefix });
     const b = await startTestBot(env, { keyPrefix, slack: a.slack, claude: a.claude });
     bots = [b, a];
+    return [a, b];
+  }
+
+  test('two instances receiving the same event (and a retry of it) answer it once', async () => {
+    const [a, b] = await startTwoInstances();
     a.claude.defaultScript = { chunks: ['only ', 'once'], delayMs: 50 };
     const event = mentionEvent({ text: '<@UBOT> hello both' });
     await Promise.all([
@@ -71,11 +71,7 @@ describeRedis('several instances on Redis', () => {
   });
 
   test('follow-ups in one thread sent to different instances keep the thread in order', async () => {
-    const keyPrefix = testPrefix();
-    const env = { HISTORY_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL };
-    const a = await startTestBot(env, { keyPrefix });
-    const b = await startTestBot(env, { keyPrefix, slack: a.slack, claude: a.claude });
-    bots = [b, a];
+    const [a, b] = await startTwoInstances();
     a.claude.enqueue({ chunks: ['first ', 'answer'], delayMs: 150 }, { chunks: ['second answer'] });
     const first = await a.mention({ text: '<@UBOT> q1' });
     await a.claude.waitForRequests(1);

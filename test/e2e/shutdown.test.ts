@@ -2,21 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
-import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
-import { FakeSlack } from '../fakes/fakeSlack.js';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, versionsOf } from '../harness.js';
-import { spawnBot } from '../processBot.js';
+import { spawnBot, useFakeServers } from '../processBot.js';
 
 describe('graceful shutdown of the real process', () => {
-  let slack: FakeSlack;
-  let claude: FakeAnthropic;
-  beforeEach(async () => {
-    [slack, claude] = await Promise.all([FakeSlack.start(), FakeAnthropic.start()]);
-  });
-  afterEach(() => Promise.all([slack.close(), claude.close()]));
+  const fakes = useFakeServers();
 
   test('SIGTERM mid-stream: new events get 503, the answer is cut short with a note, history kept, exit 0', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
     const dbPath = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'history.sqlite');
     const bot = await spawnBot(slack, claude, { HISTORY_DB_PATH: dbPath, SHUTDOWN_GRACE_MS: '1000', EDIT_INTERVAL_MS: '200' });
     claude.enqueue({ chunks: Array.from({ length: 100 }, (_, i) => `p${i} `), delayMs: 100 });
@@ -47,6 +41,7 @@ describe('graceful shutdown of the real process', () => {
   }, 30_000);
 
   test('SIGTERM lets an answer that ends within the grace period finish normally', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
     const dbPath = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'history.sqlite');
     const bot = await spawnBot(slack, claude, { HISTORY_DB_PATH: dbPath, SHUTDOWN_GRACE_MS: '5000' });
     claude.enqueue({ chunks: ['short ', 'and ', 'complete.'], delayMs: 300 });
