@@ -74,7 +74,11 @@ export async function runTransaction(transaction: ChainableCommander): Promise<v
   if (failure) throw failure;
 }
 
-/** A Lua script run with EVALSHA, sent in full only when the server does not know it yet (first use, restart). */
+/**
+ * A Lua script run with EVALSHA, sent in full only when the server does not know it yet (first use, restart).
+ * ioredis's `defineCommand` does the same, but per connection and untyped; this is one typed object that
+ * any connection can run.
+ */
 export class LuaScript {
   private readonly sha: string;
 
