@@ -4,35 +4,64 @@ const DEFAULT_SYSTEM_PROMPT =
   'You are Claude, answering in a Slack thread. Be concise and direct. Use Markdown sparingly: short ' +
   'paragraphs, bullet lists and fenced code blocks. Earlier messages of the thread are the conversation so far.';
 
-const integer = (min: number, fallback: number) =>
-  z.coerce.number().int().min(min).default(fallback).describe(`an integer of at least ${min}`);
-const optionalUrl = z.url().optional().describe('a URL such as https://example.com/');
+/** The largest delay Node's timers take (2^31−1 ms); beyond it setTimeout fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A decimal integer in [min, max]. Only digits are accepted: `1e10`, `0x10`, `1.5` and ` 5` are refused,
+ * because Number() would read them as something the operator did not mean.
+ */
+const integer = (min: number, max: number, fallback: number, unit = '') =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback)
+    .describe(`a decimal integer from ${min} to ${max}${unit}`);
+const ms = (min: number, max: number, fallback: number) => integer(min, max, fallback, ' (milliseconds)');
+const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  .optional()
+  .describe('an http(s) URL such as https://example.com/');
+/** Secrets and ids: blank or padded values are typos, never what was meant. */
+const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
 
 const variables = {
-  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-').describe('a bot token starting with xoxb-'),
-  SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional().describe('an app-level token starting with xapp-'),
-  SLACK_SIGNING_SECRET: z.string().optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('a TCP port number'),
-  SLACK_API_URL: optionalUrl,
-  ANTHROPIC_API_KEY: z.string().describe('an Anthropic API key'),
-  ANTHROPIC_BASE_URL: optionalUrl,
-  CLAUDE_MODEL: z.string().default('claude-sonnet-5-5'),
-  CLAUDE_MAX_TOKENS: integer(1, 2048),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/).describe('a bot token starting with xoxb-'),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/).optional().describe('an app-level token starting with xapp-'),
+  SLACK_SIGNING_SECRET: word('a signing secret without spaces').optional(),
+  PORT: integer(0, 65535, 3000, ' (a TCP port)'),
+  SLACK_API_URL: httpUrl,
+  ANTHROPIC_API_KEY: word('an Anthropic API key without spaces'),
+  ANTHROPIC_BASE_URL: httpUrl,
+  CLAUDE_MODEL: z.string().regex(/^[A-Za-z0-9][\w.:@/-]*$/).default('claude-sonnet-5-5').describe('a model id such as claude-sonnet-5-5'),
+  // The largest output any current Claude model allows is 128k tokens.
+  CLAUDE_MAX_TOKENS: integer(1, 128_000, 2048),
   SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
   SLASH_COMMAND: z
     .string()
     .regex(/^\/[a-z0-9_-]+$/)
     .default('/ask')
     .describe('a slash command such as /ask'),
-  EDIT_INTERVAL_MS: integer(1, 1000),
-  SLACK_EDITS_PER_MINUTE: integer(1, 50),
-  STREAM_RETRIES: integer(0, 1),
-  STREAM_IDLE_TIMEOUT_MS: integer(1, 60_000),
-  SHUTDOWN_GRACE_MS: integer(0, 20_000),
+  EDIT_INTERVAL_MS: ms(1, 60_000, 1000),
+  SLACK_EDITS_PER_MINUTE: integer(1, 10_000, 50),
+  // Each retry re-sends the whole thread to Claude: more than a few only multiplies cost and waiting.
+  STREAM_RETRIES: integer(0, 5, 1),
+  STREAM_IDLE_TIMEOUT_MS: ms(1, 3_600_000, 60_000),
+  SHUTDOWN_GRACE_MS: ms(0, 3_600_000, 20_000),
+  CLAUDE_FIRST_TOKEN_TIMEOUT_MS: ms(1, 3_600_000, 60_000),
+  USER_MAX_CONCURRENT: integer(1, 1000, 3),
+  MAX_CONCURRENT_ANSWERS: integer(1, 100_000, 100),
+  HISTORY_TTL_DAYS: integer(1, 36_500, 90, ' (days)'),
   HISTORY_STORE: z.enum(['sqlite', 'redis', 'memory']).default('sqlite').describe('one of sqlite, redis, memory'),
-  HISTORY_DB_PATH: z.string().default('./data/history.sqlite'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//).optional().describe('a redis:// URL'),
-  HISTORY_MAX_MESSAGES: integer(2, 40),
+  HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .refine((url) => /^\/?\d{0,5}$/.test(new URL(url).pathname), 'the database must be a number')
+    .optional()
+    .describe('a redis:// URL such as redis://127.0.0.1:6379/0 (the database, if any, a number)'),
+  HISTORY_MAX_MESSAGES: integer(2, 10_000, 40),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -73,4 +102,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (present[variable] === undefined) throw new ConfigError(`${variable} is required`);
   const description = variables[variable as keyof typeof variables]?.description;
   throw new ConfigError(`${variable} must be ${description ?? issue.message}`);
+}
+
+/**
+ * Every configured secret, for the log scrubber: tokens, keys, and the credentials inside URLs. Values
+ * shorter than 4 characters are left out (scrubbing them would mangle ordinary text).
+ */
+export function secretsOf(config: Config): string[] {
+  const urlCredentials = [config.SLACK_API_URL, config.ANTHROPIC_BASE_URL, config.REDIS_URL].flatMap((value) => {
+    if (!value) return [];
+    const url = new URL(value);
+    return [url.username, url.password].map(decodeURIComponent);
+  });
+  return [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.ANTHROPIC_API_KEY, ...urlCredentials].filter(
+    (secret): secret is string => secret !== undefined && secret.length >= 4,
+  );
 }

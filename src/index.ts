@@ -1,12 +1,12 @@
 import 'dotenv/config';
 import { createBot } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, secretsOf } from './config.js';
 import { createLogger } from './logger.js';
 import { openStores } from './stores.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, secretsOf(config));
   const bot = createBot(config, { logger, stores: openStores(config, logger) });
   const port = await bot.start();
   logger.info({ mode: port === undefined ? 'socket' : 'http', port }, 'bot started');

@@ -6,9 +6,27 @@ export type Logger = PinoLogger;
 /** Paths whose values never reach a log line, whatever a caller passes in. */
 const SECRET_PATHS = ['token', 'apiKey', 'headers.authorization', 'headers.Authorization', '*.token', '*.apiKey'];
 
-/** A pino logger with secrets redacted; `destination` lets tests capture lines in memory. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: SECRET_PATHS, censor: '[redacted]' } }, destination);
+const CENSOR = '[redacted]';
+
+/**
+ * A pino logger with secrets redacted; `destination` lets tests capture lines in memory. `secrets` (the
+ * configured tokens and keys, see `secretsOf`) are scrubbed from every finished line, wherever they hide:
+ * an upstream error message that echoes a key is a string, not a field `redact` could name.
+ */
+export function createLogger(level: string, destination?: DestinationStream, secrets: readonly string[] = []): Logger {
+  const scrub = scrubber(secrets);
+  return pino({ level, redact: { paths: SECRET_PATHS, censor: CENSOR }, hooks: { streamWrite: scrub } }, destination);
+}
+
+/** Replaces every occurrence of each secret (raw, or as escaped inside a JSON string) with the censor. */
+export function scrubber(secrets: readonly string[]): (text: string) => string {
+  const forms = [...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]))]
+    .filter((form) => form.length > 0)
+    // Longest first, so a secret that contains another is replaced whole.
+    .sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return (text) => text;
+  const pattern = new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return (text) => text.replace(pattern, CENSOR);
 }
 
 const boltToPino: Record<LogLevel, string> = {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createBot, type Bot } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, secretsOf } from '../src/config.js';
 import type { HistoryStore } from '../src/history/historyStore.js';
 import { openStores } from '../src/stores.js';
 import { createLogger } from '../src/logger.js';
@@ -71,7 +71,7 @@ export async function startTestBot(
       done();
     },
   });
-  const logger = createLogger(config.LOG_LEVEL, sink);
+  const logger = createLogger(config.LOG_LEVEL, sink, secretsOf(config));
   const stores = openStores(config, logger, deps.keyPrefix);
   if (deps.history) stores.history = deps.history;
   const history = stores.history;
