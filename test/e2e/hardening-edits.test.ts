@@ -71,3 +71,28 @@ describe('edits: wrong final messages, a poisoned workspace, stalls after a 429'
     expect(versionsOf(t.slack, replyTsOf(t, event.ts)).at(-1)).toBe(chunks.join('').trim());
   }, 60_000);
 });
+
+describe('edits: every chat.update pays for itself', () => {
+  let t: TestBot;
+  afterEach(() => t.stop());
+
+  test('retries that rewrite a 20-message answer stay within Slack’s chat.update limit: no 429', async () => {
+    t = await startTestBot({ STREAM_RETRIES: '2', EDIT_INTERVAL_MS: '200', SLACK_EDITS_PER_MINUTE: '30' });
+    t.slack.rateLimit('chat.update', { perMinute: 30, burst: 30 });
+    // Twenty paragraphs of about 2,000 characters: one Slack message each. Every attempt changes all twenty.
+    const answer = (letter: string) => Array.from({ length: 20 }, (_, i) => `${letter}${i} ${`${letter} `.repeat(1000)}`.trim()).join('\n\n');
+    t.claude.enqueue(
+      { chunks: [answer('a')], fail: { afterChunks: 1, how: 'error_event' } },
+      { chunks: [answer('b')], firstTokenDelayMs: 1500, fail: { afterChunks: 1, how: 'error_event' } },
+      { chunks: [answer('c')], firstTokenDelayMs: 1500 },
+    );
+    const event = await t.mention({ text: '<@UBOT> a long answer' });
+    await t.idle(90_000);
+
+    expect(t.slack.count429('chat.update')).toBe(0);
+    const parts = t.slack.threadMessages(event.channel, event.ts).filter((message) => !message.deleted);
+    expect(parts.map((message) => message.text)).toEqual(answer('c').split('\n\n'));
+    // The retries did rewrite every message: far more edits than the one budget take per send the bot used to pay.
+    expect(successful(t.slack.callsOf('chat.update')).length).toBeGreaterThan(40);
+  }, 120_000);
+});
