@@ -98,6 +98,58 @@ describe('EditScheduler', () => {
     await a.finish('a done');
   });
 
+  test('content equal to an earlier version is sent again once a different edit in flight lands, and a final always is', async () => {
+    const sent: string[] = [];
+    let release!: () => void;
+    const scheduler = new EditScheduler({ intervalMs: 1, budget: new MemoryEditBudget(1000), logger });
+    const live = scheduler.track('T', async (content, final) => {
+      sent.push(final ? `final:${content}` : content);
+      if (content === 'notice') await new Promise<void>((resolve) => (release = resolve));
+    });
+    live.show('Hello');
+    await tick();
+    live.showNow('notice');
+    await tick();
+    // While "notice" is in flight, the text Slack showed before it comes back: it must replace the notice.
+    live.show('Hello');
+    release();
+    await tick();
+    // A final with the text of the last intermediate edit still goes out: it renders without "still writing".
+    await live.finish('Hello');
+    expect(sent).toEqual(['Hello', 'notice', 'Hello', 'final:Hello']);
+  });
+
+  test('within a priority the budget goes round-robin between users, whoever has more messages waiting', async () => {
+    const budget = new GatedBudget();
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const order: string[] = [];
+    const track = (user: string, name: string) => scheduler.track('T', async () => void order.push(name), user);
+    const flood = Array.from({ length: 4 }, (_, i) => track('UA', `a${i}`));
+    const other = track('UB', 'b0');
+    const finished = [...flood, other].map((message) => message.finish('done'));
+    for (let i = 0; i < 5; i++) {
+      budget.grant();
+      await tick();
+    }
+    await Promise.all(finished);
+    expect(order.indexOf('b0')).toBeLessThanOrEqual(1);
+    expect(order).toHaveLength(5);
+  });
+
+  test('every Slack call of an edit takes its own edit from the budget', async () => {
+    let now = 0;
+    const budget = new MemoryEditBudget(60, () => now);
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger, now: () => now });
+    const live = scheduler.track('T', async (_content, _final, pay) => {
+      for (let call = 0; call < 3; call++) await pay();
+    });
+    await live.finish('three messages');
+    // 60 in the bucket, 3 taken: 56 more fit before the safety margin.
+    let taken = 0;
+    while ((await budget.tryTake('T', 0)).waitMs === 0) taken++;
+    expect(taken).toBe(56);
+  });
+
   test('rejects a non-positive interval at once', () => {
     expect(() => new EditScheduler({ intervalMs: 0, budget: new MemoryEditBudget(50), logger })).toThrow(/intervalMs/);
   });
