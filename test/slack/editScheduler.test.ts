@@ -137,9 +137,9 @@ describe('EditScheduler', () => {
   });
 
   test('every Slack call of an edit takes its own edit from the budget', async () => {
-    let now = 0;
-    const budget = new MemoryEditBudget(60, () => now);
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger, now: () => now });
+    const now = () => 0;
+    const budget = new MemoryEditBudget(60, now);
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger, now });
     const live = scheduler.track('T', async (_content, _final, pay) => {
       for (let call = 0; call < 3; call++) await pay();
     });
