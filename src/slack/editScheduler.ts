@@ -70,8 +70,8 @@ export class LiveMessage {
   /** Content the scheduler should make visible next; undefined when nothing is pending. */
   pending: string | undefined;
   /**
-   * The intermediate content of the newest edit sent, in flight or landed: a show of it needs no edit.
-   * Undefined before the first edit, after a final (it renders differently) and after a failed edit.
+   * Content of the newest edit sent, in flight or landed: a show of it needs no edit. Not what Slack last
+   * confirmed: content equal to that must still replace an edit in flight. Undefined after a failed edit.
    */
   sent: string | undefined;
   /** Whether Slack shows any of our content yet (the placeholder is not content): until then, a first text. */
@@ -326,7 +326,7 @@ class WorkspaceLane {
     message.inFlight = true;
     message.pending = undefined;
     message.urgent = false;
-    message.sent = final ? undefined : content;
+    message.sent = content;
     this.users.get(message.userId)!.servedAt = ++this.served;
     // The scheduler's take paid for the first Slack call; every further call of this edit pays its own.
     let prepaid = true;
