@@ -11,7 +11,10 @@ export interface EditBudget {
   readonly perMinute: number;
   /** Takes one edit for the team unless fewer than `reserve` would remain. */
   tryTake(teamId: string, reserve: number): Promise<TakeResult>;
-  /** Holds every edit of the team back for `ms` (Slack answered 429 with Retry-After). */
+  /**
+   * Holds every edit of the team back for `ms` (Slack answered 429 with Retry-After) and halves the edits
+   * left in the bucket; it keeps refilling meanwhile, so edits resume at the window's end.
+   */
   pause(teamId: string, ms: number): Promise<void>;
 }
 
@@ -20,6 +23,13 @@ export interface TakeResult {
   waitMs: number;
   remaining: number;
 }
+
+/**
+ * Share of its edits a bucket keeps on a 429. Slack's bucket holds less than ours thought, so the burst we may
+ * spend shrinks (multiplicative decrease, as TCP does on congestion). Emptying it instead would hold every
+ * refresh until the bucket refilled past the reserves, many seconds after Slack's Retry-After window.
+ */
+export const PAUSE_KEEP_SHARE = 0.5;
 
 /**
  * Our bucket and Slack's never tick in step (network latency differs call to call), so a take leaves this
@@ -62,9 +72,7 @@ export class MemoryEditBudget implements EditBudget {
   async pause(teamId: string, ms: number): Promise<void> {
     const bucket = this.refill(teamId);
     bucket.pausedUntil = Math.max(bucket.pausedUntil, this.now() + ms);
-    // Slack's own bucket is empty: start again from nothing rather than spend a burst we do not have.
-    bucket.tokens = 0;
-    bucket.refilledAt = bucket.pausedUntil;
+    bucket.tokens *= PAUSE_KEEP_SHARE;
   }
 
   private refill(teamId: string): Bucket {

@@ -2,8 +2,12 @@ import type { Logger } from '../logger.js';
 import type { EditBudget } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
-/** Performs one edit of a live message with the given content; `final` marks the last one. */
-export type SendEdit = (content: string, final: boolean) => Promise<void>;
+/**
+ * Performs one edit of a live message with the given content; `final` marks the last one. The edit may take
+ * several Slack calls (an answer spread over several messages): `pay` must be awaited before each chat.update,
+ * so every call takes its own edit from the workspace budget (the first is already paid when `send` runs).
+ */
+export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>) => Promise<void>;
 
 export interface EditSchedulerOptions {
   /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
@@ -41,16 +45,19 @@ export class EditScheduler {
     this.now = options.now ?? Date.now;
   }
 
-  /** Starts scheduling the edits of one Slack message of the team's. */
-  track(teamId: string, send: SendEdit): LiveMessage {
+  /**
+   * Starts scheduling the edits of one Slack message of the team's, asked by `userId`: within a priority the
+   * workspace budget goes round-robin between users, so one user's many answers cannot hold back another's.
+   * The caller must end it with `finish` or `close`: until then it counts against the workspace's reserves.
+   */
+  track(teamId: string, send: SendEdit, userId = ''): LiveMessage {
     let lane = this.lanes.get(teamId);
     if (!lane) {
       lane = new WorkspaceLane(teamId, this.options, this.now, () => this.lanes.delete(teamId));
       this.lanes.set(teamId, lane);
     }
-    return lane.add(send);
+    return lane.add(send, userId);
   }
-
 }
 
 /** Why a final edit could not be delivered. */
@@ -62,8 +69,13 @@ export class EditFailedError extends Error {
 export class LiveMessage {
   /** Content the scheduler should make visible next; undefined when nothing is pending. */
   pending: string | undefined;
-  /** Content Slack shows now; undefined until the first edit lands (the placeholder is not content). */
-  visible: string | undefined;
+  /**
+   * Content of the newest edit sent, in flight or landed: a show of it needs no edit. Not what Slack last
+   * confirmed: content equal to that must still replace an edit in flight. Undefined after a failed edit.
+   */
+  sent: string | undefined;
+  /** Whether Slack shows any of our content yet (the placeholder is not content): until then, a first text. */
+  hasText = false;
   final = false;
   inFlight = false;
   /** Pending content the user must see without waiting for the interval (a retry notice). */
@@ -83,6 +95,7 @@ export class LiveMessage {
   constructor(
     private readonly lane: WorkspaceLane,
     readonly send: SendEdit,
+    readonly userId: string,
     now: number,
   ) {
     this.lastVisibleAt = now;
@@ -97,7 +110,7 @@ export class LiveMessage {
   show(content: string): void {
     if (this.final || this.closed) return;
     const wasIdle = this.pending === undefined;
-    this.pending = content === this.visible ? undefined : content;
+    this.pending = content === this.sent ? undefined : content;
     if (wasIdle && this.pending !== undefined) this.lane.wake();
   }
 
@@ -107,13 +120,15 @@ export class LiveMessage {
     this.show(content);
   }
 
-  /** Sends `content` as the final edit as soon as the budget allows; resolves once Slack has it. */
+  /**
+   * Sends `content` as the final edit as soon as the budget allows, after any edit in flight; resolves once
+   * Slack has it. Always sent: an earlier edit with the same content was rendered as still being written.
+   */
   finish(content: string): Promise<void> {
     if (!this.closed && !this.final) {
       this.final = true;
-      this.pending = content === this.visible ? undefined : content;
-      if (this.pending === undefined) this.close();
-      else this.lane.wake();
+      this.pending = content;
+      this.lane.wake();
     }
     return this.done;
   }
@@ -130,13 +145,21 @@ export class LiveMessage {
 
   get priority(): Priority {
     if (this.final) return Priority.Final;
-    return this.visible !== undefined && !this.urgent ? Priority.Refresh : Priority.FirstText;
+    return this.hasText && !this.urgent ? Priority.Refresh : Priority.FirstText;
   }
+}
+
+/** A user's messages in a lane, and when the user was last served (a sequence number) for round-robin. */
+interface UserShare {
+  messages: number;
+  servedAt: number;
 }
 
 /** The messages of one workspace and its share of the edit budget. */
 class WorkspaceLane {
   private readonly messages = new Set<LiveMessage>();
+  private readonly users = new Map<string, UserShare>();
+  private served = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private pumping = false;
@@ -159,14 +182,19 @@ class WorkspaceLane {
     return this.messages.size;
   }
 
-  add(send: SendEdit): LiveMessage {
-    const message = new LiveMessage(this, send, this.now());
+  add(send: SendEdit, userId: string): LiveMessage {
+    const message = new LiveMessage(this, send, userId, this.now());
     this.messages.add(message);
+    const user = this.users.get(userId);
+    if (user) user.messages += 1;
+    else this.users.set(userId, { messages: 1, servedAt: 0 });
     return message;
   }
 
   remove(message: LiveMessage): void {
-    this.messages.delete(message);
+    if (!this.messages.delete(message)) return;
+    const user = this.users.get(message.userId)!;
+    if (--user.messages === 0) this.users.delete(message.userId);
     if (this.messages.size === 0) {
       clearTimeout(this.timer);
       this.timerAt = Infinity;
@@ -247,8 +275,7 @@ class WorkspaceLane {
       if (at <= now) ready.push(message);
       else nextWake = Math.min(nextWake, at);
     }
-    ready.sort((a, b) => a.priority - b.priority || a.lastVisibleAt - b.lastVisibleAt);
-    for (const message of ready) {
+    for (const message of this.order(ready)) {
       const { waitMs, remaining } = await this.options.budget.tryTake(this.teamId, this.reserveFor(message));
       this.remaining = remaining;
       if (waitMs > 0) {
@@ -259,6 +286,25 @@ class WorkspaceLane {
       void this.dispatch(message);
     }
     this.schedule(nextWake);
+  }
+
+  /**
+   * The order in which ready messages spend the budget: by priority; within one, round-robin between users
+   * (the user served longest ago first), and each user's longest-waiting message first.
+   */
+  private order(ready: LiveMessage[]): LiveMessage[] {
+    const servedAt = (message: LiveMessage) => this.users.get(message.userId)!.servedAt;
+    ready.sort((a, b) => a.priority - b.priority || servedAt(a) - servedAt(b) || a.lastVisibleAt - b.lastVisibleAt);
+    const turns = new Map<string, number>();
+    const ranked = ready.map((message) => {
+      const key = `${message.priority}:${message.userId}`;
+      const turn = turns.get(key) ?? 0;
+      turns.set(key, turn + 1);
+      return { message, turn };
+    });
+    // Stable: within a turn, users keep the order above.
+    ranked.sort((a, b) => a.message.priority - b.message.priority || a.turn - b.turn);
+    return ranked.map(({ message }) => message);
   }
 
   private schedule(at: number): void {
@@ -280,12 +326,22 @@ class WorkspaceLane {
     message.inFlight = true;
     message.pending = undefined;
     message.urgent = false;
+    message.sent = content;
+    this.users.get(message.userId)!.servedAt = ++this.served;
+    // The scheduler's take paid for the first Slack call; every further call of this edit pays its own.
+    let prepaid = true;
+    const pay = async () => {
+      if (prepaid) prepaid = false;
+      else await this.payUnderWay(message);
+    };
     try {
-      await message.send(content, final);
-      message.visible = content;
+      await message.send(content, final, pay);
+      message.hasText = true;
       message.lastVisibleAt = this.now();
       if (final) message.close();
     } catch (error) {
+      // What Slack shows is unknown now (a multi-message edit may have half landed): the next show is sent.
+      message.sent = undefined;
       await this.recover(message, content, final, error);
     } finally {
       message.inFlight = false;
@@ -294,8 +350,24 @@ class WorkspaceLane {
     }
   }
 
+  /**
+   * Takes one edit for a further Slack call of an edit under way, waiting for the budget (and any 429 pause)
+   * but for no reserve: an edit left half done would show parts of two versions of the answer.
+   */
+  private async payUnderWay(message: LiveMessage): Promise<void> {
+    for (;;) {
+      const { waitMs, remaining } = await this.options.budget.tryTake(this.teamId, 0);
+      this.remaining = remaining;
+      if (waitMs === 0) return;
+      if (message.closed) throw new EditFailedError('edit abandoned while waiting for the edit budget');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
   /** A failed edit: re-pend it unless newer content superseded it, pause on 429, give up on a gone message. */
   private async recover(message: LiveMessage, content: string, final: boolean, error: unknown): Promise<void> {
+    // Closed meanwhile (the reply was lost or abandoned): nothing is owed to it any more.
+    if (message.closed) return;
     message.pending ??= content;
     const failure = classifySlackError(error);
     const log = { teamId: this.teamId, failure, final };

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { LuaScript } from '../redis/connection.js';
-import { MemoryEditBudget, SAFETY_MARGIN, type EditBudget, type TakeResult } from './editBudget.js';
+import { MemoryEditBudget, PAUSE_KEEP_SHARE, SAFETY_MARGIN, type EditBudget, type TakeResult } from './editBudget.js';
 
 /**
  * MemoryEditBudget's token bucket as one Redis hash per workspace. The clock is Redis's own (TIME), so
  * instances whose clocks disagree still share one refill rate. A bucket left alone for a minute is full
  * again, so the key expires then (or a minute after a pause ends) and is recreated full.
- * ARGV: perMinute, 'take' | 'pause', reserve | ms, safety margin. Returns { waitMs, remaining as a string (it has decimals) }.
+ * ARGV: perMinute, 'take' | 'pause', reserve | ms, safety margin | share kept on pause. Returns { waitMs, remaining as a string (it has decimals) }.
  */
 const BUCKET = new LuaScript(`
 local time = redis.call('TIME')
@@ -25,9 +25,9 @@ end
 local waitMs = 0
 local remaining = nil
 if ARGV[2] == 'pause' then
+  -- As MemoryEditBudget: the bucket keeps a share of its edits and refills during the pause.
   pausedUntil = math.max(pausedUntil, now + tonumber(ARGV[3]))
-  tokens = 0
-  refilledAt = pausedUntil
+  tokens = tokens * tonumber(ARGV[4])
 elseif pausedUntil > now then
   waitMs = pausedUntil - now
   remaining = 0
@@ -76,7 +76,7 @@ export class RedisEditBudget implements EditBudget {
 
   async pause(teamId: string, ms: number): Promise<void> {
     try {
-      await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'pause', Math.ceil(ms), SAFETY_MARGIN]);
+      await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'pause', Math.ceil(ms), PAUSE_KEEP_SHARE]);
       this.usingFallback = false;
     } catch (error) {
       this.noteFallback(error);

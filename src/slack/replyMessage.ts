@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
-import type { EditScheduler, LiveMessage } from './editScheduler.js';
+import { EditFailedError, type EditScheduler, type LiveMessage } from './editScheduler.js';
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
@@ -11,6 +11,8 @@ export interface ReplyTarget {
   teamId: string;
   channel: string;
   threadTs: string;
+  /** Who asked: the workspace's edit budget is shared round-robin between users. */
+  userId: string;
 }
 
 export interface ReplyDeps {
@@ -44,13 +46,14 @@ export class ReplyMessage {
     private readonly target: ReplyTarget,
     placeholder: Promise<PostedPart>,
   ) {
+    this.live = deps.scheduler.track(target.teamId, (markdown, final, pay) => this.render(markdown, final, pay), target.userId);
+    this.live.done.catch(() => this.lostController.abort());
     this.placeholder = placeholder.then((part) => {
       this.parts.push(part);
       return part.ts;
     });
-    this.placeholder.catch(() => this.lostController.abort());
-    this.live = deps.scheduler.track(target.teamId, (markdown, final) => this.render(markdown, final));
-    this.live.done.catch(() => this.lostController.abort());
+    // A reply that never got its first message releases its scheduling state at once, whatever its owner does.
+    this.placeholder.catch((error: unknown) => this.live.close(new EditFailedError('the reply could not be posted', { cause: error })));
   }
 
   /**
@@ -102,8 +105,11 @@ export class ReplyMessage {
     this.live.close();
   }
 
-  /** Makes Slack show `markdown` across as many messages as it needs, editing only what changed. */
-  private async render(markdown: string, final: boolean): Promise<void> {
+  /**
+   * Makes Slack show `markdown` across as many messages as it needs, editing only what changed; `pay` takes
+   * the workspace edit budget for each chat.update (posts and deletes have their own Slack tiers).
+   */
+  private async render(markdown: string, final: boolean, pay: () => Promise<void>): Promise<void> {
     await this.placeholder;
     const sections = splitAll(markdown, this.limit);
     const texts = sections.map((section, index) => {
@@ -113,19 +119,19 @@ export class ReplyMessage {
       return streaming ? `${rendered}\n\n${STILL_WRITING}` : rendered;
     });
     try {
-      for (const [index, text] of texts.entries()) await this.showPart(index, text);
+      for (const [index, text] of texts.entries()) await this.showPart(index, text, pay);
     } catch (error) {
       const failure = classifySlackError(error);
       if (failure.kind !== 'rejected' || this.limit < 500) throw error;
       // Slack refused the size or format: never lose the answer, send it in smaller pieces.
       this.limit = Math.floor(this.limit / 2);
       this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error, limit: this.limit }, 'Slack refused a message; splitting smaller');
-      return this.render(markdown, final);
+      return this.render(markdown, final, pay);
     }
     await this.removeExtraParts(texts.length);
   }
 
-  private async showPart(index: number, text: string): Promise<void> {
+  private async showPart(index: number, text: string, pay: () => Promise<void>): Promise<void> {
     const part = this.parts[index];
     if (!part) {
       const ts = await postPart(this.deps.slack.web, this.target, text);
@@ -133,6 +139,7 @@ export class ReplyMessage {
       return;
     }
     if (part.shown === text) return;
+    await pay();
     await this.deps.slack.edits.chat.update({ channel: this.target.channel, ts: part.ts, text });
     part.shown = text;
   }

@@ -60,6 +60,8 @@ export const RESPONSE_URL_METHOD = 'response_url';
 export class FakeSlack {
   /** Added before answering every call. */
   latencyMs: number;
+  /** Per-method latency, used instead of `latencyMs` for the methods it names (e.g. a slow `chat.update`). */
+  readonly methodLatencyMs = new Map<string, number>();
   /** `text` longer than this is refused with `msg_too_long` (set near 4,000 to mimic what Slack does in practice). */
   maxTextLength = SLACK_TEXT_LIMIT;
   readonly calls: RecordedCall[] = [];
@@ -161,7 +163,8 @@ export class FakeSlack {
     }
     const params = parseParams(raw, req.headers['content-type']);
     const token = bearerToken(req.headers.authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
-    if (this.latencyMs > 0 && !(await this.delays.wait(this.latencyMs))) return;
+    const latencyMs = this.methodLatencyMs.get(method) ?? this.latencyMs;
+    if (latencyMs > 0 && !(await this.delays.wait(latencyMs))) return;
     const answer = this.answer(method, params, token);
     this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
     res

@@ -98,13 +98,65 @@ describe('EditScheduler', () => {
     await a.finish('a done');
   });
 
+  test('content equal to an earlier version is sent again once a different edit in flight lands, and a final always is', async () => {
+    const sent: string[] = [];
+    let release!: () => void;
+    const scheduler = new EditScheduler({ intervalMs: 1, budget: new MemoryEditBudget(1000), logger });
+    const live = scheduler.track('T', async (content, final) => {
+      sent.push(final ? `final:${content}` : content);
+      if (content === 'notice') await new Promise<void>((resolve) => (release = resolve));
+    });
+    live.show('Hello');
+    await tick();
+    live.showNow('notice');
+    await tick();
+    // While "notice" is in flight, the text Slack showed before it comes back: it must replace the notice.
+    live.show('Hello');
+    release();
+    await tick();
+    // A final with the text of the last intermediate edit still goes out: it renders without "still writing".
+    await live.finish('Hello');
+    expect(sent).toEqual(['Hello', 'notice', 'Hello', 'final:Hello']);
+  });
+
+  test('within a priority the budget goes round-robin between users, whoever has more messages waiting', async () => {
+    const budget = new GatedBudget();
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const order: string[] = [];
+    const track = (user: string, name: string) => scheduler.track('T', async () => void order.push(name), user);
+    const flood = Array.from({ length: 4 }, (_, i) => track('UA', `a${i}`));
+    const other = track('UB', 'b0');
+    const finished = [...flood, other].map((message) => message.finish('done'));
+    for (let i = 0; i < 5; i++) {
+      budget.grant();
+      await tick();
+    }
+    await Promise.all(finished);
+    expect(order.indexOf('b0')).toBeLessThanOrEqual(1);
+    expect(order).toHaveLength(5);
+  });
+
+  test('every Slack call of an edit takes its own edit from the budget', async () => {
+    const now = () => 0;
+    const budget = new MemoryEditBudget(60, now);
+    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger, now });
+    const live = scheduler.track('T', async (_content, _final, pay) => {
+      for (let call = 0; call < 3; call++) await pay();
+    });
+    await live.finish('three messages');
+    // 60 in the bucket, 3 taken: 56 more fit before the safety margin.
+    let taken = 0;
+    while ((await budget.tryTake('T', 0)).waitMs === 0) taken++;
+    expect(taken).toBe(56);
+  });
+
   test('rejects a non-positive interval at once', () => {
     expect(() => new EditScheduler({ intervalMs: 0, budget: new MemoryEditBudget(50), logger })).toThrow(/intervalMs/);
   });
 });
 
 describe('MemoryEditBudget', () => {
-  test('a full bucket allows a burst, then refills at the per-minute rate; a pause holds every take', async () => {
+  test('a full bucket allows a burst, then refills at the per-minute rate', async () => {
     let now = 0;
     const budget = new MemoryEditBudget(60, () => now);
     let taken = 0;
@@ -116,15 +168,21 @@ describe('MemoryEditBudget', () => {
     now += waitMs;
     expect((await budget.tryTake('T', 0)).waitMs).toBe(0);
     expect((await budget.tryTake('other', 0)).waitMs).toBe(0);
+  });
 
+  test('a pause holds every take until it ends, halves the bucket, and the bucket refills meanwhile', async () => {
+    let now = 0;
+    const budget = new MemoryEditBudget(60, () => now);
+    for (let i = 0; i < 20; i++) await budget.tryTake('T', 0);
     await budget.pause('T', 5000);
     now += 4000;
-    expect((await budget.tryTake('T', 0)).waitMs).toBe(1000);
-    // After a 429 the bucket starts empty: the first edit comes one refill (plus the margin) after the pause.
-    now += 2000;
-    expect((await budget.tryTake('T', 0)).waitMs).toBeGreaterThan(0);
-    now += 101;
-    expect((await budget.tryTake('T', 0)).waitMs).toBe(0);
+    expect(await budget.tryTake('T', 0)).toEqual({ waitMs: 1000, remaining: 0 });
+    expect((await budget.tryTake('other', 0)).waitMs).toBe(0);
+    // 40 left at the 429, halved to 20, plus 5 s of refill at one a second: 25, of which 24 can be spent at once.
+    now += 1000;
+    let taken = 0;
+    while ((await budget.tryTake('T', 0)).waitMs === 0) taken++;
+    expect(taken).toBe(24);
   });
 
   test('a take that would dig into the reserve waits instead', async () => {
