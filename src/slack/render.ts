@@ -106,6 +106,22 @@ export function escapeMrkdwn(text: string): string {
   return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')) : text;
 }
 
+/**
+ * `escapeMrkdwn(text)` when it has at most `maxChars` characters; otherwise the longest escaped start of
+ * `text` that fits with a closing `…`, never cut inside an escape or a surrogate pair.
+ */
+export function escapeMrkdwnWithin(text: string, maxChars: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= maxChars) return escaped;
+  let kept = '';
+  for (const char of text) {
+    const next = escapeMrkdwn(char);
+    if (kept.length + next.length + 1 > maxChars) break;
+    kept += next;
+  }
+  return `${kept}…`;
+}
+
 // Slack opens or closes a code block at any ``` (mid-line, or inside a block); a zero-width space
 // between the backticks keeps a run that Claude wrote (e.g. a fence shown inside a ```` block) inert.
 function breakFenceRuns(text: string): string {
