@@ -178,6 +178,11 @@ describe('toMrkdwn examples', () => {
     ['line one  \nline two', 'line one\nline two'],
     ['5 > 3 & 2 < 4', '5 &gt; 3 &amp; 2 &lt; 4'],
     ['&lt;!here&gt; &amp; <!channel> @channel <@U123>', '&lt;!here&gt; &amp; &lt;!channel&gt; @channel &lt;@U123&gt;'],
+    // Slack shows the markers of a span that letters touch from outside: a zero-width space separates them.
+    ['這是**粗體**文字', '這是\u200b*粗體*\u200b文字'],
+    ['word*it*word, a~~gone~~b', 'word\u200b_it_\u200bword, a\u200b~gone~\u200bb'],
+    ['使用`npm`命令', '使用\u200b`npm`\u200b命令'],
+    ['(**ok**), "*fine*" and **bold**.', '(*ok*), "_fine_" and *bold*.'],
   ])('%j → %j', (markdown, expected) => {
     expect(toMrkdwn(markdown)).toBe(expected);
   });
@@ -229,6 +234,9 @@ describe('toMrkdwn while streaming', () => {
     ['a dangling _ is dropped', 'see _this', 'see this'],
     ['a dangling ~~ is dropped', 'old ~~price', 'old price'],
     ['a dangling backtick is dropped', 'call `foo.ba', 'call foo.ba'],
+    ['a dangling ** inside a word is dropped', '這是**粗', '這是粗'],
+    ['a dangling backtick inside a word is dropped', '使用`np', '使用np'],
+    ['a lone * or _ inside a word is kept', '2*3 and snake_ca', '2*3 and snake_ca'],
     ['an incomplete link shows its text', 'see [the docs](https://exa', 'see the docs'],
     ['an unclosed link text shows as text', 'see [the do', 'see the do'],
     ['a lone # is not shown', 'Intro\n\n#', 'Intro'],
