@@ -139,7 +139,8 @@ function breakFenceRuns(text: string): string {
 // Slack accepts becomes a zero-width space, and every other GUARD disappears.
 const GUARD = '\ue000';
 const ZERO_WIDTH_SPACE = '\u200b';
-const SLACK_BOUNDARY = /[\s.,;:!?'"()[\]{}*_~`\u200b]/;
+// `;` is left out: it ends our own `&amp;`, `&lt;`, `&gt;`, which Slack reads as the character they stand for.
+const SLACK_BOUNDARY = /[\s.,:!?'"()[\]{}*_~`\u200b]/;
 
 function guarded(mark: string, inner: string): string {
   return GUARD + mark + inner + mark + GUARD;

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
-import { escapeMrkdwn, toMrkdwn } from '../../src/slack/render.js';
+import { escapeMrkdwn, escapeMrkdwnWithin, toMrkdwn } from '../../src/slack/render.js';
 import { count, gluedSpan, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
@@ -60,6 +60,8 @@ function expectOnlyWrittenLinks(mrkdwn: string, markdown: string | null): void {
 
 function expectSlackShape(mrkdwn: string): void {
   expect(fenceCount(mrkdwn) % 2).toBe(0);
+  // The renderer's private marker for span boundaries never reaches Slack.
+  expect(mrkdwn).not.toContain('\ue000');
   const prose = withoutCode(mrkdwn);
   expect(prose).not.toContain('**');
   expect(prose).not.toMatch(/^#/m);
@@ -67,7 +69,7 @@ function expectSlackShape(mrkdwn: string): void {
 
 // Slack reads a formatting character as formatting only when its outer neighbour is whitespace, punctuation,
 // a line's end or a zero-width space; letters and digits of any script on both sides of a delimiter run show it raw.
-const WORD_LIKE = /[^\s.,;:!?'"()[\]{}*_~`\u200b]/u;
+const WORD_LIKE = /[^\s.,:!?'"()[\]{}*_~`\u200b]/u;
 
 /** No run of `*`, `_`, `~` or backticks in prose (links and code blocks aside) is touched by letters on both sides. */
 function expectRenderedDelimiters(mrkdwn: string): void {
@@ -215,6 +217,25 @@ describe('toMrkdwn examples', () => {
   test('a link to something other than a web or mail address stays text', () => {
     expect(toMrkdwn('[everyone](!everyone) [me](@U123) [chan](#C1) [js](javascript:alert(1))')).toBe(
       'everyone (!everyone) me (@U123) chan (#C1) js (javascript:alert(1))',
+    );
+  });
+
+  test('escapeMrkdwnWithin fits the escaped text in the limit, cutting with … and never inside an escape or a code point', () => {
+    const text = fc.array(fc.constantFrom('a', ' ', '&', '<', '>', '👩‍💻', '日'), { maxLength: 40 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 60 }), (input, max) => {
+        const out = escapeMrkdwnWithin(input, max);
+        expect(out.length).toBeLessThanOrEqual(max);
+        if (escapeMrkdwn(input).length <= max) return expect(out).toBe(escapeMrkdwn(input));
+        expect(out.endsWith('…')).toBe(true);
+        // The longest start, in code points, whose escape fits with the `…`.
+        const chars = [...input];
+        const fits = (n: number) => escapeMrkdwn(chars.slice(0, n).join('')).length + 1 <= max;
+        let kept = 0;
+        while (kept < chars.length && fits(kept + 1)) kept++;
+        expect(out).toBe(`${escapeMrkdwn(chars.slice(0, kept).join(''))}…`);
+      }),
+      { numRuns: 500 },
     );
   });
 
