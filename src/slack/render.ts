@@ -417,8 +417,8 @@ function decodeEntities(text: string): string {
 
 /**
  * At the cut of a partial answer, a delimiter run that opens something not yet closed would show raw. Inside
- * a word only `**`, `~~` and backticks can open (`這是**粗體`, `` 使用`npm ``); a single `*` or `_` there is
- * usually literal (`2*3`, `snake_case`).
+ * a word only `**`, `~~` and backticks are dropped (`這是**粗體`, `` 使用`npm ``): a single `*` or `_` there
+ * is usually literal (`2*3`, `snake_case`).
  */
 function dropOpeners(text: string): string {
   return text.replace(/(?<![\p{L}\p{N}*_~`])[*_~`]+(?!\s)|(?:\*{2,}|~{2,}|`+)(?![\s*~`])/gu, '');
