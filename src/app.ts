@@ -10,7 +10,7 @@ import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { EditScheduler } from './slack/editScheduler.js';
 import { createHttpServer } from './slack/httpServer.js';
-import { registerListeners } from './slack/listeners/index.js';
+import { registerListeners, type BotIdentity } from './slack/listeners/index.js';
 import { createSlackClients } from './slack/slackClients.js';
 import type { Stores } from './stores.js';
 
@@ -68,7 +68,9 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
-  registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe });
+  // Stand-in until the start-up identity check is merged: the envelope check is skipped until auth.test answers.
+  let identity: BotIdentity | undefined;
+  registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, identity: () => identity });
 
   let draining = false;
   const server = receiver && createHttpServer(receiver, () => draining);
@@ -77,6 +79,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     app,
     conversation,
     async start() {
+      const auth = await slack.web.auth.test();
+      identity = { teamId: auth.team_id!, botUserId: auth.user_id!, botId: auth.bot_id!, appId: auth.app_id };
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
       if (!server) {
         await app.start();

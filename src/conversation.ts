@@ -14,6 +14,8 @@ export interface Prompt extends ThreadKey {
   userId: string;
   text: string;
   source: 'mention' | 'dm' | 'command' | 'resumed';
+  /** Notes (Markdown, from copy) the final message carries after the answer, e.g. that attached files were not read. */
+  notes?: readonly string[];
 }
 
 export interface ConversationOptions {
@@ -110,7 +112,7 @@ export class Conversation {
     try {
       const history = await this.deps.history.load(prompt);
       const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
-      const outcome = await this.stream(reply, turns, signal, logger);
+      const outcome = await this.stream(reply, turns, signal, logger, prompt.notes ?? []);
       if (outcome.storeText) await this.deps.history.appendExchange(prompt, prompt.text, outcome.storeText);
       logger.info({ outcome: outcome.kind, outputTokens: outcome.outputTokens, replyTs: reply.ts, source: prompt.source }, 'answer finished');
       return outcome.kind;
@@ -146,12 +148,13 @@ export class Conversation {
     turns: Turn[],
     signal: AbortSignal,
     logger: Logger,
+    notes: readonly string[],
   ): Promise<Ending> {
     const { claude, options } = this.deps;
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText: (text) => reply.show(text) });
-        return { ...(await this.finishAnswer(reply, answer)), outputTokens: answer.outputTokens };
+        return { ...(await this.finishAnswer(reply, answer, notes)), outputTokens: answer.outputTokens };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
         if (error.retryable && attempt < options.retries && !signal.aborted) {
@@ -159,30 +162,30 @@ export class Conversation {
           reply.showNow(withNote(error.partialText, copy.retrying));
           continue;
         }
-        return this.finishFailure(reply, error, signal, logger);
+        return this.finishFailure(reply, error, signal, logger, notes);
       }
     }
   }
 
-  private async finishAnswer(reply: ReplyMessage, answer: ClaudeAnswer): Promise<Ending> {
+  private async finishAnswer(reply: ReplyMessage, answer: ClaudeAnswer, notes: readonly string[]): Promise<Ending> {
     const { text, stopReason } = answer;
     if (stopReason === 'refusal') {
-      await reply.finish(withNote(text, copy.notes.refusal));
+      await reply.finish(withNote(text, copy.notes.refusal, ...notes));
       return { kind: 'refused' };
     }
     if (!text.trim()) {
-      await reply.finish(copy.empty);
+      await reply.finish(withNote(copy.empty, ...notes));
       return { kind: 'empty' };
     }
     if (stopReason === 'max_tokens') {
-      await reply.finish(withNote(text, copy.notes.truncated(this.deps.options.maxTokens)));
+      await reply.finish(withNote(text, copy.notes.truncated(this.deps.options.maxTokens), ...notes));
       return { kind: 'truncated', storeText: text };
     }
     if (stopReason === 'model_context_window_exceeded') {
-      await reply.finish(withNote(text, copy.notes.contextFull));
+      await reply.finish(withNote(text, copy.notes.contextFull, ...notes));
       return { kind: 'truncated', storeText: text };
     }
-    await reply.finish(text);
+    await reply.finish(withNote(text, ...notes));
     return { kind: 'complete', storeText: text };
   }
 
@@ -191,6 +194,7 @@ export class Conversation {
     error: ClaudeError,
     signal: AbortSignal,
     logger: Logger,
+    notes: readonly string[],
   ): Promise<Ending> {
     if (reply.lost.aborted) {
       logger.warn({ replyTs: reply.ts }, 'reply message can no longer be edited; answer abandoned');
@@ -199,21 +203,22 @@ export class Conversation {
     const text = error.partialText;
     if (error.kind === 'aborted') {
       const note = signal.reason === 'restart' ? copy.notes.restart : copy.notes.stopped;
-      await reply.finish(text ? withNote(text, note) : note);
+      await reply.finish(withNote(text, note, ...notes));
       return { kind: 'stopped', storeText: text || undefined };
     }
     logger.error({ err: error.cause, kind: error.kind, partialChars: text.length }, 'answer failed');
     if (text) {
-      await reply.finish(withNote(text, copy.notes.interrupted));
+      await reply.finish(withNote(text, copy.notes.interrupted, ...notes));
       return { kind: 'interrupted', storeText: text };
     }
-    await reply.finish(copy.failures[error.kind]);
+    await reply.finish(withNote(copy.failures[error.kind], ...notes));
     return { kind: 'failed' };
   }
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function withNote(text: string, note: string): string {
-  return text ? `${text}\n\n${note}` : note;
+/** `text` followed by each note, a blank line apart (an empty text shows the notes alone). */
+function withNote(text: string, ...notes: string[]): string {
+  return [text, ...notes].filter(Boolean).join('\n\n');
 }

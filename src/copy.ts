@@ -14,6 +14,7 @@ export const copy = {
   resuming: '_(The bot restarted while answering this. Answering again…)_',
   unavailable: ":warning: I'm temporarily unavailable. Please try again in a minute.",
   empty: '_(Claude returned an empty answer. Please try rephrasing.)_',
+  filesOnly: "I can't read attached files yet. Please paste the part you want me to look at as text, or describe it.",
   notes: {
     truncated: (maxTokens: number) =>
       `_(Answer truncated: it reached the ${maxTokens}-token limit. Ask me to continue for the rest.)_`,
@@ -22,6 +23,7 @@ export const copy = {
     interrupted: '_(Response interrupted: the connection to Claude failed and retrying did not help. Please ask again.)_',
     stopped: '_(Stopped.)_',
     restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
+    filesNotRead: "_(I can't read attached files yet: this answer is based on your message's text only.)_",
   },
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",

@@ -26,6 +26,11 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /** Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut. */
 export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
+  // GUARD is this module's own marker: one in Claude's text would be taken for ours.
+  return render(markdown.includes(GUARD) ? markdown.replaceAll(GUARD, '') : markdown, opts);
+}
+
+function render(markdown: string, opts: RenderOptions): string {
   let base = findCachedPrefix(markdown);
   let blocks = Lexer.lex(markdown.slice(base.source.length), LEX_OPTIONS);
   // A reference definition can change how earlier text renders, so it disables the cache.
@@ -106,10 +111,52 @@ export function escapeMrkdwn(text: string): string {
   return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')) : text;
 }
 
+/**
+ * `escapeMrkdwn(text)` when it has at most `maxChars` characters; otherwise the longest escaped start of
+ * `text` that fits with a closing `…`, never cut inside an escape or a surrogate pair.
+ */
+export function escapeMrkdwnWithin(text: string, maxChars: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= maxChars) return escaped;
+  let kept = '';
+  for (const char of text) {
+    const next = escapeMrkdwn(char);
+    if (kept.length + next.length + 1 > maxChars) break;
+    kept += next;
+  }
+  return `${kept}…`;
+}
+
 // Slack opens or closes a code block at any ``` (mid-line, or inside a block); a zero-width space
 // between the backticks keeps a run that Claude wrote (e.g. a fence shown inside a ```` block) inert.
 function breakFenceRuns(text: string): string {
   return text.includes('```') ? text.replace(/`{3,}/g, (run) => run.split('').join('\u200b')) : text;
+}
+
+// Slack takes `*`, `_`, `~` and `` ` `` as formatting only when nothing word-like touches them from outside:
+// `這是*粗體*文字` and `word*bold*word` show their asterisks. Each span is emitted with a GUARD on its outer
+// sides; once its inline run is complete, a GUARD whose outer neighbour is not whitespace or punctuation
+// Slack accepts becomes a zero-width space, and every other GUARD disappears.
+const GUARD = '\ue000';
+const ZERO_WIDTH_SPACE = '\u200b';
+// `;` is left out: it ends our own `&amp;`, `&lt;`, `&gt;`, which Slack reads as the character they stand for.
+const SLACK_BOUNDARY = /[\s.,:!?'"()[\]{}*_~`\u200b]/;
+
+function guarded(mark: string, inner: string): string {
+  return GUARD + mark + inner + mark + GUARD;
+}
+
+function resolveGuards(text: string): string {
+  if (!text.includes(GUARD)) return text;
+  const touchesWord = (char: string | undefined) => char !== undefined && !SLACK_BOUNDARY.test(char);
+  return text.replace(/\ue000+/g, (run: string, at: number) =>
+    touchesWord(text[at - 1]) || touchesWord(text[at + run.length]) ? ZERO_WIDTH_SPACE : '',
+  );
+}
+
+/** An inline run as block content: guards resolved, Claude's ``` runs kept inert. */
+function inlineBlock(tokens: Token[], ctx: Context): string {
+  return breakFenceRuns(resolveGuards(renderInline(tokens, ctx)));
 }
 
 function literal(text: string): string {
@@ -189,12 +236,12 @@ function renderBlock(token: MarkedToken, ctx: Context, level: number): string {
   switch (token.type) {
     // Inline runs never hold a fence of ours, so any ``` in them (even across tokens, as in \````) is Claude's.
     case 'paragraph':
-      return breakFenceRuns(renderInline(token.tokens, ctx));
+      return inlineBlock(token.tokens, ctx);
     case 'text':
-      return token.tokens ? breakFenceRuns(renderInline(token.tokens, ctx)) : literal(token.text);
+      return token.tokens ? inlineBlock(token.tokens, ctx) : literal(token.text);
     case 'heading': {
       // Slack has no headings; a bold line keeps the structure and never starts with `#`.
-      const inner = breakFenceRuns(renderInline(token.tokens, { ...ctx, strong: true })).trim();
+      const inner = inlineBlock(token.tokens, { ...ctx, strong: true }).trim();
       return inner ? `*${inner}*` : '';
     }
     case 'code':
@@ -306,7 +353,7 @@ function renderSpan(token: MarkedToken, ctx: Context, dangling: boolean): string
     case 'del':
       return ctx.del ? renderInline(token.tokens, ctx) : wrap('~', renderInline(token.tokens, { ...ctx, del: true }));
     case 'codespan':
-      return token.text ? `\`${escapeMrkdwn(token.text)}\`` : '';
+      return token.text ? guarded('`', escapeMrkdwn(token.text)) : '';
     case 'br':
       return '\n';
     case 'checkbox':
@@ -323,7 +370,7 @@ function renderSpan(token: MarkedToken, ctx: Context, dangling: boolean): string
 }
 
 function wrap(mark: string, inner: string): string {
-  return inner.trim() ? mark + inner + mark : inner;
+  return inner.trim() ? guarded(mark, inner) : inner;
 }
 
 /** `<url|label>` with a URL and label that cannot close or split the entity; non-web targets stay text. */
@@ -368,7 +415,11 @@ function decodeEntities(text: string): string {
   return text.includes('&') ? text.replace(/&(amp|lt|gt|quot|apos|#39|nbsp);/g, (entity, name: string) => ENTITIES[name] ?? entity) : text;
 }
 
-/** At the cut of a partial answer, a delimiter run that opens something not yet closed would show raw. */
+/**
+ * At the cut of a partial answer, a delimiter run that opens something not yet closed would show raw. Inside
+ * a word only `**`, `~~` and backticks are dropped (`這是**粗體`, `` 使用`npm ``): a single `*` or `_` there
+ * is usually literal (`2*3`, `snake_case`).
+ */
 function dropOpeners(text: string): string {
-  return text.replace(/(?<![\p{L}\p{N}*_~`])[*_~`]+(?!\s)/gu, '');
+  return text.replace(/(?<![\p{L}\p{N}*_~`])[*_~`]+(?!\s)|(?:\*{2,}|~{2,}|`+)(?![\s*~`])/gu, '');
 }

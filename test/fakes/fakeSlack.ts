@@ -72,6 +72,8 @@ export class FakeSlack {
   socketModeUrl: string | undefined;
   /** A `response_url` that lands here; its POSTs are recorded as method `response_url`. */
   readonly responseUrl: string;
+  /** The `app_id` auth.test answers with; unset, auth.test answers without one. */
+  authAppId: string | undefined;
 
   private readonly failures = new Map<string, SlackFailure[]>();
   private readonly buckets = new Map<string, Bucket>();
@@ -196,6 +198,7 @@ export class FakeSlack {
           team_id: 'T0001',
           user_id: 'UBOT',
           bot_id: 'BBOT',
+          ...(this.authAppId === undefined ? {} : { app_id: this.authAppId }),
           is_enterprise_install: false,
         });
       case 'chat.postMessage':

@@ -34,6 +34,8 @@ export interface DeliverEventOptions {
   teamId?: string;
   badSignature?: boolean;
   timestamp?: number;
+  /** The envelope's `api_app_id` (default `A0001`). */
+  apiAppId?: string;
 }
 
 /** The fields of a slash command invocation a test usually varies (plus any other form field). */
@@ -44,6 +46,14 @@ export interface CommandFields {
   channel_id?: string;
   team_id?: string;
   response_url?: string;
+  api_app_id?: string;
+  trigger_id?: string;
+}
+
+/** A signed request as Slack would send it, ready to POST (again, for a replay) with `postSigned`. */
+export interface SignedRequest {
+  body: string;
+  headers: Record<string, string>;
 }
 
 /** Counter shared by ts and event id generators so every value is unique within a run. */
@@ -78,7 +88,7 @@ export function deliverEvent(
     team_id: teamId,
     context_team_id: teamId,
     context_enterprise_id: null,
-    api_app_id: 'A0001',
+    api_app_id: opts.apiAppId ?? 'A0001',
     event,
     type: 'event_callback',
     event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}${++sequence}`,
@@ -99,6 +109,16 @@ export function deliverEvent(
 
 /** POSTs a signed, form-encoded slash command to `${baseUrl}/slack/events`, as Slack sends it. */
 export function deliverCommand(baseUrl: string, secret: string, fields: CommandFields): Promise<Response> {
+  return postSigned(baseUrl, commandRequest(secret, fields));
+}
+
+/** POSTs `request` byte for byte to `${baseUrl}/slack/events`. */
+export function postSigned(baseUrl: string, request: SignedRequest): Promise<Response> {
+  return fetch(`${baseUrl}/slack/events`, { method: 'POST', headers: request.headers, body: request.body });
+}
+
+/** A signed, form-encoded slash command invocation (fields left out get Slack-like defaults, a fresh trigger_id). */
+export function commandRequest(secret: string, fields: CommandFields): SignedRequest {
   const teamId = fields.team_id ?? 'T0001';
   const channelId = fields.channel_id ?? 'C123';
   const form = new URLSearchParams({
@@ -111,18 +131,14 @@ export function deliverCommand(baseUrl: string, secret: string, fields: CommandF
     user_name: 'tester',
     command: fields.command ?? '/ask',
     text: fields.text,
-    api_app_id: 'A0001',
+    api_app_id: fields.api_app_id ?? 'A0001',
     is_enterprise_install: 'false',
     // Port 1 on loopback refuses connections at once: a bot that calls it fails fast instead of reaching the internet.
     response_url: fields.response_url ?? `http://127.0.0.1:1/commands/${teamId}/${++sequence}/unused`,
-    trigger_id: `${sequence}.${randomBytes(4).readUInt32BE()}.${randomBytes(8).toString('hex')}`,
+    trigger_id: fields.trigger_id ?? `${sequence}.${randomBytes(4).readUInt32BE()}.${randomBytes(8).toString('hex')}`,
   });
   const body = form.toString();
-  return fetch(`${baseUrl}/slack/events`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signSlackRequest(secret, body) },
-    body,
-  });
+  return { body, headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signSlackRequest(secret, body) } };
 }
 
 /** An `app_mention` event with overridable defaults and a fresh ts (event_ts follows ts unless given). */

@@ -9,6 +9,18 @@ export const words = (n: number): string => Array(n).fill(WORD).join(' ');
 /** How many words a span of inline formatting holds. */
 export const count = fc.integer({ min: 1, max: 4 });
 
+/**
+ * Letters of several scripts, and digits, that Claude writes right against emphasis (no space in CJK text).
+ * The digits are Arabic-Indic so that, where a span's markers are dropped (bold inside a heading), they never
+ * extend a numbered word `w1` into `w142`.
+ */
+export const GLUED_LETTERS = ['這是', '文字', 'word', 'слово', 'كلمة', 'शब्द', 'ひらがな', '한국어', 'é', '٤٢'] as const;
+
+/** `n` words in emphasis, strikethrough or code with letters of some script touching it on both sides, e.g. `這是**§**文字`. */
+export const gluedSpan = fc
+  .tuple(fc.constantFrom(...GLUED_LETTERS), fc.constantFrom('**', '*', '~~', '`'), count, fc.constantFrom(...GLUED_LETTERS))
+  .map(([before, mark, n, after]) => `${before}${mark}${words(n)}${mark}${after}`);
+
 /** What the answers of one test file are made of, and how big their blocks get. */
 export interface MarkdownSizes {
   /** One inline item (a word, formatting, a link …); a line is a word followed by up to `lineItems` of these. */

@@ -1,12 +1,25 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { copy } from '../../copy.js';
-import { toMrkdwn, escapeMrkdwn } from '../render.js';
+import { toMrkdwn, escapeMrkdwnWithin } from '../render.js';
 import { classifySlackError } from '../slackErrors.js';
-import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
+import { SLACK_TEXT_LIMIT } from '../split.js';
+import { commandKey, firstDelivery, type SurfaceDeps } from './delivery.js';
+import { handlePrompt } from './handlePrompt.js';
+import { parseCommand } from './incoming.js';
 
 /** The slash command: ack at once, post the question in the channel, answer in its thread. */
-export function askCommandListener(deps: ListenerDeps) {
-  return async function onAskCommand({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+export function askCommandListener(deps: SurfaceDeps) {
+  return async function onAskCommand({ body, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+    const command = parseCommand(body);
+    if (!command) {
+      await ack();
+      deps.logger.debug({ command: body.command }, 'ignoring a malformed slash command');
+      return;
+    }
+    if (!(await firstDelivery(deps, commandKey(command.teamId, command.triggerId)))) {
+      await ack();
+      return;
+    }
     const question = command.text.trim();
     if (!question) {
       await ack({ response_type: 'ephemeral', text: toMrkdwn(copy.usage(deps.slashCommand)) });
@@ -15,21 +28,22 @@ export function askCommandListener(deps: ListenerDeps) {
     await ack();
     let threadTs: string;
     try {
-      const posted = await deps.web.chat.postMessage({
-        channel: command.channel_id,
-        text: copy.commandQuestion(command.user_id, escapeMrkdwn(question)),
-      });
+      const posted = await deps.web.chat.postMessage({ channel: command.channel, text: echoOf(command.userId, question) });
       threadTs = posted.ts!;
     } catch (error) {
       const failure = classifySlackError(error);
-      deps.logger.warn({ channel: command.channel_id, failure }, 'could not post the question for a slash command');
+      deps.logger.warn({ channel: command.channel, failure }, 'could not post the question for a slash command');
       const cannotPost = failure.kind === 'gone';
       await respond({ response_type: 'ephemeral', text: toMrkdwn(cannotPost ? copy.notInChannel(deps.slashCommand) : copy.unavailable) });
       return;
     }
-    await handlePrompt(
-      { teamId: command.team_id, channel: command.channel_id, threadTs, userId: command.user_id, text: question, source: 'command' },
-      deps,
-    );
+    // Claude gets the whole question; only the echo is shortened.
+    await handlePrompt({ teamId: command.teamId, channel: command.channel, threadTs, userId: command.userId, text: question, source: 'command' }, deps);
   };
+}
+
+/** The question as posted in the channel: escaped, and shortened with "…" so the post fits one Slack message (split.ts). */
+function echoOf(userId: string, question: string): string {
+  const room = SLACK_TEXT_LIMIT - copy.commandQuestion(userId, '').length;
+  return copy.commandQuestion(userId, escapeMrkdwnWithin(question, room));
 }

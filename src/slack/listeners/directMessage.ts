@@ -1,22 +1,20 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import { handlePrompt, stripMention, type ListenerDeps } from './handlePrompt.js';
+import { answerMessage, type SurfaceDeps } from './delivery.js';
+import { parseDirectMessage } from './incoming.js';
 
 /** A user's own message in a DM with the bot (`message.im`): answer in that message's thread. */
-export function directMessageListener(deps: ListenerDeps) {
+export function directMessageListener(deps: SurfaceDeps) {
   return async function onDirectMessage({ message, context }: SlackEventMiddlewareArgs<'message'> & AllMiddlewareArgs): Promise<void> {
-    // Edits, deletions, joins and bot posts arrive with a subtype or bot_id: only plain user messages are questions.
-    if (message.channel_type !== 'im' || message.subtype !== undefined || message.bot_id || !message.user) return;
-    if (message.user === context.botUserId) return;
-    await handlePrompt(
-      {
-        teamId: context.teamId ?? message.team ?? '',
-        channel: message.channel,
-        threadTs: message.thread_ts ?? message.ts,
-        userId: message.user,
-        text: stripMention(message.text ?? '', context.botUserId),
-        source: 'dm',
-      },
-      deps,
-    );
+    // Edits, deletions, joins and bot posts arrive with a subtype or bot_id: only plain user messages (with or
+    // without files) are questions.
+    if (message.channel_type !== 'im') return;
+    if (message.subtype !== undefined && message.subtype !== 'file_share') return;
+    if (('bot_id' in message && message.bot_id) || message.user === context.botUserId) return;
+    const incoming = parseDirectMessage(message, context.teamId);
+    if (!incoming) {
+      deps.logger.debug({ eventTs: message.event_ts }, 'ignoring a malformed direct message');
+      return;
+    }
+    await answerMessage(incoming, 'dm', context.botUserId, deps);
   };
 }

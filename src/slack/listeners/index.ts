@@ -1,14 +1,27 @@
 import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import type { EventDedupe } from '../eventDedupe.js';
 import { askCommandListener } from './askCommand.js';
+import type { SurfaceDeps } from './delivery.js';
 import { directMessageListener } from './directMessage.js';
-import type { ListenerDeps } from './handlePrompt.js';
 import { mentionListener } from './mention.js';
 
-/** Registers every surface the bot answers on: mentions, DMs and the slash command, behind redelivery checks. */
-export function registerListeners(app: App, deps: ListenerDeps & { dedupe: EventDedupe }): void {
-  app.use(ignoreRedeliveries(deps.dedupe, deps.logger));
+/** Who the bot is, from `auth.test` at start-up (https://docs.slack.dev/reference/methods/auth.test). */
+export interface BotIdentity {
+  teamId: string;
+  botUserId: string;
+  botId: string;
+  /** Known only when auth.test returns it. */
+  appId?: string;
+}
+
+/** What the listeners need: the answer pipeline, de-duplication, and the bot's identity (undefined until known). */
+export interface ListenersDeps extends SurfaceDeps {
+  identity: () => BotIdentity | undefined;
+}
+
+/** Registers every surface the bot answers on: mentions, DMs and the slash command, for this bot's own workspace only. */
+export function registerListeners(app: App, deps: ListenersDeps): void {
+  app.use(ignoreForeignRequests(deps.identity, deps.logger));
   app.event('app_mention', mentionListener(deps));
   app.message(directMessageListener(deps));
   app.command(deps.slashCommand, askCommandListener(deps));
@@ -17,14 +30,25 @@ export function registerListeners(app: App, deps: ListenerDeps & { dedupe: Event
   });
 }
 
-/** Drops a delivery of an event already being handled (Slack retries after 3 s, or another instance got it). */
-function ignoreRedeliveries(dedupe: EventDedupe, logger: Logger): Middleware<AnyMiddlewareArgs> {
-  return async ({ body, next }) => {
-    const eventId = 'event_id' in body && typeof body.event_id === 'string' ? body.event_id : undefined;
-    if (eventId && !(await dedupe.claim(eventId))) {
-      logger.info({ eventId }, 'ignoring a redelivered event');
+/**
+ * Drops requests whose envelope names another workspace (`team_id`) or another app (`api_app_id`): the bot
+ * is installed in one workspace. The event's `user_team` (a Slack Connect user) is not checked here: who may
+ * ask is a policy question, not a malformed request.
+ */
+function ignoreForeignRequests(identity: () => BotIdentity | undefined, logger: Logger): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const own = identity();
+    const envelope = args.body as { team_id?: unknown; team?: { id?: unknown } | null; api_app_id?: unknown };
+    // Events and slash commands carry `team_id`; interactive payloads (buttons) carry `team.id`.
+    const teamId = envelope.team_id ?? envelope.team?.id;
+    const foreignTeam = own !== undefined && teamId !== own.teamId;
+    const foreignApp = own?.appId !== undefined && envelope.api_app_id !== own.appId;
+    if (!foreignTeam && !foreignApp) {
+      await args.next();
       return;
     }
-    await next();
+    logger.debug({ teamId, appId: envelope.api_app_id }, 'ignoring a request for another workspace or app');
+    // A slash command must still be acknowledged, or Slack shows the user an error; events are acked already.
+    if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
   };
 }

@@ -1,20 +1,17 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import { handlePrompt, stripMention, type ListenerDeps } from './handlePrompt.js';
+import { answerMessage, type SurfaceDeps } from './delivery.js';
+import { parseMention } from './incoming.js';
 
 /** `app_mention` in a channel: answer in the thread of the mentioning message. */
-export function mentionListener(deps: ListenerDeps) {
+export function mentionListener(deps: SurfaceDeps) {
   return async function onMention({ event, context }: SlackEventMiddlewareArgs<'app_mention'> & AllMiddlewareArgs): Promise<void> {
-    if (event.bot_id || event.subtype || !event.user) return;
-    await handlePrompt(
-      {
-        teamId: context.teamId ?? event.team ?? '',
-        channel: event.channel,
-        threadTs: event.thread_ts ?? event.ts,
-        userId: event.user,
-        text: stripMention(event.text, context.botUserId),
-        source: 'mention',
-      },
-      deps,
-    );
+    // Bot posts and message subtypes (edits, deletions) are not questions; `file_share` is a user's message with files.
+    if (event.bot_id || (event.subtype !== undefined && event.subtype !== 'file_share')) return;
+    const message = parseMention(event, context.teamId);
+    if (!message) {
+      deps.logger.debug({ eventTs: event.event_ts }, 'ignoring a malformed app_mention');
+      return;
+    }
+    await answerMessage(message, 'mention', context.botUserId, deps);
   };
 }
