@@ -1,25 +1,27 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
 import { evenLimit } from './memoryHistoryStore.js';
 
 /**
- * History in a sqlite file (the default): survives restarts. One row per question/answer pair, so the
- * turns always alternate. better-sqlite3 is synchronous, but each statement is a sub-millisecond index hit.
+ * History in a table of the sqlite history file (the default): survives restarts. One row per
+ * question/answer pair, so the turns always alternate. better-sqlite3 is synchronous, but each statement is
+ * a sub-millisecond index hit. Retention (see HistoryStore): `deleteExpired`, which the owner of the file
+ * runs on a schedule.
  */
 export class SqliteHistoryStore implements HistoryStore {
-  private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly select: Database.Statement;
   private readonly trim: Database.Statement;
+  private readonly expire: Database.Statement;
   private readonly maxPairs: number;
 
-  constructor(path: string, maxMessages: number) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS exchanges (
+  constructor(
+    private readonly db: Database.Database,
+    maxMessages: number,
+    private readonly retentionMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS exchanges (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       team_id TEXT NOT NULL, channel TEXT NOT NULL, thread_ts TEXT NOT NULL,
       question TEXT NOT NULL, answer TEXT NOT NULL,
@@ -27,18 +29,24 @@ export class SqliteHistoryStore implements HistoryStore {
     );
     CREATE INDEX IF NOT EXISTS exchanges_thread ON exchanges (team_id, channel, thread_ts, id);`);
     this.maxPairs = evenLimit(maxMessages) / 2;
-    this.insert = this.db.prepare(
+    this.insert = db.prepare(
       'INSERT INTO exchanges (team_id, channel, thread_ts, question, answer, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.select = this.db.prepare(
+    this.select = db.prepare(
       `SELECT question, answer FROM (
          SELECT id, question, answer FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ?
          ORDER BY id DESC LIMIT ?
        ) ORDER BY id`,
     );
-    this.trim = this.db.prepare(
+    this.trim = db.prepare(
       `DELETE FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ? AND id NOT IN (
          SELECT id FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ? ORDER BY id DESC LIMIT ?
+       )`,
+    );
+    // Whole threads whose newest exchange is older than the cutoff (the thread index serves the grouping).
+    this.expire = db.prepare(
+      `DELETE FROM exchanges WHERE (team_id, channel, thread_ts) IN (
+         SELECT team_id, channel, thread_ts FROM exchanges GROUP BY team_id, channel, thread_ts HAVING MAX(created_at) < ?
        )`,
     );
   }
@@ -53,12 +61,16 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async appendExchange({ teamId, channel, threadTs }: ThreadKey, question: string, answer: string): Promise<void> {
     this.db.transaction(() => {
-      this.insert.run(teamId, channel, threadTs, question, answer, Date.now());
+      this.insert.run(teamId, channel, threadTs, question, answer, this.now());
       this.trim.run(teamId, channel, threadTs, teamId, channel, threadTs, this.maxPairs);
     })();
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  /** Deletes the threads idle for longer than the retention time; returns how many exchanges went. */
+  deleteExpired(): number {
+    return this.expire.run(this.now() - this.retentionMs).changes;
   }
+
+  /** The connection is shared: its owner closes it. */
+  async close(): Promise<void> {}
 }
