@@ -105,11 +105,16 @@ export class FileLease {
     }
   }
 
-  /** Gives the file back (graceful shutdown), so the next process starts at once. */
+  /** Gives the file back (graceful shutdown), so the next process starts at once. Never throws. */
   release(): void {
     clearInterval(this.timer);
     heldHere.delete(this.instance);
-    if (this.db.open) this.db.prepare('DELETE FROM file_owner WHERE instance = ?').run(this.instance);
+    try {
+      this.db.prepare('DELETE FROM file_owner WHERE instance = ?').run(this.instance);
+    } catch (error) {
+      // The heartbeat stops anyway: the next process waits for it to go stale, or sees this pid gone.
+      this.logger.warn({ err: error, file: this.db.name }, 'could not release the history file');
+    }
   }
 
   private renew(db: Database.Database): boolean {

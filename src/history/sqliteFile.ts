@@ -55,7 +55,8 @@ function openFailureReason(error: unknown): string {
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return 'is not a sqlite database, or is corrupt';
   if (code === 'EISDIR') return 'is a directory: give the path of a file inside it';
-  if (code === 'ENOTDIR') return 'has a file where a directory is expected';
+  // mkdir reports EEXIST when a part of the path is a file.
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'has a file where a directory is expected';
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot be opened (is its directory missing or not writable?)';
   const message = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../../src/config.js';
+import { openSqliteStores, tempDbPath } from './helpers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+/** The unprivileged user a read-only file is tested as (root may write any file). */
+const NOBODY = 65534;
+
+/** Runs the real entry point against unreachable Slack and Claude (start-up fails before it calls them). */
+function startBot(env: Record<string, string>, uid?: number) {
+  const cwd = mkdtempSync(join(tmpdir(), 'bot-start-'));
+  if (uid !== undefined) chownSync(cwd, uid, uid);
+  return spawnSync(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
+    cwd,
+    uid,
+    gid: uid,
+    env: {
+      PATH: process.env.PATH,
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: 'secret',
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+      PORT: '0',
+      // tsx keeps its cache in the temporary directory: one the user may write.
+      ...(uid === undefined ? {} : { TMPDIR: cwd }),
+      ...env,
+    },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+function corruptFile(): string {
+  const path = tempDbPath();
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, Buffer.alloc(8192, 'this is not a database '));
+  return path;
+}
+
+describe('an unusable HISTORY_DB_PATH', () => {
+  test.each([
+    ['a directory', () => mkdtempSync(join(tmpdir(), 'stores-dir-')), /is a directory/],
+    ['a corrupt file', corruptFile, /is not a sqlite database, or is corrupt/],
+    [
+      'below a regular file',
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'stores-')), 'file');
+        writeFileSync(file, 'x');
+        return join(file, 'history.sqlite');
+      },
+      /has a file where a directory is expected/,
+    ],
+  ])('%s: openStores throws one ConfigError line naming HISTORY_DB_PATH and the reason', (_kind, makePath, reason) => {
+    const path = makePath();
+    let thrown: unknown;
+    try {
+      openSqliteStores(path);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as Error).message;
+    expect(message).toMatch(/^HISTORY_DB_PATH \(/);
+    expect(message).toContain(path);
+    expect(message).toMatch(reason);
+    expect(message).not.toContain('\n');
+  });
+
+  test('a corrupt file: the process exits 1 with one line naming HISTORY_DB_PATH, before "bot started"', () => {
+    const result = startBot({ HISTORY_DB_PATH: corruptFile() });
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain('bot started');
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is not a sqlite database, or is corrupt$/)]);
+  });
+
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? test : test.skip)('a read-only file (the bot runs as another user): exits 1 with one line naming HISTORY_DB_PATH', async () => {
+    const path = tempDbPath();
+    const stores = openSqliteStores(path);
+    await stores.close();
+    chmodSync(join(path, '..'), 0o755);
+    chmodSync(path, 0o644);
+    // The bot's user may read both the file and its directory but write neither.
+    chmodSync(join(path, '../..'), 0o755);
+
+    const result = startBot({ HISTORY_DB_PATH: path }, NOBODY);
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain('bot started');
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
+  });
+});
