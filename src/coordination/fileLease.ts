@@ -149,7 +149,8 @@ function isAlive(holder: OwnerRow, self: ProcessIdentity, now: number): boolean 
   }
 }
 
-function thisProcess(): ProcessIdentity {
+/** This process's host, pid namespace and pid. */
+export function thisProcess(): ProcessIdentity {
   let pidNamespace = '';
   try {
     pidNamespace = readlinkSync('/proc/self/ns/pid');
