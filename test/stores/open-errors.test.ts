@@ -1,39 +1,26 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError } from '../../src/config.js';
-import { openSqliteStores, tempDbPath } from './helpers.js';
+import { openSqliteStores, runBotToExit, tempDbPath } from './helpers.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 /** The unprivileged user a read-only file is tested as (root may write any file). */
 const NOBODY = 65534;
 
-/** Runs the real entry point against unreachable Slack and Claude (start-up fails before it calls them). */
+/** The entry point against unreachable Slack and Claude (start-up fails before it calls them). */
 function startBot(env: Record<string, string>, uid?: number) {
-  const cwd = mkdtempSync(join(tmpdir(), 'bot-start-'));
-  if (uid !== undefined) chownSync(cwd, uid, uid);
-  return spawnSync(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
-    cwd,
-    uid,
-    gid: uid,
-    env: {
-      PATH: process.env.PATH,
+  return runBotToExit(
+    {
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET: 'secret',
       ANTHROPIC_API_KEY: 'sk-ant-test',
       SLACK_API_URL: 'http://127.0.0.1:9/api/',
       ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
       PORT: '0',
-      // tsx keeps its cache in the temporary directory: one the user may write.
-      ...(uid === undefined ? {} : { TMPDIR: cwd }),
       ...env,
     },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+    uid,
+  );
 }
 
 function corruptFile(): string {
@@ -72,8 +59,8 @@ describe('an unusable HISTORY_DB_PATH', () => {
     expect(message).not.toContain('\n');
   });
 
-  test('a corrupt file: the process exits 1 with one line naming HISTORY_DB_PATH, before "bot started"', () => {
-    const result = startBot({ HISTORY_DB_PATH: corruptFile() });
+  test('a corrupt file: the process exits 1 with one line naming HISTORY_DB_PATH, before "bot started"', async () => {
+    const result = await startBot({ HISTORY_DB_PATH: corruptFile() });
     expect(result.status).toBe(1);
     expect(result.stdout).not.toContain('bot started');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is not a sqlite database, or is corrupt$/)]);
@@ -89,7 +76,7 @@ describe('an unusable HISTORY_DB_PATH', () => {
     // The bot's user may read both the file and its directory but write neither.
     chmodSync(join(path, '../..'), 0o755);
 
-    const result = startBot({ HISTORY_DB_PATH: path }, NOBODY);
+    const result = await startBot({ HISTORY_DB_PATH: path }, NOBODY);
     expect(result.status).toBe(1);
     expect(result.stdout).not.toContain('bot started');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
