@@ -27,7 +27,8 @@ export class SqliteHistoryStore implements HistoryStore {
       question TEXT NOT NULL, answer TEXT NOT NULL,
       created_at INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS exchanges_thread ON exchanges (team_id, channel, thread_ts, id);`);
+    CREATE INDEX IF NOT EXISTS exchanges_thread ON exchanges (team_id, channel, thread_ts, id);
+    CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);`);
     this.maxPairs = evenLimit(maxMessages) / 2;
     this.insert = db.prepare(
       'INSERT INTO exchanges (team_id, channel, thread_ts, question, answer, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -43,10 +44,15 @@ export class SqliteHistoryStore implements HistoryStore {
          SELECT id FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ? ORDER BY id DESC LIMIT ?
        )`,
     );
-    // Whole threads whose newest exchange is older than the cutoff (the thread index serves the grouping).
+    // Old rows (the created_at index) of threads with no recent row (the thread index): a sweep reads what
+    // expired since the last one plus the old rows of active threads, never the whole table.
     this.expire = db.prepare(
-      `DELETE FROM exchanges WHERE (team_id, channel, thread_ts) IN (
-         SELECT team_id, channel, thread_ts FROM exchanges GROUP BY team_id, channel, thread_ts HAVING MAX(created_at) < ?
+      `DELETE FROM exchanges WHERE id IN (
+         SELECT old.id FROM exchanges AS old WHERE old.created_at < @cutoff AND NOT EXISTS (
+           SELECT 1 FROM exchanges AS recent
+           WHERE recent.team_id = old.team_id AND recent.channel = old.channel AND recent.thread_ts = old.thread_ts
+             AND recent.created_at >= @cutoff
+         )
        )`,
     );
   }
@@ -68,7 +74,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** Deletes the threads idle for longer than the retention time; returns how many exchanges went. */
   deleteExpired(): number {
-    return this.expire.run(this.now() - this.retentionMs).changes;
+    return this.expire.run({ cutoff: this.now() - this.retentionMs }).changes;
   }
 
   /** The connection is shared: its owner closes it. */
