@@ -71,7 +71,7 @@ export class FileLease {
       if (holder && isAlive(holder, identity, now())) {
         const seconds = Math.round((now() - holder.heartbeat_at) / 1000);
         throw new ConfigError(
-          `HISTORY_DB_PATH (${db.name}) is in use by another running bot (pid ${holder.pid} on ${holder.host}, alive ${seconds} s ago): ` +
+          `HISTORY_DB_PATH (${db.name}) is in use by another running bot (pid ${holder.pid} on ${holder.host}, last heartbeat ${seconds} s ago): ` +
             'run one process per sqlite file (stop the other first), or HISTORY_STORE=redis for several instances',
         );
       }
