@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/config.js';
 import { openSqliteStores, runBotToExit, tempDbPath } from './helpers.js';
 
-/** The unprivileged user a read-only file is tested as (root may write any file). */
+/** The unprivileged user a read-only file is tested as when the tests run as root. */
 const NOBODY = 65534;
 
 /** The entry point against unreachable Slack and Claude (start-up fails before it calls them). */
@@ -66,17 +66,15 @@ describe('an unusable HISTORY_DB_PATH', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is not a sqlite database, or is corrupt$/)]);
   });
 
-  const asRoot = process.getuid?.() === 0;
-  (asRoot ? test : test.skip)('a read-only file (the bot runs as another user): exits 1 with one line naming HISTORY_DB_PATH', async () => {
+  test('a read-only file: the process exits 1 with one line naming HISTORY_DB_PATH', async () => {
     const path = tempDbPath();
     const stores = openSqliteStores(path);
     await stores.close();
-    chmodSync(join(path, '..'), 0o755);
-    chmodSync(path, 0o644);
-    // The bot's user may read both the file and its directory but write neither.
-    chmodSync(join(path, '../..'), 0o755);
+    chmodSync(path, 0o444);
+    chmodSync(join(path, '..'), 0o555);
 
-    const result = await startBot({ HISTORY_DB_PATH: path }, NOBODY);
+    // Root may write any file: the bot then runs as an unprivileged user.
+    const result = await startBot({ HISTORY_DB_PATH: path }, process.getuid?.() === 0 ? NOBODY : undefined);
     expect(result.status).toBe(1);
     expect(result.stdout).not.toContain('bot started');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
