@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   }
 
   const redis = new Redis(REDIS_URL);
-  const history = new RedisHistoryStore(redis, 40, keyPrefix);
+  const history = new RedisHistoryStore(redis, 40, 24 * 60 * 60 * 1000, keyPrefix);
   let brokenThreads = 0;
   for (const thread of threads) {
     const turns = await history.load({ teamId: 'T0001', channel: thread.channel, threadTs: thread.ts });

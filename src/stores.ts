@@ -1,18 +1,20 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { FileLease } from './coordination/fileLease.js';
 import { LocalThreadLock, RedisThreadLock, type ThreadLock } from './coordination/threadLock.js';
 import type { HistoryStore } from './history/historyStore.js';
 import { MemoryHistoryStore } from './history/memoryHistoryStore.js';
 import { RedisHistoryStore } from './history/redisHistoryStore.js';
+import { openSqliteFile } from './history/sqliteFile.js';
 import { SqliteHistoryStore } from './history/sqliteHistoryStore.js';
 import type { InflightRegistry } from './inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from './inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from './inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from './inflight/sqliteInflightRegistry.js';
 import type { Logger } from './logger.js';
-import { createRedis } from './redis/connection.js';
+import { createRedis, reachRedis } from './redis/connection.js';
 import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
-import { MemoryEventDedupe, RedisEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
+import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
 import { RedisEditBudget } from './slack/redisEditBudget.js';
 
 /** Everything the bot keeps between events. With Redis all of it is shared, so several instances can run. */
@@ -22,43 +24,105 @@ export interface Stores {
   budget: EditBudget;
   lock: ThreadLock;
   inflight: InflightRegistry;
+  /**
+   * True when the store can be written now (for `GET /readyz`): sqlite, a tiny write in a transaction through
+   * a fresh connection (a file corrupted on disk, full or taken over by another process gives false); Redis,
+   * a SET with expiry; memory, always. Never rejects.
+   */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Opens the stores HISTORY_STORE names; `keyPrefix` namespaces Redis keys (tests give each their own). */
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often stores that cannot expire rows themselves (sqlite, memory) delete threads past HISTORY_TTL_DAYS. */
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** The key ready() writes in Redis lives this long: long enough to see, short enough to leave nothing behind. */
+const READY_KEY_TTL_MS = 10_000;
+
+/**
+ * Opens the stores HISTORY_STORE names; `keyPrefix` namespaces Redis keys (tests give each their own).
+ * Throws ConfigError (one line naming HISTORY_DB_PATH) when the sqlite file cannot be used: unwritable,
+ * corrupt, a directory, or held by another running process.
+ */
 export function openStores(config: Config, logger: Logger, keyPrefix = 'claude-bot:'): Stores {
+  const retentionMs = config.HISTORY_TTL_DAYS * DAY_MS;
   switch (config.HISTORY_STORE) {
-    case 'memory':
-      return local(new MemoryHistoryStore(config.HISTORY_MAX_MESSAGES), new MemoryInflightRegistry(), config);
+    case 'memory': {
+      const history = new MemoryHistoryStore(config.HISTORY_MAX_MESSAGES, retentionMs);
+      return local(config, logger, {
+        history,
+        inflight: new MemoryInflightRegistry(),
+        dedupe: new MemoryEventDedupe(),
+        deleteExpired: () => history.deleteExpired(),
+        ready: () => true,
+        close: () => {},
+      });
+    }
     case 'sqlite':
-      return local(
-        new SqliteHistoryStore(config.HISTORY_DB_PATH, config.HISTORY_MAX_MESSAGES),
-        new SqliteInflightRegistry(config.HISTORY_DB_PATH),
-        config,
-      );
+      return openSqliteFile(config.HISTORY_DB_PATH, logger, (db) => {
+        const history = new SqliteHistoryStore(db, config.HISTORY_MAX_MESSAGES, retentionMs);
+        const dedupe = new SqliteEventDedupe(db, logger);
+        // The first write to the file: taken once its tables are known to be readable.
+        const lease = FileLease.acquire(db, logger);
+        return local(config, logger, {
+          history,
+          dedupe,
+          inflight: new SqliteInflightRegistry(db, lease),
+          deleteExpired: () => history.deleteExpired(),
+          ready: () => lease.probe(),
+          close: () => {
+            lease.release();
+            db.close();
+          },
+        });
+      });
     case 'redis':
-      return shared(createRedis(config.REDIS_URL!, logger), config, logger, keyPrefix);
+      return shared(createRedis(config.REDIS_URL!, logger), config, logger, keyPrefix, retentionMs);
   }
 }
 
-/** One process owns the data: event ids, budget and thread order can live in its memory. */
-function local(history: HistoryStore, inflight: InflightRegistry, config: Config): Stores {
-  const dedupe = new MemoryEventDedupe();
+/** What a single-process store provides; `deleteExpired` applies the retention rule (see HistoryStore). */
+interface LocalParts {
+  history: HistoryStore;
+  inflight: InflightRegistry;
+  dedupe: EventDedupe;
+  deleteExpired: () => number;
+  ready: () => boolean;
+  close: () => void;
+}
+
+/** One process owns the data: the budget and thread order can live in its memory. Sweeps expired history at open and hourly. */
+function local(config: Config, logger: Logger, parts: LocalParts): Stores {
+  const sweep = () => {
+    try {
+      const deleted = parts.deleteExpired();
+      if (deleted > 0) logger.info({ deleted, ttlDays: config.HISTORY_TTL_DAYS }, 'deleted history older than HISTORY_TTL_DAYS');
+    } catch (error) {
+      logger.error({ err: error }, 'could not delete expired history');
+    }
+  };
+  sweep();
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  const { history, inflight, dedupe } = parts;
   return {
     history,
     inflight,
     dedupe,
     budget: new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
+    ready: async () => parts.ready(),
     async close() {
+      clearInterval(sweeper);
       await Promise.all([history.close(), inflight.close(), dedupe.close()]);
+      parts.close();
     },
   };
 }
 
-function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string): Stores {
+function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string, retentionMs: number): Stores {
   const stores = {
-    history: new RedisHistoryStore(redis, config.HISTORY_MAX_MESSAGES, keyPrefix),
+    history: new RedisHistoryStore(redis, config.HISTORY_MAX_MESSAGES, retentionMs, keyPrefix),
     dedupe: new RedisEventDedupe(redis, logger, keyPrefix),
     budget: new RedisEditBudget(redis, config.SLACK_EDITS_PER_MINUTE, keyPrefix, logger),
     lock: new RedisThreadLock(redis, logger, keyPrefix),
@@ -66,6 +130,13 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string)
   };
   return {
     ...stores,
+    async ready() {
+      try {
+        return (await reachRedis(redis.set(`${keyPrefix}ready`, '1', 'PX', READY_KEY_TTL_MS))) === 'OK';
+      } catch {
+        return false;
+      }
+    },
     async close() {
       await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close()]);
       redis.disconnect();

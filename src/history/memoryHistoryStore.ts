@@ -1,20 +1,41 @@
 import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
 import { threadId } from './threadId.js';
 
-/** History kept in this process only (tests, throwaway runs): lost on restart. */
-export class MemoryHistoryStore implements HistoryStore {
-  private readonly threads = new Map<string, Turn[]>();
+interface Thread {
+  turns: Turn[];
+  /** When its newest exchange was stored (ms since the epoch). */
+  updatedAt: number;
+}
 
-  constructor(private readonly maxMessages: number) {}
+/** History kept in this process only (tests, throwaway runs): lost on restart. Retention: `deleteExpired`, run on a schedule by its owner. */
+export class MemoryHistoryStore implements HistoryStore {
+  private readonly threads = new Map<string, Thread>();
+
+  constructor(
+    private readonly maxMessages: number,
+    private readonly retentionMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async load(thread: ThreadKey): Promise<Turn[]> {
-    return [...(this.threads.get(threadId(thread)) ?? [])];
+    return [...(this.threads.get(threadId(thread))?.turns ?? [])];
   }
 
   async appendExchange(thread: ThreadKey, question: string, answer: string): Promise<void> {
-    const turns = this.threads.get(threadId(thread)) ?? [];
-    turns.push({ role: 'user', content: question }, { role: 'assistant', content: answer });
-    this.threads.set(threadId(thread), turns.slice(-evenLimit(this.maxMessages)));
+    const turns = [...(this.threads.get(threadId(thread))?.turns ?? []), { role: 'user' as const, content: question }, { role: 'assistant' as const, content: answer }];
+    this.threads.set(threadId(thread), { turns: turns.slice(-evenLimit(this.maxMessages)), updatedAt: this.now() });
+  }
+
+  /** Deletes the threads idle for longer than the retention time; returns how many exchanges went. */
+  deleteExpired(): number {
+    const cutoff = this.now() - this.retentionMs;
+    let deleted = 0;
+    for (const [id, thread] of this.threads) {
+      if (thread.updatedAt >= cutoff) continue;
+      this.threads.delete(id);
+      deleted += thread.turns.length / 2;
+    }
+    return deleted;
   }
 
   async close(): Promise<void> {}

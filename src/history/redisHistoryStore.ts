@@ -4,12 +4,10 @@ import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
 import { evenLimit } from './memoryHistoryStore.js';
 import { threadId } from './threadId.js';
 
-/** A thread nobody has written to for this long is forgotten (each new answer restarts the clock). */
-export const HISTORY_TTL_MS = 90 * 24 * 60 * 60 * 1000;
-
 /**
  * History in Redis, shared by every instance: one list per thread holding question, answer, question,
  * answer…; each pair is pushed and the list trimmed in one transaction, so it always holds whole pairs.
+ * Retention (see HistoryStore): the key expires `retentionMs` after the thread's newest exchange.
  * Rejects with StoreUnavailableError while Redis is unreachable.
  */
 export class RedisHistoryStore implements HistoryStore {
@@ -18,6 +16,7 @@ export class RedisHistoryStore implements HistoryStore {
   constructor(
     private readonly redis: Redis,
     maxMessages: number,
+    private readonly retentionMs: number,
     private readonly keyPrefix = 'claude-bot:',
   ) {
     this.limit = evenLimit(maxMessages);
@@ -30,7 +29,7 @@ export class RedisHistoryStore implements HistoryStore {
 
   async appendExchange(thread: ThreadKey, question: string, answer: string): Promise<void> {
     const key = this.key(thread);
-    await runTransaction(this.redis.multi().rpush(key, question, answer).ltrim(key, -this.limit, -1).pexpire(key, HISTORY_TTL_MS));
+    await runTransaction(this.redis.multi().rpush(key, question, answer).ltrim(key, -this.limit, -1).pexpire(key, this.retentionMs));
   }
 
   /** The connection is shared: its owner quits it. */

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { FileLease } from '../coordination/fileLease.js';
 import type { InflightAnswer, InflightRegistry } from './inflightRegistry.js';
 
 interface Row {
@@ -15,33 +14,33 @@ interface Row {
 }
 
 /**
- * Answers in flight in a sqlite file (the history file: its own table, its own connection), so they
- * survive a crash. One process uses a file at a time, so every entry another owner left is an orphan.
+ * Answers in flight in a table of the sqlite history file, so they survive a crash. One process holds the
+ * file at a time (FileLease): its holder took it over only once the previous holder was provably gone, so
+ * every entry another owner left is an orphan, and a process that lost the lease claims none.
  */
 export class SqliteInflightRegistry implements InflightRegistry {
-  private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly delete: Database.Statement;
   private readonly selectOrphans: Database.Statement;
   private readonly reassign: Database.Statement;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS inflight (
+  constructor(
+    private readonly db: Database.Database,
+    private readonly lease: FileLease,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS inflight (
       channel TEXT NOT NULL, reply_ts TEXT NOT NULL,
       team_id TEXT NOT NULL, thread_ts TEXT NOT NULL, user_id TEXT NOT NULL,
       question TEXT NOT NULL, started_at INTEGER NOT NULL, owner TEXT NOT NULL,
       PRIMARY KEY (channel, reply_ts)
     )`);
-    this.insert = this.db.prepare(
+    this.insert = db.prepare(
       `INSERT OR REPLACE INTO inflight (channel, reply_ts, team_id, thread_ts, user_id, question, started_at, owner)
        VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner)`,
     );
-    this.delete = this.db.prepare('DELETE FROM inflight WHERE channel = ? AND reply_ts = ?');
-    this.selectOrphans = this.db.prepare('SELECT * FROM inflight WHERE owner != ? ORDER BY started_at');
-    this.reassign = this.db.prepare('UPDATE inflight SET owner = ? WHERE owner != ?');
+    this.delete = db.prepare('DELETE FROM inflight WHERE channel = ? AND reply_ts = ?');
+    this.selectOrphans = db.prepare('SELECT * FROM inflight WHERE owner != ? ORDER BY started_at');
+    this.reassign = db.prepare('UPDATE inflight SET owner = ? WHERE owner != ?');
   }
 
   async add({ teamId, channel, threadTs, replyTs, userId, question, startedAt, owner }: InflightAnswer): Promise<void> {
@@ -54,6 +53,7 @@ export class SqliteInflightRegistry implements InflightRegistry {
 
   async claimOrphans(owner: string): Promise<InflightAnswer[]> {
     return this.db.transaction(() => {
+      if (!this.lease.held()) return [];
       const rows = this.selectOrphans.all(owner) as Row[];
       this.reassign.run(owner, owner);
       return rows.map((row) => ({
@@ -69,10 +69,9 @@ export class SqliteInflightRegistry implements InflightRegistry {
     })();
   }
 
-  /** One process per file: liveness needs no record. */
+  /** The file's lease carries the process's heartbeat. */
   async heartbeat(_owner: string): Promise<void> {}
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
+  /** The connection is shared: its owner closes it. */
+  async close(): Promise<void> {}
 }

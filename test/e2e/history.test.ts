@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
 import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
 import { FakeSlack } from '../fakes/fakeSlack.js';
 import { startTestBot, type TestBot } from '../harness.js';
+import { openSqliteStores } from '../stores/helpers.js';
 
 describe('thread history', () => {
   let t: TestBot;
@@ -72,17 +72,17 @@ describe('SqliteHistoryStore', () => {
 
   test('keeps whole pairs within HISTORY_MAX_MESSAGES, oldest dropped, across reopen', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'history-')), 'h.sqlite');
-    const store = new SqliteHistoryStore(path, 5);
-    for (let i = 1; i <= 4; i++) await store.appendExchange(thread, `q${i}`, `a${i}`);
+    const store = openSqliteStores(path, { HISTORY_MAX_MESSAGES: '5' });
+    for (let i = 1; i <= 4; i++) await store.history.appendExchange(thread, `q${i}`, `a${i}`);
     await store.close();
-    const reopened = new SqliteHistoryStore(path, 5);
-    expect(await reopened.load(thread)).toEqual([
+    const reopened = openSqliteStores(path, { HISTORY_MAX_MESSAGES: '5' });
+    expect(await reopened.history.load(thread)).toEqual([
       { role: 'user', content: 'q3' },
       { role: 'assistant', content: 'a3' },
       { role: 'user', content: 'q4' },
       { role: 'assistant', content: 'a4' },
     ]);
-    expect(await reopened.load({ ...thread, threadTs: '2.2' })).toEqual([]);
+    expect(await reopened.history.load({ ...thread, threadTs: '2.2' })).toEqual([]);
     await reopened.close();
   });
 });

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, versionsOf } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
+import { openSqliteStores } from '../stores/helpers.js';
 
 describe('graceful shutdown of the real process', () => {
   const fakes = useFakeServers();
@@ -33,9 +33,9 @@ describe('graceful shutdown of the real process', () => {
     expect(final).toMatch(/^p0 p1 .*\n\n_\(Answer cut short by a restart of the bot\. Please ask again\.\)_$/s);
     expect(claude.requests).toHaveLength(1);
 
-    const history = new SqliteHistoryStore(dbPath, 40);
-    const turns = await history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts });
-    await history.close();
+    const stores = openSqliteStores(dbPath);
+    const turns = await stores.history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts });
+    await stores.close();
     expect(turns[0]).toEqual({ role: 'user', content: 'long question' });
     expect(turns[1]!.content).toMatch(/^p0 p1 /);
   }, 30_000);

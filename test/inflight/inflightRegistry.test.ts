@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteHistoryStore } from '../../src/history/sqliteHistoryStore.js';
 import type { InflightAnswer, InflightRegistry } from '../../src/inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from '../../src/inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
-import { SqliteInflightRegistry } from '../../src/inflight/sqliteInflightRegistry.js';
+import type { Stores } from '../../src/stores.js';
 import { describeRedis, useRedisPair } from '../redis/helpers.js';
+import { openSqliteStores, tempDbPath } from '../stores/helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,42 +66,43 @@ describe('MemoryInflightRegistry', () => {
 });
 
 describe('SqliteInflightRegistry', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'inflight-'));
+  let opened: Stores[] = [];
+  const open = (path: string) => {
+    const stores = openSqliteStores(path);
+    opened.push(stores);
+    return stores;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.map((stores) => stores.close()));
+    opened = [];
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  behavesAsRegistry(() => new SqliteInflightRegistry(join(dir, `contract-${++counter}.sqlite`)));
+  behavesAsRegistry(() => open(tempDbPath()).inflight);
 
-  test('answers survive a crash and are orphans of the next owner (directory created if missing)', async () => {
-    const path = join(dir, 'nested', 'data', 'history.sqlite');
-    const before = new SqliteInflightRegistry(path);
+  test('answers survive a restart and are orphans of the next owner (directory created if missing)', async () => {
+    const path = tempDbPath('nested', 'data');
+    const before = open(path);
     const entries = [answer(), answer()];
-    for (const entry of entries) await before.add(entry);
+    for (const entry of entries) await before.inflight.add(entry);
+    await before.close();
 
-    // Like kill -9: nothing removed, and the file is reopened before the old connection is closed.
-    const after = new SqliteInflightRegistry(path);
-    expect(byReplyTs(await after.claimOrphans('instance-b'))).toEqual(entries.map((entry) => ({ ...entry, owner: 'instance-b' })));
-    await Promise.all([before.close(), after.close()]);
+    const after = open(path);
+    expect(byReplyTs(await after.inflight.claimOrphans('instance-b'))).toEqual(entries.map((entry) => ({ ...entry, owner: 'instance-b' })));
+    await after.close();
 
-    // instance-b crashed too before finishing: the next owner gets them again.
-    const third = new SqliteInflightRegistry(path);
-    expect(await third.claimOrphans('instance-c')).toHaveLength(2);
-    await third.close();
+    // instance-b stopped too before finishing: the next owner gets them again.
+    const third = open(path);
+    expect(await third.inflight.claimOrphans('instance-c')).toHaveLength(2);
   });
 
   test('shares the history file with the history store', async () => {
-    const path = join(dir, 'shared.sqlite');
-    const history = new SqliteHistoryStore(path, 40);
-    const registry = new SqliteInflightRegistry(path);
+    const stores = open(tempDbPath());
     const thread = { teamId: 'T1', channel: 'C1', threadTs: '1.1' };
-    await history.appendExchange(thread, 'q', 'a');
-    await registry.add(answer());
+    await stores.history.appendExchange(thread, 'q', 'a');
+    await stores.inflight.add(answer());
 
-    expect(await history.load(thread)).toHaveLength(2);
-    expect(await registry.claimOrphans('instance-b')).toHaveLength(1);
-    await Promise.all([history.close(), registry.close()]);
+    expect(await stores.history.load(thread)).toHaveLength(2);
+    expect(await stores.inflight.claimOrphans('instance-b')).toHaveLength(1);
   });
 });
 

@@ -26,7 +26,7 @@ describeRedis('Redis unreachable', () => {
     const redis = createRedis(`redis://:hunter2-SECRET@127.0.0.1:${port}`, logger);
     let server: RedisServer | undefined;
     try {
-      const history = new RedisHistoryStore(redis, 40, testPrefix());
+      const history = new RedisHistoryStore(redis, 40, 60_000, testPrefix());
       const { ms, result } = await timed(history.load(thread));
       expect(result).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
       expect(ms).toBeLessThan(2_000);
@@ -53,7 +53,7 @@ describeRedis('Redis unreachable', () => {
     const { logger, lines } = memoryLogger();
     const redis = createRedis(server.url, logger);
     const prefix = testPrefix();
-    const history = new RedisHistoryStore(redis, 40, prefix);
+    const history = new RedisHistoryStore(redis, 40, 60_000, prefix);
     const dedupe = new RedisEventDedupe(redis, logger, prefix);
     const budget = new RedisEditBudget(redis, 50, prefix, logger);
     const lock = new RedisThreadLock(redis, logger, prefix);
@@ -74,7 +74,7 @@ describeRedis('Redis unreachable', () => {
 
       expect(await dedupe.claim('Ev1')).toBe(true);
       expect(await dedupe.claim('Ev1')).toBe(true);
-      expect(lines.filter((line) => line.level === WARN && line.eventId === 'Ev1')).toHaveLength(2);
+      expect(lines.filter((line) => line.level === WARN && line.key === 'Ev1')).toHaveLength(2);
 
       // The fallback is this process's own bucket, full: the 10 edits taken in Redis are not known here.
       expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });

@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError } from '../config.js';
+import type { Logger } from '../logger.js';
+
+/** Owner only: the file holds every question and answer, and its directory names them. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Opens the history file (HISTORY_DB_PATH) with the one connection every table in it shares, then runs
+ * `setup` on it (creating tables, taking the file's lease).
+ *
+ * Privacy: a missing directory is created 0700; the database is created 0600 before sqlite touches it, so
+ * sqlite gives its -wal and -shm the same mode; an existing database, -wal or -shm with a looser mode is
+ * tightened to 0600 with a log line. An existing directory keeps its mode (it may be shared, e.g. /var/lib).
+ *
+ * Throws ConfigError, one line naming HISTORY_DB_PATH and the reason (read-only, corrupt, a directory, in
+ * use by another process…), whatever step failed; the connection is closed then.
+ */
+export function openSqliteFile<T>(path: string, logger: Logger, setup: (db: Database.Database) => T): T {
+  let db: Database.Database | undefined;
+  try {
+    db = path === ':memory:' ? new Database(path) : new Database(preparePrivateFile(path, logger));
+    db.pragma('journal_mode = WAL');
+    return setup(db);
+  } catch (error) {
+    db?.close();
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`HISTORY_DB_PATH (${path}) ${openFailureReason(error)}`);
+  }
+}
+
+/** Creates the directory and the file with private modes, or tightens an existing file's; returns `path`. */
+function preparePrivateFile(path: string, logger: Logger): string {
+  mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
+  // 'a' creates the file if missing and never truncates it; fails with EISDIR on a directory.
+  closeSync(openSync(path, 'a', FILE_MODE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & ~FILE_MODE) === 0) continue;
+    chmodSync(file, FILE_MODE);
+    logger.warn({ file, from: mode.toString(8), to: FILE_MODE.toString(8) }, 'history file was readable by others: permissions tightened');
+  }
+  return path;
+}
+
+/** What went wrong, in words an operator can act on (sqlite's result codes and Node's errno codes). */
+function openFailureReason(error: unknown): string {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (/^(SQLITE_READONLY|SQLITE_PERM|EROFS$|EACCES$|EPERM$)/.test(code)) {
+    return 'is read-only for the bot (permission denied or a read-only file system): it must be able to write the file and its directory';
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return 'is not a sqlite database, or is corrupt';
+  if (code === 'EISDIR') return 'is a directory: give the path of a file inside it';
+  // mkdir reports EEXIST when a part of the path is a file.
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'has a file where a directory is expected';
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
+  if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot be opened (is its directory missing or not writable?)';
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot be opened: ${message.split('\n')[0]}`;
+}
