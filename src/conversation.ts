@@ -148,6 +148,7 @@ export class Conversation {
     const recorded = this.recordInflight(prompt, reply, logger);
     let admitted: ReleaseSlot | undefined;
     try {
+      // The caps are waited for after the placeholder is posted, so a waiting question shows it was heard.
       admitted = await this.admission
         .admit(prompt.userId, signal, () => this.tellWaiting(prompt, logger))
         .catch(() => undefined);
