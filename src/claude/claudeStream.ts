@@ -41,13 +41,14 @@ export class ClaudeError extends Error {
   /** Claude's hint for a retry from scratch, read from the error that ended the stream. */
   readonly retryHint: RetryHint;
 
+  /** `headers`: the streamed response's, when it had begun (a dropped stream's error carries none). */
   constructor(
     readonly kind: ClaudeFailureKind,
     readonly partialText: string,
-    options: { cause: unknown },
+    options: { cause: unknown; headers?: Headers | null },
   ) {
-    super(`Claude request failed: ${kind}`, options);
-    this.retryHint = retryHintOf(options.cause);
+    super(`Claude request failed: ${kind}`, { cause: options.cause });
+    this.retryHint = retryHintOf(options.cause, options.headers);
   }
 
   /** Failures after the response started (error event, dropped or stalled stream) are retried from scratch;
@@ -133,7 +134,7 @@ export class ClaudeStream {
       return { text, stopReason: message.stop_reason, outputTokens: message.usage.output_tokens };
     } catch (error) {
       const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected, idle: watchdog.fired });
-      throw new ClaudeError(kind, text, { cause: error });
+      throw new ClaudeError(kind, text, { cause: error, headers: stream.response?.headers });
     } finally {
       firstEvent.stop();
       watchdog.stop();
@@ -199,12 +200,12 @@ function classify(error: unknown, { connected, idle }: { connected: boolean; idl
 
 const BUSY_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
 
-/** Reads the retry hint of an SDK error: `retry-after-ms` or `retry-after` (seconds) headers, and its type. */
-function retryHintOf(error: unknown): RetryHint {
-  if (!(error instanceof APIError)) return { busy: false };
-  const busy = BUSY_TYPES.has(error.type ?? '');
-  const afterMs = Number(error.headers?.get('retry-after-ms') ?? NaN);
+/** Reads the retry hint of an SDK error, from its own headers or else the streamed response's. */
+function retryHintOf(error: unknown, responseHeaders: Headers | null | undefined): RetryHint {
+  const busy = error instanceof APIError && BUSY_TYPES.has(error.type ?? '');
+  const headers = (error instanceof APIError ? error.headers : undefined) ?? responseHeaders;
+  const afterMs = Number(headers?.get('retry-after-ms') ?? NaN);
   if (afterMs > 0) return { afterMs, busy };
-  const afterSeconds = Number(error.headers?.get('retry-after') ?? NaN);
+  const afterSeconds = Number(headers?.get('retry-after') ?? NaN);
   return afterSeconds > 0 ? { afterMs: afterSeconds * 1000, busy } : { busy };
 }

@@ -38,6 +38,17 @@ describe('retries from scratch wait, with exponential backoff', () => {
     expect(versionsOf(t.slack, replyTs()).at(-1)).toBe('Fresh answer.');
   });
 
+  test('a retry-after header on the failed stream is honoured (bounded), beyond the computed backoff', async () => {
+    t = await startTestBot({ STREAM_RETRIES: '1' });
+    t.claude.enqueue({ chunks: ['Hello ', 'there'], headers: { 'retry-after': '3' }, fail: { afterChunks: 1, how: 'drop' } }, { chunks: ['Later.'] });
+    await t.mention({ text: '<@UBOT> wait for it' });
+    await t.claude.waitForRequests(2, 10_000);
+    const [first, second] = t.claude.requests;
+    expect(second!.at - first!.endedAt!).toBeGreaterThanOrEqual(3000 - CLOCK_SLACK_MS);
+    await t.idle();
+    expect(versionsOf(t.slack, replyTs()).at(-1)).toBe('Later.');
+  });
+
   test('a shutdown during the wait ends it at once: no further request, the restart note under the partial text', async () => {
     t = await startTestBot({ STREAM_RETRIES: '5' });
     t.claude.defaultScript = { chunks: ['Half ', 'an answer'], fail: { afterChunks: 1, how: 'drop' } };
