@@ -66,9 +66,10 @@ interface Ending {
 const FORGET_RETRY = { attempts: 4, baseMs: 250, maxMs: 2_000 };
 
 /**
- * The orchestrator: for each prompt, in thread order, it posts the placeholder, streams Claude's answer
- * into it (retrying from scratch on a mid-stream failure), adds the note the ending calls for, and stores
- * the exchange in the thread's history.
+ * The orchestrator: for each prompt, in thread order, it posts the placeholder, waits for a slot under the
+ * per-user and process caps (Admission), streams Claude's answer into it (retrying from scratch, with
+ * backoff, on a mid-stream failure), adds the note the ending calls for, and stores the exchange in the
+ * thread's history (a failed save is noted in the thread's next answer).
  */
 export class Conversation {
   private readonly queue: ThreadQueue;

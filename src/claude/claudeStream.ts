@@ -111,6 +111,7 @@ export class ClaudeStream {
     let text = '';
     let connected = false;
     const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
+    // Never touched, only stopped by the first event: a plain deadline on the SDK's request and its retries.
     const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs ?? DEFAULT_FIRST_EVENT_TIMEOUT_MS, () => stream.abort());
     firstEvent.start();
     const abortFromCaller = () => stream.abort();
