@@ -60,7 +60,7 @@ async function handle(command: FakesCommand): Promise<unknown> {
         for (let next = pending.shift(); next; next = pending.shift()) {
           const { channel, text, i } = next;
           if (command.spacingMs) await new Promise((resolve) => setTimeout(resolve, Math.max(0, i * command.spacingMs! - (preciseNow() - started))));
-          const event = mentionEvent({ channel, text: `<@UBOT> ${text}` });
+          const event = mentionEvent({ channel, user: `U${channel}`, text: `<@UBOT> ${text}` });
           const sentAt = preciseNow();
           const response = await deliverEvent(command.botUrl, command.secret, event);
           if (response.status !== 200) throw new Error(`bot answered ${response.status}`);

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const claude = await FakeAnthropic.start();
   claude.scriptFor = (body) => claudeScript(body as { messages: { content: string }[] });
   const instances = [await startInstance(slack, claude), await startInstance(slack, claude)];
-  const threads = Array.from({ length: threadCount }, (_, i) => ({ channel: `CSOAK${i % 5}`, ts: freshTs() }));
+  // One asker per thread: USER_MAX_CONCURRENT caps answers per user, and the soak is about many people at once.
+  const threads = Array.from({ length: threadCount }, (_, i) => ({ channel: `CSOAK${i % 5}`, ts: freshTs(), user: `USOAK${i}` }));
   const asked = new Map<string, { channel: string; threadTs: string }>();
   let redeliveries = 0;
   let injectedSlackFaults = 0;
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     const thread = pick(threads);
     const id = `q${n}`;
     asked.set(id, { channel: thread.channel, threadTs: thread.ts });
-    const event = mentionEvent({ channel: thread.channel, thread_ts: thread.ts, text: `<@UBOT> ${id}` });
+    const event = mentionEvent({ channel: thread.channel, thread_ts: thread.ts, user: thread.user, text: `<@UBOT> ${id}` });
     const eventId = `EvSOAK${n}`;
     const [first, second] = random() < 0.5 ? instances : [...instances].reverse();
     deliveries.push(deliverEvent(first!.url, SIGNING_SECRET, event, { eventId }).catch(() => undefined));

@@ -42,6 +42,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       model: config.CLAUDE_MODEL,
       maxTokens: config.CLAUDE_MAX_TOKENS,
       idleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
+      firstEventTimeoutMs: config.CLAUDE_FIRST_TOKEN_TIMEOUT_MS,
     }),
     history: stores.history,
     lock: stores.lock,
@@ -55,6 +56,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       maxTokens: config.CLAUDE_MAX_TOKENS,
       retries: config.STREAM_RETRIES,
       maxWaitingPerThread: MAX_WAITING_PER_THREAD,
+      userMaxConcurrent: config.USER_MAX_CONCURRENT,
+      maxConcurrentAnswers: config.MAX_CONCURRENT_ANSWERS,
     },
   });
 

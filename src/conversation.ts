@@ -1,10 +1,15 @@
+import { Admission, type ReleaseSlot } from './admission.js';
+import { retry, sleep } from './backoff.js';
 import { ClaudeError, type ClaudeAnswer, type ClaudeStream } from './claude/claudeStream.js';
+import { RetryBackoff } from './claude/retryBackoff.js';
 import type { ReleaseLock, ThreadLock } from './coordination/threadLock.js';
 import { copy } from './copy.js';
 import type { HistoryStore, ThreadKey, Turn } from './history/historyStore.js';
+import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
+import { finalShown } from './slack/answerShown.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import { ThreadQueue } from './threadQueue.js';
@@ -25,6 +30,10 @@ export interface ConversationOptions {
   retries: number;
   /** Questions that may wait behind a thread's running answer. */
   maxWaitingPerThread: number;
+  /** Answers in flight per user (USER_MAX_CONCURRENT); default 3. */
+  userMaxConcurrent?: number;
+  /** Claude streams in flight in this process (MAX_CONCURRENT_ANSWERS); default 100. */
+  maxConcurrentAnswers?: number;
 }
 
 export interface ConversationDeps extends ReplyDeps {
@@ -37,31 +46,48 @@ export interface ConversationDeps extends ReplyDeps {
   /** This process's id in the in-flight registry. */
   instanceId: string;
   options: ConversationOptions;
+  /** Waits between retries from scratch; default: 0.5–1 s doubling up to 15 s. */
+  backoff?: RetryBackoff;
 }
 
 /** How one answer ended, for logs and tests. */
 export type AnswerOutcome = 'complete' | 'truncated' | 'refused' | 'interrupted' | 'failed' | 'empty' | 'stopped';
 
-/** An answer's outcome, the text worth storing in history, and what Claude reported it cost. */
+/**
+ * An answer's outcome, what its message ends with (none when the message can no longer be edited), the text
+ * worth storing in history, and what Claude reported it cost.
+ */
 interface Ending {
   kind: AnswerOutcome;
+  final?: string;
   storeText?: string;
   outputTokens?: number;
 }
 
+/** Tries to forget an answer in flight: a record left behind would make the next start answer it again. */
+const FORGET_RETRY = { attempts: 4, baseMs: 250, maxMs: 2_000 };
+
 /**
- * The orchestrator: for each prompt, in thread order, it posts the placeholder, streams Claude's answer
- * into it (retrying from scratch on a mid-stream failure), adds the note the ending calls for, and stores
- * the exchange in the thread's history.
+ * The orchestrator: for each prompt, in thread order, it posts the placeholder, waits for a slot under the
+ * per-user and process caps (Admission), streams Claude's answer into it (retrying from scratch, with
+ * backoff, on a mid-stream failure), adds the note the ending calls for, and stores the exchange in the
+ * thread's history (a failed save is noted in the thread's next answer).
  */
 export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly running = new Set<AbortController>();
   /** Aborted once answers still running at the end of the shutdown grace period are cut short. */
   private readonly stopping = new AbortController();
+  private readonly admission: Admission;
+  private readonly backoff: RetryBackoff;
+  private readonly saves: SaveFailures;
 
   constructor(private readonly deps: ConversationDeps) {
-    this.queue = new ThreadQueue(deps.options.maxWaitingPerThread);
+    const { options } = deps;
+    this.queue = new ThreadQueue(options.maxWaitingPerThread);
+    this.admission = new Admission({ perUser: options.userMaxConcurrent ?? 3, total: options.maxConcurrentAnswers ?? 100 });
+    this.backoff = deps.backoff ?? new RetryBackoff();
+    this.saves = new SaveFailures(deps.logger);
   }
 
   /** Answers `prompt` after the thread's earlier prompts; rejects with ThreadBusyError when too many wait. */
@@ -69,8 +95,22 @@ export class Conversation {
     return this.queue.run(threadId(prompt), () => this.run(prompt));
   }
 
-  /** Answers again, in its own placeholder, a question whose answer a crashed instance left unfinished. */
-  resume(orphan: InflightAnswer): Promise<AnswerOutcome> {
+  /**
+   * Answers again, in its own placeholder, a question whose answer a crashed instance left unfinished;
+   * resolves 'already_shown' (and forgets the record) when Slack already shows that answer's final.
+   */
+  async resume(orphan: InflightAnswer): Promise<AnswerOutcome | 'already_shown'> {
+    const logger = this.deps.logger.child({ teamId: orphan.teamId, channel: orphan.channel, threadTs: orphan.threadTs });
+    // If Slack cannot be asked, answering again is the safe side: a placeholder must never stay unfinished.
+    const shown = await finalShown(this.deps.slack.web, orphan).catch((error: unknown) => {
+      logger.warn({ err: error, replyTs: orphan.replyTs }, 'could not read the orphaned answer from Slack; answering again');
+      return false;
+    });
+    if (shown) {
+      logger.info({ replyTs: orphan.replyTs }, 'orphaned answer already shows its final; not asking again');
+      await this.forget(orphan.channel, orphan.replyTs, logger).catch(() => undefined);
+      return 'already_shown';
+    }
     const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
     return this.queue.run(threadId(prompt), () => this.run(prompt, orphan.replyTs));
   }
@@ -109,24 +149,67 @@ export class Conversation {
     this.running.add(controller);
     const signal = AbortSignal.any([controller.signal, reply.lost]);
     const recorded = this.recordInflight(prompt, reply, logger);
+    let admitted: ReleaseSlot | undefined;
     try {
-      const history = await this.deps.history.load(prompt);
-      const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
-      const outcome = await this.stream(reply, turns, signal, logger, prompt.notes ?? []);
-      if (outcome.storeText) await this.deps.history.appendExchange(prompt, prompt.text, outcome.storeText);
-      logger.info({ outcome: outcome.kind, outputTokens: outcome.outputTokens, replyTs: reply.ts, source: prompt.source }, 'answer finished');
-      return outcome.kind;
+      // The caps are waited for after the placeholder is posted, so a waiting question shows it was heard.
+      admitted = await this.admission
+        .admit(prompt.userId, signal, () => this.tellWaiting(prompt, logger))
+        .catch(() => undefined);
+      const ending = admitted ? await this.answerAdmitted(prompt, reply, signal, logger) : this.endingOfAbort(reply, '', signal, logger);
+      if (ending.final !== undefined) {
+        const unsaved = this.saves.takeUnsaved(prompt) ? [copy.notes.unsaved] : [];
+        await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved));
+      }
+      if (ending.storeText) await this.save(prompt, ending.storeText);
+      logger.info({ outcome: ending.kind, outputTokens: ending.outputTokens, replyTs: reply.ts, source: prompt.source }, 'answer finished');
+      return ending.kind;
     } catch (error) {
       // Whatever failed (history store, Slack), the placeholder must not stay on "Thinking…".
       logger.error({ err: error, replyTs: reply.ts }, 'answer failed');
       if (!reply.lost.aborted) await reply.finish(copy.unavailable).catch(() => reply.abandon());
       return 'failed';
     } finally {
+      admitted?.();
       this.running.delete(controller);
       const replyTs = await recorded;
-      if (replyTs) await this.deps.inflight.remove(prompt.channel, replyTs).catch(() => undefined);
+      if (replyTs) await this.forget(prompt.channel, replyTs, logger).catch(() => undefined);
       await release();
     }
+  }
+
+  /** Loads the thread's history and streams the answer; the caller shows the ending. */
+  private async answerAdmitted(prompt: Prompt, reply: ReplyMessage, signal: AbortSignal, logger: Logger): Promise<Ending> {
+    const history = await this.deps.history.load(prompt);
+    const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
+    return this.stream(reply, turns, signal, logger);
+  }
+
+  /** Stores the exchange; a failure is reported once per kind and noted in the thread's next answer. */
+  private async save(prompt: Prompt, answer: string): Promise<void> {
+    try {
+      await this.deps.history.appendExchange(prompt, prompt.text, answer);
+      this.saves.saved();
+    } catch (error) {
+      this.saves.failed(prompt, error);
+    }
+  }
+
+  /** Removes the in-flight record, retrying with backoff (a record left behind is answered again on the next start). */
+  private forget(channel: string, replyTs: string, logger: Logger): Promise<void> {
+    return retry(() => this.deps.inflight.remove(channel, replyTs), {
+      ...FORGET_RETRY,
+      onFailure: (error, attempt, willRetry) =>
+        willRetry
+          ? logger.warn({ err: error, replyTs, attempt }, 'could not remove the in-flight record; retrying')
+          : logger.error({ err: error, replyTs }, 'could not remove the in-flight record: a later start may answer this question again'),
+    });
+  }
+
+  /** Tells the user (ephemeral) that their question waits for their earlier answers. */
+  private async tellWaiting(prompt: Prompt, logger: Logger): Promise<void> {
+    await this.deps.slack.web.chat
+      .postEphemeral({ channel: prompt.channel, user: prompt.userId, thread_ts: prompt.threadTs, text: toMrkdwn(copy.stillWorking) })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not tell the user their question waits'));
   }
 
   /** Records the answer in flight once its placeholder exists; resolves with the placeholder's ts. */
@@ -142,77 +225,53 @@ export class Conversation {
     }
   }
 
-  /** Streams attempts until one ends; returns the outcome and the text worth storing. */
-  private async stream(
-    reply: ReplyMessage,
-    turns: Turn[],
-    signal: AbortSignal,
-    logger: Logger,
-    notes: readonly string[],
-  ): Promise<Ending> {
+  /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */
+  private async stream(reply: ReplyMessage, turns: Turn[], signal: AbortSignal, logger: Logger): Promise<Ending> {
     const { claude, options } = this.deps;
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText: (text) => reply.show(text) });
-        return { ...(await this.finishAnswer(reply, answer, notes)), outputTokens: answer.outputTokens };
+        return { ...this.endingOfAnswer(answer), outputTokens: answer.outputTokens };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
-        if (error.retryable && attempt < options.retries && !signal.aborted) {
-          logger.warn({ err: error.cause, attempt }, 'stream interrupted; retrying from scratch');
-          reply.showNow(withNote(error.partialText, copy.retrying));
-          continue;
-        }
-        return this.finishFailure(reply, error, signal, logger, notes);
+        if (!(error.retryable && attempt < options.retries && !signal.aborted)) return this.endingOfFailure(reply, error, signal, logger);
+        const waitMs = this.backoff.delayMs(attempt, error.retryHint);
+        logger.warn({ err: error.cause, attempt, waitMs }, 'stream interrupted; retrying from scratch');
+        reply.showNow(withNote(error.partialText, copy.retrying));
+        // A shutdown or a lost message cuts the wait short, keeping what was shown.
+        if (!(await sleep(waitMs, signal))) return this.endingOfAbort(reply, error.partialText, signal, logger);
       }
     }
   }
 
-  private async finishAnswer(reply: ReplyMessage, answer: ClaudeAnswer, notes: readonly string[]): Promise<Ending> {
-    const { text, stopReason } = answer;
-    if (stopReason === 'refusal') {
-      await reply.finish(withNote(text, copy.notes.refusal, ...notes));
-      return { kind: 'refused' };
-    }
-    if (!text.trim()) {
-      await reply.finish(withNote(copy.empty, ...notes));
-      return { kind: 'empty' };
-    }
+  private endingOfAnswer({ text, stopReason }: ClaudeAnswer): Ending {
+    if (stopReason === 'refusal') return { kind: 'refused', final: withNote(text, copy.notes.refusal) };
+    if (!text.trim()) return { kind: 'empty', final: copy.empty };
     if (stopReason === 'max_tokens') {
-      await reply.finish(withNote(text, copy.notes.truncated(this.deps.options.maxTokens), ...notes));
-      return { kind: 'truncated', storeText: text };
+      return { kind: 'truncated', final: withNote(text, copy.notes.truncated(this.deps.options.maxTokens)), storeText: text };
     }
     if (stopReason === 'model_context_window_exceeded') {
-      await reply.finish(withNote(text, copy.notes.contextFull, ...notes));
-      return { kind: 'truncated', storeText: text };
+      return { kind: 'truncated', final: withNote(text, copy.notes.contextFull), storeText: text };
     }
-    await reply.finish(withNote(text, ...notes));
-    return { kind: 'complete', storeText: text };
+    return { kind: 'complete', final: text, storeText: text };
   }
 
-  private async finishFailure(
-    reply: ReplyMessage,
-    error: ClaudeError,
-    signal: AbortSignal,
-    logger: Logger,
-    notes: readonly string[],
-  ): Promise<Ending> {
+  private endingOfFailure(reply: ReplyMessage, error: ClaudeError, signal: AbortSignal, logger: Logger): Ending {
+    const text = error.partialText;
+    if (reply.lost.aborted || error.kind === 'aborted') return this.endingOfAbort(reply, text, signal, logger);
+    logger.error({ err: error.cause, kind: error.kind, partialChars: text.length }, 'answer failed');
+    if (text) return { kind: 'interrupted', final: withNote(text, copy.notes.interrupted), storeText: text };
+    return { kind: 'failed', final: copy.failures[error.kind] };
+  }
+
+  /** The ending of an answer cut short (shutdown, a lost message) with `text` shown so far. */
+  private endingOfAbort(reply: ReplyMessage, text: string, signal: AbortSignal, logger: Logger): Ending {
     if (reply.lost.aborted) {
       logger.warn({ replyTs: reply.ts }, 'reply message can no longer be edited; answer abandoned');
       return { kind: 'stopped' };
     }
-    const text = error.partialText;
-    if (error.kind === 'aborted') {
-      const note = signal.reason === 'restart' ? copy.notes.restart : copy.notes.stopped;
-      await reply.finish(withNote(text, note, ...notes));
-      return { kind: 'stopped', storeText: text || undefined };
-    }
-    logger.error({ err: error.cause, kind: error.kind, partialChars: text.length }, 'answer failed');
-    if (text) {
-      await reply.finish(withNote(text, copy.notes.interrupted, ...notes));
-      return { kind: 'interrupted', storeText: text };
-    }
-    await reply.finish(withNote(copy.failures[error.kind], ...notes));
-    return { kind: 'failed' };
+    const note = signal.reason === 'restart' ? copy.notes.restart : copy.notes.stopped;
+    return { kind: 'stopped', final: withNote(text, note), storeText: text || undefined };
   }
 }
 

@@ -24,7 +24,9 @@ export const copy = {
     stopped: '_(Stopped.)_',
     restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
     filesNotRead: "_(I can't read attached files yet: this answer is based on your message's text only.)_",
+    unsaved: "_(I couldn't save our previous exchange in this thread, so I may not remember it.)_",
   },
+  stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",
     rate_limited: ':hourglass: Claude is receiving too many requests right now. Please try again in a minute.',
@@ -35,6 +37,7 @@ export const copy = {
     unreachable: ":warning: I couldn't reach Claude (network error). Please try again shortly.",
     unavailable: ':warning: Claude is temporarily unavailable. Please try again shortly.',
     interrupted: ':warning: The connection to Claude failed before the answer began. Please ask again.',
+    slow_start: ':hourglass: Claude is too busy to start an answer right now. Please try again in a few minutes.',
     aborted: '_(Stopped before Claude answered.)_',
   } satisfies Record<ClaudeFailureKind, string>,
 } as const;

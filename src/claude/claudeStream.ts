@@ -24,17 +24,31 @@ export type ClaudeFailureKind =
   | 'unreachable'
   | 'unavailable'
   | 'interrupted'
+  | 'slow_start'
   | 'aborted';
+
+/** What Claude said about when to try again: a `retry-after(-ms)` header, or an error type meaning it is busy. */
+export interface RetryHint {
+  /** Milliseconds Claude asked to wait, if it did. */
+  afterMs?: number;
+  /** Claude reported `overloaded_error` or `rate_limit_error`: back off harder than for a dropped connection. */
+  busy: boolean;
+}
 
 /** A failed answer: its kind, the text received before it failed, and whether a fresh attempt may succeed. */
 export class ClaudeError extends Error {
   override readonly name = 'ClaudeError';
+  /** Claude's hint for a retry from scratch, read from the error that ended the stream. */
+  readonly retryHint: RetryHint;
+
+  /** `headers`: the streamed response's, when it had begun (a dropped stream's error carries none). */
   constructor(
     readonly kind: ClaudeFailureKind,
     readonly partialText: string,
-    options: { cause: unknown },
+    options: { cause: unknown; headers?: Headers | null },
   ) {
-    super(`Claude request failed: ${kind}`, options);
+    super(`Claude request failed: ${kind}`, { cause: options.cause });
+    this.retryHint = retryHintOf(options.cause, options.headers);
   }
 
   /** Failures after the response started (error event, dropped or stalled stream) are retried from scratch;
@@ -64,7 +78,15 @@ export interface ClaudeStreamOptions {
   maxTokens: number;
   /** A stream silent this long is aborted and counts as interrupted (the SDK's own timeout stops at the headers). */
   idleTimeoutMs: number;
+  /**
+   * The longest wait for Claude's first streamed event, the SDK's own retries included (it honours any
+   * `retry-after`, however long): past it the request is aborted and fails with kind 'slow_start'.
+   * CLAUDE_FIRST_TOKEN_TIMEOUT_MS; default 60000.
+   */
+  firstEventTimeoutMs?: number;
 }
+
+const DEFAULT_FIRST_EVENT_TIMEOUT_MS = 60_000;
 
 /** Streams one answer from the Messages API (`messages.stream`), with an idle watchdog and one error funnel. */
 export class ClaudeStream {
@@ -89,6 +111,9 @@ export class ClaudeStream {
     let text = '';
     let connected = false;
     const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
+    // Never touched, only stopped by the first event: a plain deadline on the SDK's request and its retries.
+    const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs ?? DEFAULT_FIRST_EVENT_TIMEOUT_MS, () => stream.abort());
+    firstEvent.start();
     const abortFromCaller = () => stream.abort();
     signal?.addEventListener('abort', abortFromCaller, { once: true });
     if (signal?.aborted) stream.abort();
@@ -97,7 +122,10 @@ export class ClaudeStream {
       connected = true;
       watchdog.start();
     });
-    stream.on('streamEvent', () => watchdog.touch());
+    stream.on('streamEvent', () => {
+      firstEvent.stop();
+      watchdog.touch();
+    });
     stream.on('text', (_delta, snapshot) => {
       text = snapshot;
       onText(snapshot);
@@ -106,8 +134,10 @@ export class ClaudeStream {
       const message = await stream.finalMessage();
       return { text, stopReason: message.stop_reason, outputTokens: message.usage.output_tokens };
     } catch (error) {
-      throw new ClaudeError(classify(error, { connected, idle: watchdog.fired }), text, { cause: error });
+      const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected, idle: watchdog.fired });
+      throw new ClaudeError(kind, text, { cause: error, headers: stream.response?.headers });
     } finally {
+      firstEvent.stop();
       watchdog.stop();
       signal?.removeEventListener('abort', abortFromCaller);
     }
@@ -167,4 +197,16 @@ function classify(error: unknown, { connected, idle }: { connected: boolean; idl
   if (error instanceof InternalServerError) return 'unavailable';
   if (error instanceof APIError && error.status !== undefined) return 'bad_request';
   return 'interrupted';
+}
+
+const BUSY_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
+
+/** Reads the retry hint of an SDK error, from its own headers or else the streamed response's. */
+function retryHintOf(error: unknown, responseHeaders: Headers | null | undefined): RetryHint {
+  const busy = error instanceof APIError && BUSY_TYPES.has(error.type ?? '');
+  const headers = (error instanceof APIError ? error.headers : undefined) ?? responseHeaders;
+  const afterMs = Number(headers?.get('retry-after-ms') ?? NaN);
+  if (afterMs > 0) return { afterMs, busy };
+  const afterSeconds = Number(headers?.get('retry-after') ?? NaN);
+  return afterSeconds > 0 ? { afterMs: afterSeconds * 1000, busy } : { busy };
 }

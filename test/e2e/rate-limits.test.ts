@@ -58,7 +58,7 @@ describe('Slack rate limits and failures on edits', () => {
     t.slack.rateLimit('chat.update', { perMinute: 50, burst: 50 });
     t.claude.defaultScript = { chunks: words(40), delayMs: 100 };
     const started = Date.now();
-    const events = await Promise.all(Array.from({ length: 30 }, (_, i) => t.mention({ text: `<@UBOT> question ${i}` })));
+    const events = await Promise.all(Array.from({ length: 30 }, (_, i) => t.mention({ user: `U${i}`, text: `<@UBOT> question ${i}` })));
     await t.idle(60_000);
     expect(Date.now() - started).toBeLessThan(60_000);
 

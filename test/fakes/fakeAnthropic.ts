@@ -24,6 +24,8 @@ export type StreamScript = {
   firstTokenDelayMs?: number;
   stopReason?: StopReason;
   fail?: StreamFailure;
+  /** Extra response headers (e.g. `retry-after`, which a gateway may send with a stream that then fails). */
+  headers?: Record<string, string>;
 };
 
 /** An answer that is an HTTP error with Anthropic's error body. */
@@ -156,6 +158,7 @@ export class FakeAnthropic {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'request-id': requestId,
+      ...script.headers,
     });
     res.flushHeaders();
     const send = (event: string, data: Json): void => {
