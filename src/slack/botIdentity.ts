@@ -45,10 +45,20 @@ export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> 
 function describeFailure(error: unknown): string {
   if (error instanceof WebAPIPlatformError) return `SLACK_BOT_TOKEN was refused by Slack: ${error.data.error}`;
   if (error instanceof WebAPIRequestError) {
-    const original = error.original as NodeJS.ErrnoException;
-    return `could not reach Slack to check SLACK_BOT_TOKEN (SLACK_API_URL): ${original.code ?? original.message}`;
+    return `could not reach Slack to check SLACK_BOT_TOKEN (SLACK_API_URL): ${networkReason(error.original)}`;
   }
   if (error instanceof WebAPIHTTPError) return `Slack answered HTTP ${error.statusCode} to the SLACK_BOT_TOKEN check (auth.test)`;
   if (error instanceof WebAPIRateLimitedError) return `Slack rate-limited the SLACK_BOT_TOKEN check (auth.test); retry after ${error.retryAfter} s`;
   return `could not check SLACK_BOT_TOKEN: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, …) under fetch's "fetch failed", else the innermost message. */
+function networkReason(error: Error): string {
+  let innermost = error;
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+    innermost = cause;
+  }
+  return innermost.message;
 }
