@@ -8,7 +8,7 @@ import { openStores } from './stores.js';
  * Time past SHUTDOWN_GRACE_MS for the last edits ("cut short by a restart") before the process exits
  * anyway, so it always exits within SHUTDOWN_GRACE_MS + 5 s whatever Slack does (fails, hangs).
  */
-const FINAL_EDITS_MS = 4_000;
+const FINAL_EDITS_MS = 3_000;
 
 /** Replaces configured secrets in start-up error lines; identity until the configuration is read. */
 let scrub = (text: string) => text;

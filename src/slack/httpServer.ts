@@ -82,7 +82,7 @@ function eventsHandler(
     const body = await readBody(req, bodyLimit);
     if (body === undefined) {
       logger.warn({ bodyLimit }, 'refused a request body over the limit');
-      return text(res, 413, 'request body too large', { Connection: 'close' });
+      return text(res, 413, 'request body too large');
     }
     // Bolt reads `rawBody` instead of the (now consumed) stream.
     const buffered = Object.assign(req, { rawBody: body }) as BufferedIncomingMessage;
@@ -125,9 +125,15 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Reads the whole body, or resolves undefined (and discards the rest) once it exceeds `limit` bytes. */
+/**
+ * Reads the whole body, or resolves undefined once it exceeds `limit` bytes. The rest is read and
+ * discarded rather than the connection cut, so the client can finish sending and read the 413.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length']) > limit) return Promise.resolve(undefined);
+  if (Number(req.headers['content-length']) > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
