@@ -19,10 +19,6 @@ export interface HttpServerOptions {
   /** Whether the stores can take writes, for `GET /readyz`; a rejection or a 2 s wait counts as false. */
   ready: () => Promise<boolean>;
   logger: Logger;
-  /** Largest request body in bytes; default Bolt's own 4 MB. Larger bodies get 413. */
-  bodyLimit?: number;
-  /** Clock for the signature window, ms since the epoch; default Date.now. */
-  now?: () => number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -57,8 +53,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
   return createServer((req, res) => {
     const path = pathOf(req.url);
-    const methods = path === undefined ? undefined : routes[path];
-    const handler = methods?.[req.method ?? ''];
+    const methods = path !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
+    const handler = methods && Object.hasOwn(methods, req.method ?? '') ? methods[req.method!] : undefined;
     const answer = async () => {
       if (!methods) return text(res, 404, 'not found');
       if (!handler) return text(res, 405, 'method not allowed', { Allow: Object.keys(methods).join(', ') });
@@ -74,14 +70,15 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
 /** `POST /slack/events`: drain check, body limit, signature, routable body, then Bolt. */
 function eventsHandler(
-  { receiver, signingSecret, isDraining, logger, bodyLimit = defaultBodyLimit, now = Date.now }: HttpServerOptions,
+  { receiver, signingSecret, isDraining, logger }: HttpServerOptions,
   text: (res: ServerResponse, status: number, body: string, headers?: Record<string, string>) => void,
 ): Handler {
   return async (req, res) => {
     if (isDraining()) return text(res, 503, 'shutting down', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-    const body = await readBody(req, bodyLimit);
+    // Bolt's own limit (4 MB): Slack's payloads are far smaller.
+    const body = await readBody(req, defaultBodyLimit);
     if (body === undefined) {
-      logger.warn({ bodyLimit }, 'refused a request body over the limit');
+      logger.warn({ bodyLimit: defaultBodyLimit }, 'refused a request body over the limit');
       return text(res, 413, 'request body too large');
     }
     // Bolt reads `rawBody` instead of the (now consumed) stream.
@@ -90,7 +87,7 @@ function eventsHandler(
       const rejection = checkSlackSignature(
         { body, signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') },
         signingSecret,
-        now(),
+        Date.now(),
       );
       if (rejection) {
         logger.info({ rejection }, 'refused a request with an invalid signature');
