@@ -8,10 +8,11 @@ import type { Config } from './config.js';
 import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
+import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { EditScheduler } from './slack/editScheduler.js';
 import { createHttpServer } from './slack/httpServer.js';
-import { registerListeners, type BotIdentity } from './slack/listeners/index.js';
-import { createSlackClients } from './slack/slackClients.js';
+import { registerListeners } from './slack/listeners/index.js';
+import { createSlackClients, createStartupClient } from './slack/slackClients.js';
 import type { Stores } from './stores.js';
 
 export interface BotDeps {
@@ -24,7 +25,12 @@ export interface BotDeps {
 export interface Bot {
   app: App;
   conversation: Conversation;
-  /** Starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0). */
+  /** Who the bot is (from auth.test at start-up); undefined until `start()` has confirmed the token. */
+  identity(): BotIdentity | undefined;
+  /**
+   * Confirms SLACK_BOT_TOKEN with auth.test (throws BotTokenError, one line, if Slack refuses it or cannot be
+   * reached), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
+   */
   start(): Promise<number | undefined>;
   /** Stops taking events, lets answers finish for `graceMs`, cuts the rest short, closes the stores. */
   stop(graceMs: number): Promise<void>;
@@ -61,29 +67,41 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     },
   });
 
+  let identity: BotIdentity | undefined;
   const boltLogger = toBoltLogger(logger);
   const receiver = config.SLACK_APP_TOKEN ? undefined : new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, logger: boltLogger });
   const app = new App({
-    token: config.SLACK_BOT_TOKEN,
+    // Given a `token`, Bolt calls auth.test in its constructor and an invalid token becomes an unhandled
+    // rejection; `start()` checks the token itself and Bolt authorizes every event with what it learnt.
+    authorize: async () => {
+      if (!identity) throw new Error('the bot token has not been checked yet');
+      return { botToken: config.SLACK_BOT_TOKEN, botId: identity.botId, botUserId: identity.botUserId, teamId: identity.teamId };
+    },
     logger: boltLogger,
     clientOptions: { slackApiUrl: config.SLACK_API_URL },
     // Bolt's conversation store keeps state per conversation for listeners that ask for it; ours never do.
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
-  // Stand-in until the start-up identity check is merged: the envelope check is skipped until auth.test answers.
-  let identity: BotIdentity | undefined;
   registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, identity: () => identity });
 
   let draining = false;
-  const server = receiver && createHttpServer(receiver, () => draining);
+  const server =
+    receiver &&
+    createHttpServer({
+      receiver,
+      signingSecret: config.SLACK_SIGNING_SECRET!,
+      isDraining: () => draining,
+      ready: () => stores.ready(),
+      logger,
+    });
   let stopRecovery = () => {};
   return {
     app,
     conversation,
+    identity: () => identity,
     async start() {
-      const auth = await slack.web.auth.test();
-      identity = { teamId: auth.team_id!, botUserId: auth.user_id!, botId: auth.bot_id!, appId: auth.app_id };
+      identity = await fetchBotIdentity(createStartupClient(config, logger));
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
       if (!server) {
         await app.start();

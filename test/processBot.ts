@@ -30,9 +30,15 @@ export function useFakeServers(): { slack: () => FakeSlack; claude: () => FakeAn
   return { slack: () => slack, claude: () => claude };
 }
 
-/** Starts the entry point with the fakes' URLs and `env`; resolves once it logs "bot started". */
-export async function spawnBot(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
+/** Extra ways to start the process. */
+export interface SpawnOptions {
+  /** Node options before the entry point, e.g. `['--import', file]` to run a script inside the bot's process. */
+  nodeArgs?: string[];
+}
+
+/** The entry point as a child process in an empty temporary directory, wired to the fakes. */
+function spawnEntry(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>, opts: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, ['--import', tsxLoader, ...(opts.nodeArgs ?? []), join(root, 'src/index.ts')], {
     cwd: mkdtempSync(join(tmpdir(), 'bot-process-')),
     env: {
       PATH: process.env.PATH,
@@ -42,6 +48,39 @@ export async function spawnBot(slack: FakeSlack, claude: FakeAnthropic, env: Rec
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** How a process that was expected to stop by itself ended. */
+export interface FinishedProcess {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the entry point until it exits by itself (a start-up failure); kills it after `timeoutMs`. */
+export function runBotToExit(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>, timeoutMs = 30_000): Promise<FinishedProcess> {
+  const child = spawnEntry(slack, claude, env, {});
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((done) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** Starts the entry point with the fakes' URLs and `env`; resolves once it logs "bot started". */
+export async function spawnBot(
+  slack: FakeSlack,
+  claude: FakeAnthropic,
+  env: Record<string, string>,
+  opts: SpawnOptions = {},
+): Promise<BotProcess> {
+  const child = spawnEntry(slack, claude, env, opts);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

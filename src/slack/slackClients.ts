@@ -31,3 +31,17 @@ export function createSlackClients(config: Config, logger: Logger): SlackClients
     }),
   };
 }
+
+/**
+ * The client for the start-up `auth.test`: two quick retries and a 10 s timeout per try, so a bad token or
+ * an unreachable Slack stops start-up within about half a minute, not after the WebClient's default
+ * retries (about half an hour).
+ */
+export function createStartupClient(config: Config, logger: Logger): WebClient {
+  return new WebClient(config.SLACK_BOT_TOKEN, {
+    slackApiUrl: config.SLACK_API_URL,
+    logger: toBoltLogger(logger),
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true },
+    timeout: 10_000,
+  });
+}

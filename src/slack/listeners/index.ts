@@ -1,18 +1,10 @@
 import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
+import type { BotIdentity } from '../botIdentity.js';
 import { askCommandListener } from './askCommand.js';
 import type { SurfaceDeps } from './delivery.js';
 import { directMessageListener } from './directMessage.js';
 import { mentionListener } from './mention.js';
-
-/** Who the bot is, from `auth.test` at start-up (https://docs.slack.dev/reference/methods/auth.test). */
-export interface BotIdentity {
-  teamId: string;
-  botUserId: string;
-  botId: string;
-  /** Known only when auth.test returns it. */
-  appId?: string;
-}
 
 /** What the listeners need: the answer pipeline, de-duplication, and the bot's identity (undefined until known). */
 export interface ListenersDeps extends SurfaceDeps {

@@ -1,0 +1,64 @@
+import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, type WebClient } from '@slack/web-api';
+
+/**
+ * Who the bot is in Slack, as `auth.test` reported it at start-up
+ * (https://docs.slack.dev/reference/methods/auth.test). `appId` is set only when Slack includes `app_id`:
+ * the documented bot-token answer has `team_id`, `user_id` and `bot_id` but no app id.
+ */
+export interface BotIdentity {
+  /** The workspace the token belongs to, `T…`. */
+  teamId: string;
+  /** The bot user, `U…`: what mentions of the bot contain. */
+  botUserId: string;
+  /** The bot, `B…`: the `bot_id` on the bot's own messages. */
+  botId: string;
+  /** The app, `A…`: events' envelope `api_app_id`. */
+  appId?: string;
+}
+
+/** Start-up could not confirm SLACK_BOT_TOKEN; the message is one line naming the variable and the reason, never the token. */
+export class BotTokenError extends Error {
+  override readonly name = 'BotTokenError';
+}
+
+/**
+ * Calls `auth.test` with the bot token and returns the bot's identity. Throws BotTokenError when Slack
+ * refuses the token (`invalid_auth`, `token_revoked`, `account_inactive`, …), the token is not a bot's,
+ * or Slack cannot be reached or fails: `client`'s retry and timeout settings bound how long that takes.
+ */
+export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> {
+  const result = await client.auth.test().catch((error: unknown) => {
+    throw new BotTokenError(describeFailure(error));
+  });
+  if (!result.team_id || !result.user_id || !result.bot_id) {
+    throw new BotTokenError('SLACK_BOT_TOKEN is not a bot token: auth.test returned no bot_id');
+  }
+  return {
+    teamId: result.team_id,
+    botUserId: result.user_id,
+    botId: result.bot_id,
+    ...(result.app_id ? { appId: result.app_id } : {}),
+  };
+}
+
+/** One line saying why auth.test failed, by the WebClient's error class. */
+function describeFailure(error: unknown): string {
+  if (error instanceof WebAPIPlatformError) return `SLACK_BOT_TOKEN was refused by Slack: ${error.data.error}`;
+  if (error instanceof WebAPIRequestError) {
+    return `could not reach Slack to check SLACK_BOT_TOKEN (SLACK_API_URL): ${networkReason(error.original)}`;
+  }
+  if (error instanceof WebAPIHTTPError) return `Slack answered HTTP ${error.statusCode} to the SLACK_BOT_TOKEN check (auth.test)`;
+  if (error instanceof WebAPIRateLimitedError) return `Slack rate-limited the SLACK_BOT_TOKEN check (auth.test); retry after ${error.retryAfter} s`;
+  return `could not check SLACK_BOT_TOKEN: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, …) under fetch's "fetch failed", else the innermost message. */
+function networkReason(error: Error): string {
+  let innermost = error;
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+    innermost = cause;
+  }
+  return innermost.message;
+}
