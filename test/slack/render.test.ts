@@ -71,12 +71,18 @@ function expectSlackShape(mrkdwn: string): void {
 // a line's end or a zero-width space; letters and digits of any script on both sides of a delimiter run show it raw.
 const WORD_LIKE = /[^\s.,:!?'"()[\]{}*_~`\u200b]/u;
 
-/** No run of `*`, `_`, `~` or backticks in prose (links and code blocks aside) is touched by letters on both sides. */
-function expectRenderedDelimiters(mrkdwn: string): void {
+/**
+ * No run of `*`, `_`, `~` or backticks in prose (links and code blocks aside) is touched by letters on both sides.
+ * `streaming`: a lone `*` or `_` that nothing after it could close is the start of a span still being written (or
+ * a literal such as `2*3`): the renderer shows it as it is, so it is not counted.
+ */
+function expectRenderedDelimiters(mrkdwn: string, { streaming = false } = {}): void {
   const prose = withoutCode(mrkdwn).replace(/<[^<>]*>/g, ' ');
   for (const run of prose.matchAll(/[*_~`]+/g)) {
+    const rest = prose.slice(run.index + run[0].length);
+    if (streaming && /^[*_]$/.test(run[0]) && !rest.includes(run[0])) continue;
     const before = prose.slice(0, run.index).match(/.$/u)?.[0];
-    const after = prose.slice(run.index + run[0].length).match(/^./u)?.[0];
+    const after = rest.match(/^./u)?.[0];
     const stuck = before !== undefined && after !== undefined && WORD_LIKE.test(before) && WORD_LIKE.test(after);
     expect({ run: run[0], before, after, stuck }).toEqual({ run: run[0], before, after, stuck: false });
   }
@@ -106,7 +112,7 @@ describe('toMrkdwn properties', () => {
         for (const prefix of prefixesOf(markdown, samples)) {
           const mrkdwn = toMrkdwn(prefix, { streaming: true });
           expectSlackShape(mrkdwn);
-          expectRenderedDelimiters(mrkdwn);
+          expectRenderedDelimiters(mrkdwn, { streaming: true });
           expectOnlyWrittenLinks(mrkdwn, prefix);
           expect(wordsIn(mrkdwn)).toEqual(wordsIn(prefix));
         }
