@@ -55,9 +55,9 @@ class Semaphore {
 }
 
 export interface AdmissionOptions {
-  /** Answers in flight per user (USER_MAX_CONCURRENT, default 3). */
+  /** Answers in flight per user (USER_MAX_CONCURRENT). */
   perUser: number;
-  /** Claude streams in flight in this process (MAX_CONCURRENT_ANSWERS, default 100). */
+  /** Claude streams in flight in this process (MAX_CONCURRENT_ANSWERS). */
   total: number;
 }
 

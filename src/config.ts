@@ -20,10 +20,18 @@ const integer = (min: number, max: number, fallback: number, unit = '') =>
     .default(fallback)
     .describe(`a decimal integer from ${min} to ${max}${unit}`);
 const ms = (min: number, max: number, fallback: number) => integer(min, max, fallback, ' (milliseconds)');
+/**
+ * An http(s) base URL. Credentials (`user:password@`) are refused: fetch, which both SDKs send requests with,
+ * cannot build a request from such a URL, so every call would fail later instead of start-up failing now.
+ */
 const httpUrl = z
   .url({ protocol: /^https?$/ })
+  .refine((url) => {
+    const { username, password } = new URL(url);
+    return !username && !password;
+  })
   .optional()
-  .describe('an http(s) URL such as https://example.com/');
+  .describe('an http(s) URL without user:password@, such as https://example.com/');
 /** Secrets and ids: blank or padded values are typos, never what was meant. */
 const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
 
@@ -109,11 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * shorter than 4 characters are left out (scrubbing them would mangle ordinary text).
  */
 export function secretsOf(config: Config): string[] {
-  const urlCredentials = [config.SLACK_API_URL, config.ANTHROPIC_BASE_URL, config.REDIS_URL].flatMap((value) => {
-    if (!value) return [];
-    const url = new URL(value);
-    return [url.username, url.password].map(decodeURIComponent);
-  });
+  // Only REDIS_URL may carry credentials (the http(s) URLs refuse them).
+  const redis = config.REDIS_URL ? new URL(config.REDIS_URL) : undefined;
+  const urlCredentials = redis ? [redis.username, redis.password].map(decodeURIComponent) : [];
   return [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.ANTHROPIC_API_KEY, ...urlCredentials].filter(
     (secret): secret is string => secret !== undefined && secret.length >= 4,
   );

@@ -30,10 +30,10 @@ export interface ConversationOptions {
   retries: number;
   /** Questions that may wait behind a thread's running answer. */
   maxWaitingPerThread: number;
-  /** Answers in flight per user (USER_MAX_CONCURRENT); default 3. */
-  userMaxConcurrent?: number;
-  /** Claude streams in flight in this process (MAX_CONCURRENT_ANSWERS); default 100. */
-  maxConcurrentAnswers?: number;
+  /** Answers in flight per user (USER_MAX_CONCURRENT). */
+  userMaxConcurrent: number;
+  /** Claude streams in flight in this process (MAX_CONCURRENT_ANSWERS). */
+  maxConcurrentAnswers: number;
 }
 
 export interface ConversationDeps extends ReplyDeps {
@@ -46,8 +46,6 @@ export interface ConversationDeps extends ReplyDeps {
   /** This process's id in the in-flight registry. */
   instanceId: string;
   options: ConversationOptions;
-  /** Waits between retries from scratch; default: 0.5–1 s doubling up to 15 s. */
-  backoff?: RetryBackoff;
 }
 
 /** How one answer ended, for logs and tests. */
@@ -79,14 +77,13 @@ export class Conversation {
   /** Aborted once answers still running at the end of the shutdown grace period are cut short. */
   private readonly stopping = new AbortController();
   private readonly admission: Admission;
-  private readonly backoff: RetryBackoff;
+  private readonly backoff = new RetryBackoff();
   private readonly saves: SaveFailures;
 
   constructor(private readonly deps: ConversationDeps) {
     const { options } = deps;
     this.queue = new ThreadQueue(options.maxWaitingPerThread);
-    this.admission = new Admission({ perUser: options.userMaxConcurrent ?? 3, total: options.maxConcurrentAnswers ?? 100 });
-    this.backoff = deps.backoff ?? new RetryBackoff();
+    this.admission = new Admission({ perUser: options.userMaxConcurrent, total: options.maxConcurrentAnswers });
     this.saves = new SaveFailures(deps.logger);
   }
 

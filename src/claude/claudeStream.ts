@@ -81,12 +81,10 @@ export interface ClaudeStreamOptions {
   /**
    * The longest wait for Claude's first streamed event, the SDK's own retries included (it honours any
    * `retry-after`, however long): past it the request is aborted and fails with kind 'slow_start'.
-   * CLAUDE_FIRST_TOKEN_TIMEOUT_MS; default 60000.
+   * CLAUDE_FIRST_TOKEN_TIMEOUT_MS.
    */
-  firstEventTimeoutMs?: number;
+  firstEventTimeoutMs: number;
 }
-
-const DEFAULT_FIRST_EVENT_TIMEOUT_MS = 60_000;
 
 /** Streams one answer from the Messages API (`messages.stream`), with an idle watchdog and one error funnel. */
 export class ClaudeStream {
@@ -112,7 +110,7 @@ export class ClaudeStream {
     let connected = false;
     const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
     // Never touched, only stopped by the first event: a plain deadline on the SDK's request and its retries.
-    const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs ?? DEFAULT_FIRST_EVENT_TIMEOUT_MS, () => stream.abort());
+    const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs, () => stream.abort());
     firstEvent.start();
     const abortFromCaller = () => stream.abort();
     signal?.addEventListener('abort', abortFromCaller, { once: true });

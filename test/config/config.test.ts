@@ -37,6 +37,8 @@ describe('configuration values that used to be accepted silently', () => {
     ['CLAUDE_MODEL', 'claude sonnet'],
     ['SLACK_API_URL', 'ftp://slack.example/api/'],
     ['ANTHROPIC_BASE_URL', 'file:///etc/passwd'],
+    ['ANTHROPIC_BASE_URL', 'https://gw-user:gw-password@gateway.example/'],
+    ['SLACK_API_URL', 'http://bot:pa55word@127.0.0.1:9/api/'],
     ['SLACK_BOT_TOKEN', 'xoxb-has a space'],
     ['HISTORY_DB_PATH', '   '],
     ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],
@@ -76,8 +78,7 @@ describe('secrets', () => {
     const config = loadConfig({
       ...base,
       SLACK_APP_TOKEN: 'xapp-1-app-token',
-      ANTHROPIC_BASE_URL: 'https://gw-user:gw%2Fpass@gateway.example/',
-      REDIS_URL: 'redis://:redis-pass@127.0.0.1:6379/0',
+      REDIS_URL: 'redis://redis-user:redis%2Fpass@127.0.0.1:6379/0',
     });
     const scrub = scrubber(secretsOf(config));
     const leaky = [
@@ -86,11 +87,10 @@ describe('secrets', () => {
       JSON.stringify({ message: 'invalid x-api-key: "sk-ant-key"' }),
       'xapp-1-app-token',
       'signing-secret',
-      'https://gw-user:gw%2Fpass@gateway.example/ gw/pass',
-      'redis-pass',
+      'redis://redis-user:redis%2Fpass@127.0.0.1:6379/0 redis/pass',
     ].join(' | ');
     const scrubbed = scrub(leaky);
-    for (const secret of ['xoxb-1-abc', 'sk-ant-key', 'xapp-1-app-token', 'signing-secret', 'gw-user', 'gw/pass', 'gw%2Fpass', 'redis-pass']) {
+    for (const secret of ['xoxb-1-abc', 'sk-ant-key', 'xapp-1-app-token', 'signing-secret', 'redis-user', 'redis/pass', 'redis%2Fpass']) {
       expect(scrubbed).not.toContain(secret);
     }
     expect(scrubbed).toContain('echoed');
