@@ -59,7 +59,7 @@ describe('secrets never reach a log line or a Slack message (real process, debug
 
   test('SLACK_API_URL with credentials: the password is in no log line and not in the start-up error', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const result = await runBotToExit(slack, claude, { HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', SLACK_API_URL: withCredentials(slack.apiUrl) }, 20_000);
+    const result = await runBotToExit({ HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', SLACK_API_URL: withCredentials(slack.apiUrl) }, { fakes: { slack, claude } });
     expect(result.code).toBe(1);
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(PASSWORD);
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(BOT_TOKEN);
