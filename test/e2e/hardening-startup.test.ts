@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import { BOT_TOKEN, SIGNING_SECRET, versionsOf } from '../harness.js';
+import { BOT_TOKEN, firstReplyVersions, SIGNING_SECRET } from '../harness.js';
 import { runBotToExit, spawnBot, useFakeServers, type FinishedProcess } from '../processBot.js';
 
 /** The process failed start-up the way an operator can act on: exit 1, one stderr line, never "bot started", no token. */
@@ -70,10 +70,7 @@ describe('start-up checks through the real process', () => {
       expect(slack.callsOf('auth.test').length).toBeGreaterThanOrEqual(1);
       claude.enqueue({ chunks: ['up ', 'and running'] });
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> hi' }));
-      await slack.waitFor(() => {
-        const reply = slack.callsOf('chat.postMessage')[0];
-        return reply !== undefined && versionsOf(slack, reply.response.ts).at(-1) === 'up and running';
-      }, 10_000);
+      await slack.waitFor(() => firstReplyVersions(slack).at(-1) === 'up and running', 10_000);
     } finally {
       bot.child.kill('SIGTERM');
       await bot.exited;
