@@ -116,3 +116,9 @@ export async function startTestBot(
 export function versionsOf(slack: FakeSlack, ts: string): string[] {
   return slack.messages.get(ts)?.versions.map((version) => version.text) ?? [];
 }
+
+/** Text of every version of the first message the bot posted, oldest first ([] until it has posted one). */
+export function firstReplyVersions(slack: FakeSlack): string[] {
+  const reply = slack.callsOf('chat.postMessage')[0];
+  return reply === undefined ? [] : versionsOf(slack, reply.response.ts as string);
+}

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,31 +19,49 @@ export interface BotProcess {
   exited: Promise<number | null>;
 }
 
+/** The fake Slack and Anthropic servers a bot process is wired to. */
+export interface Fakes {
+  slack: FakeSlack;
+  claude: FakeAnthropic;
+}
+
 /** Fresh fake Slack and Anthropic servers for each test of the enclosing describe (for bots run as processes). */
-export function useFakeServers(): { slack: () => FakeSlack; claude: () => FakeAnthropic } {
+export function useFakeServers(): { slack: () => FakeSlack; claude: () => FakeAnthropic; servers: () => Fakes } {
   let slack: FakeSlack;
   let claude: FakeAnthropic;
   beforeEach(async () => {
     [slack, claude] = await Promise.all([FakeSlack.start(), FakeAnthropic.start()]);
   });
   afterEach(() => Promise.all([slack.close(), claude.close()]));
-  return { slack: () => slack, claude: () => claude };
+  return { slack: () => slack, claude: () => claude, servers: () => ({ slack, claude }) };
 }
 
 /** Extra ways to start the process. */
 export interface SpawnOptions {
   /** Node options before the entry point, e.g. `['--import', file]` to run a script inside the bot's process. */
   nodeArgs?: string[];
+  /** Runs the process as this user and group id (needs root), e.g. to test a file the bot may not write. */
+  uid?: number;
 }
 
-/** The entry point as a child process in an empty temporary directory, wired to the fakes. */
-function spawnEntry(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>, opts: SpawnOptions): ChildProcess {
+/**
+ * The entry point as a child process in an empty temporary directory, with only PATH, the wiring to `fakes`
+ * (if given) and `env` (which wins) in its environment.
+ */
+function spawnEntry(env: Record<string, string>, fakes: Fakes | undefined, opts: SpawnOptions): ChildProcess {
+  const { uid } = opts;
+  const cwd = mkdtempSync(join(tmpdir(), 'bot-process-'));
+  if (uid !== undefined) chownSync(cwd, uid, uid);
   return spawn(process.execPath, ['--import', tsxLoader, ...(opts.nodeArgs ?? []), join(root, 'src/index.ts')], {
-    cwd: mkdtempSync(join(tmpdir(), 'bot-process-')),
+    cwd,
+    uid,
+    gid: uid,
     env: {
       PATH: process.env.PATH,
-      ...fakeWiring(slack, claude),
+      ...(fakes ? fakeWiring(fakes.slack, fakes.claude) : {}),
       LOG_LEVEL: 'info',
+      // tsx keeps its cache in the temporary directory: one the user may write.
+      ...(uid === undefined ? {} : { TMPDIR: cwd }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,19 +70,29 @@ function spawnEntry(slack: FakeSlack, claude: FakeAnthropic, env: Record<string,
 
 /** How a process that was expected to stop by itself ended. */
 export interface FinishedProcess {
+  /** The exit code; null if a signal ended it (e.g. the kill after the time-out). */
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the entry point until it exits by itself (a start-up failure); kills it after `timeoutMs`. */
-export function runBotToExit(slack: FakeSlack, claude: FakeAnthropic, env: Record<string, string>, timeoutMs = 30_000): Promise<FinishedProcess> {
-  const child = spawnEntry(slack, claude, env, {});
+/** How to run the entry point to its exit. */
+export interface RunToExitOptions extends SpawnOptions {
+  /** The fakes to wire the bot to; without them, `env` alone says where Slack and Claude are. */
+  fakes?: Fakes;
+}
+
+/**
+ * Runs the entry point with `env` until it exits by itself (a start-up failure) and all its output is read;
+ * kills it after 20 s (below Jest's 30 s test time-out, so a hang still shows its output).
+ */
+export function runBotToExit(env: Record<string, string>, opts: RunToExitOptions = {}): Promise<FinishedProcess> {
+  const child = spawnEntry(env, opts.fakes, opts);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   return new Promise((done) =>
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -80,7 +108,7 @@ export async function spawnBot(
   env: Record<string, string>,
   opts: SpawnOptions = {},
 ): Promise<BotProcess> {
-  const child = spawnEntry(slack, claude, env, opts);
+  const child = spawnEntry(env, { slack, claude }, opts);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
 import { FakeSlack } from '../fakes/fakeSlack.js';
 import { deliverEvent, mentionEvent, signSlackRequest } from '../fakes/slackRequests.js';
-import { SIGNING_SECRET, versionsOf } from '../harness.js';
+import { firstReplyVersions, SIGNING_SECRET, versionsOf } from '../harness.js';
 import { spawnBot, type BotProcess } from '../processBot.js';
 
 /** What the bot answered to one raw request. */
@@ -91,7 +91,7 @@ describe('no request kills the real process', () => {
       if (status === 405) expect(answer.headers.allow).toBeDefined();
     }
 
-    await slack.waitFor(() => versionsOf(slack, slack.callsOf('chat.postMessage')[0]?.response.ts).at(-1) === 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19', 10_000);
+    await slack.waitFor(() => firstReplyVersions(slack).at(-1) === 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19', 10_000);
     expect(bot.child.exitCode).toBeNull();
     expect(bot.output()).not.toMatch(/unhandled promise rejection|uncaught exception/);
   }, 60_000);

@@ -6,7 +6,7 @@ import { toMrkdwn } from '../../src/slack/render.js';
 import { FakeSlack } from '../fakes/fakeSlack.js';
 import { freshTs } from '../fakes/slackRequests.js';
 import { BOT_TOKEN, startTestBot, versionsOf, type TestBot } from '../harness.js';
-import { describeRedis, RedisServer, SHARED_REDIS_URL, testPrefix } from '../redis/helpers.js';
+import { describeRedis, RedisServer, SHARED_REDIS_URL, testPrefix, waitFor } from '../redis/helpers.js';
 
 describeRedis('answers in flight across a Redis blip', () => {
   let t: TestBot | undefined;
@@ -24,13 +24,13 @@ describeRedis('answers in flight across a Redis blip', () => {
       t.claude.defaultScript = { chunks: Array.from({ length: 10 }, (_, i) => `w${i} `), delayMs: 100 };
       await t.mention({ text: '<@UBOT> keep me once' });
       const recorded = async () => admin.hlen(`${keyPrefix}inflight`);
-      await waitForAsync(async () => (await recorded()) === 1);
+      await waitFor(async () => (await recorded()) === 1, 10_000);
       // Writes now fail with a real Redis error (NOREPLICAS) while the answer streams on.
       await admin.config('SET', 'min-replicas-to-write', '1');
       await t.slack.waitFor(() => t!.logs.join('').includes('could not remove the in-flight record; retrying'), 10_000);
       await admin.config('SET', 'min-replicas-to-write', '0');
       await t.idle(15_000);
-      await waitForAsync(async () => (await recorded()) === 0);
+      await waitFor(async () => (await recorded()) === 0, 10_000);
       const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
       expect(versionsOf(t.slack, replyTs).at(-1)).toBe('w0 w1 w2 w3 w4 w5 w6 w7 w8 w9');
     } finally {
@@ -61,7 +61,7 @@ describeRedis('answers in flight across a Redis blip', () => {
       t.claude.defaultScript = { chunks: ['Answered ', 'now.'] };
       await t.slack.waitFor(() => versionsOf(slack, unfinished).at(-1) === 'Answered now.', 10_000);
       await t.idle();
-      await waitForAsync(async () => (await shared.hlen(`${keyPrefix}inflight`)) === 0);
+      await waitFor(async () => (await shared.hlen(`${keyPrefix}inflight`)) === 0, 10_000);
       expect(t.claude.requests.map((request) => (request.body.messages as { content: string }[]).at(-1)!.content)).toEqual(['never answered']);
       expect(versionsOf(slack, finished)).toEqual(['The whole answer, shown as final.']);
     } finally {
@@ -74,12 +74,3 @@ describeRedis('answers in flight across a Redis blip', () => {
     }
   }, 30_000);
 });
-
-/** Polls an async check every 20 ms until it holds; rejects after `timeoutMs`. */
-async function waitForAsync(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import { SIGNING_SECRET, versionsOf } from '../harness.js';
+import { firstReplyVersions, SIGNING_SECRET, versionsOf } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
 
 const injectFault = ['--import', pathToFileURL(join(resolve(import.meta.dirname, '..'), 'fixtures/injectFault.ts')).href];
@@ -20,10 +20,7 @@ describe('process-level failures are logged, never silent', () => {
 
       claude.enqueue({ chunks: ['still ', 'serving'] });
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> are you there?' }));
-      await slack.waitFor(() => {
-        const reply = slack.callsOf('chat.postMessage')[0];
-        return reply !== undefined && versionsOf(slack, reply.response.ts).at(-1) === 'still serving';
-      }, 10_000);
+      await slack.waitFor(() => firstReplyVersions(slack).at(-1) === 'still serving', 10_000);
       expect(bot.child.exitCode).toBeNull();
     } finally {
       bot.child.kill('SIGKILL');

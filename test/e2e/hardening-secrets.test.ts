@@ -1,6 +1,6 @@
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import type { FakeSlack } from '../fakes/fakeSlack.js';
-import { API_KEY, BOT_TOKEN, SIGNING_SECRET, versionsOf } from '../harness.js';
+import { API_KEY, BOT_TOKEN, firstReplyVersions, SIGNING_SECRET, versionsOf } from '../harness.js';
 import { runBotToExit, spawnBot, useFakeServers } from '../processBot.js';
 
 const PASSWORD = 'pa55-url-SECRET';
@@ -25,10 +25,7 @@ describe('secrets never reach a log line or a Slack message (real process, debug
         httpError: { status: 401, type: 'authentication_error', message: `invalid x-api-key: ${API_KEY} (token ${BOT_TOKEN}, secret ${SIGNING_SECRET})` },
       });
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> hello' }));
-      await slack.waitFor(() => {
-        const reply = slack.callsOf('chat.postMessage')[0];
-        return reply !== undefined && versionsOf(slack, reply.response.ts).at(-1)?.includes('API key was rejected') === true;
-      }, 10_000);
+      await slack.waitFor(() => firstReplyVersions(slack).at(-1)?.includes('API key was rejected') === true, 10_000);
       await bot.child.kill('SIGTERM');
       await bot.exited;
       const seen = `${bot.output()}\n${everythingSlackSaw(slack)}`;
@@ -45,10 +42,7 @@ describe('secrets never reach a log line or a Slack message (real process, debug
     try {
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> hello' }));
       // Whatever the outcome (fetch refuses URLs with credentials), the answer ends and nothing shows the password.
-      await slack.waitFor(() => {
-        const reply = slack.callsOf('chat.postMessage')[0];
-        return reply !== undefined && versionsOf(slack, reply.response.ts).length >= 2;
-      }, 15_000);
+      await slack.waitFor(() => firstReplyVersions(slack).length >= 2, 15_000);
       await bot.child.kill('SIGTERM');
       await bot.exited;
       expect(`${bot.output()}\n${everythingSlackSaw(slack)}`).not.toContain(PASSWORD);
@@ -59,7 +53,7 @@ describe('secrets never reach a log line or a Slack message (real process, debug
 
   test('SLACK_API_URL with credentials: the password is in no log line and not in the start-up error', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const result = await runBotToExit(slack, claude, { HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', SLACK_API_URL: withCredentials(slack.apiUrl) }, 20_000);
+    const result = await runBotToExit({ HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', SLACK_API_URL: withCredentials(slack.apiUrl) }, { fakes: { slack, claude } });
     expect(result.code).toBe(1);
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(PASSWORD);
     expect(`${result.stdout}\n${result.stderr}`).not.toContain(BOT_TOKEN);

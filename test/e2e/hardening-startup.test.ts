@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import { BOT_TOKEN, SIGNING_SECRET, versionsOf } from '../harness.js';
+import { BOT_TOKEN, firstReplyVersions, SIGNING_SECRET } from '../harness.js';
 import { runBotToExit, spawnBot, useFakeServers, type FinishedProcess } from '../processBot.js';
 
 /** The process failed start-up the way an operator can act on: exit 1, one stderr line, never "bot started", no token. */
@@ -24,7 +24,7 @@ describe('start-up checks through the real process', () => {
     'a bot token Slack refuses (%s) stops start-up with one line naming SLACK_BOT_TOKEN and the reason',
     async (error) => {
       fakes.slack().failNext('auth.test', { error });
-      const line = expectOneLineFailure(await runBotToExit(fakes.slack(), fakes.claude(), { HISTORY_STORE: 'memory' }));
+      const line = expectOneLineFailure(await runBotToExit({ HISTORY_STORE: 'memory' }, { fakes: fakes.servers() }));
       expect(line).toContain('SLACK_BOT_TOKEN');
       expect(line).toContain(error);
     },
@@ -35,14 +35,14 @@ describe('start-up checks through the real process', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const result = await runBotToExit(fakes.slack(), fakes.claude(), { HISTORY_STORE: 'memory', SLACK_API_URL: `http://127.0.0.1:${port}/api/` });
+    const result = await runBotToExit({ HISTORY_STORE: 'memory', SLACK_API_URL: `http://127.0.0.1:${port}/api/` }, { fakes: fakes.servers() });
     const line = expectOneLineFailure(result);
     expect(line).toMatch(/could not reach Slack.*SLACK_BOT_TOKEN.*ECONNREFUSED/);
   });
 
   test('Slack failing auth.test with HTTP 500 every time stops start-up with one line', async () => {
     fakes.slack().failNext('auth.test', { status: 500 }, 10);
-    const line = expectOneLineFailure(await runBotToExit(fakes.slack(), fakes.claude(), { HISTORY_STORE: 'memory' }));
+    const line = expectOneLineFailure(await runBotToExit({ HISTORY_STORE: 'memory' }, { fakes: fakes.servers() }));
     expect(line).toContain('HTTP 500');
   });
 
@@ -51,7 +51,7 @@ describe('start-up checks through the real process', () => {
     await new Promise<void>((resolve) => blocker.listen(0, resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const line = expectOneLineFailure(await runBotToExit(fakes.slack(), fakes.claude(), { HISTORY_STORE: 'memory', PORT: String(port) }));
+      const line = expectOneLineFailure(await runBotToExit({ HISTORY_STORE: 'memory', PORT: String(port) }, { fakes: fakes.servers() }));
       expect(line).toContain('EADDRINUSE');
     } finally {
       blocker.close();
@@ -60,7 +60,7 @@ describe('start-up checks through the real process', () => {
 
   test('a history file that is a directory stops start-up with one line and no stack', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'history-dir-'));
-    expectOneLineFailure(await runBotToExit(fakes.slack(), fakes.claude(), { HISTORY_DB_PATH: directory }));
+    expectOneLineFailure(await runBotToExit({ HISTORY_DB_PATH: directory }, { fakes: fakes.servers() }));
   });
 
   test('a good token: auth.test is called before "bot started", and mentions are answered', async () => {
@@ -70,10 +70,7 @@ describe('start-up checks through the real process', () => {
       expect(slack.callsOf('auth.test').length).toBeGreaterThanOrEqual(1);
       claude.enqueue({ chunks: ['up ', 'and running'] });
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> hi' }));
-      await slack.waitFor(() => {
-        const reply = slack.callsOf('chat.postMessage')[0];
-        return reply !== undefined && versionsOf(slack, reply.response.ts).at(-1) === 'up and running';
-      }, 10_000);
+      await slack.waitFor(() => firstReplyVersions(slack).at(-1) === 'up and running', 10_000);
     } finally {
       bot.child.kill('SIGTERM');
       await bot.exited;

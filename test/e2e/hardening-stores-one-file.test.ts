@@ -1,7 +1,7 @@
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import { fakeWiring, SIGNING_SECRET, versionsOf } from '../harness.js';
-import { spawnBot, useFakeServers } from '../processBot.js';
-import { openSqliteStores, runBotToExit, tempDbPath } from '../stores/helpers.js';
+import { SIGNING_SECRET, versionsOf } from '../harness.js';
+import { runBotToExit, spawnBot, useFakeServers } from '../processBot.js';
+import { openSqliteStores, tempDbPath } from '../stores/helpers.js';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 const words = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
@@ -20,8 +20,8 @@ describe('two processes on one sqlite file (a rolling deploy on a shared volume)
       await deliverEvent(first.url, SIGNING_SECRET, event);
       await slack.waitFor(() => slack.callsOf('chat.update').length >= 1, 10_000);
 
-      const refused = await runBotToExit({ ...fakeWiring(slack, claude), ...env });
-      expect(refused.status).toBe(1);
+      const refused = await runBotToExit(env, { fakes: { slack, claude } });
+      expect(refused.code).toBe(1);
       expect(refused.stdout).not.toContain('bot started');
       expect(refused.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(/^Configuration error: HISTORY_DB_PATH \(.*\) is in use by another running bot \(pid \d+ on /),

@@ -1,9 +1,8 @@
 import type { InflightAnswer, InflightRegistry } from '../../src/inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from '../../src/inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
-import type { Stores } from '../../src/stores.js';
 import { describeRedis, useRedisPair } from '../redis/helpers.js';
-import { openSqliteStores, tempDbPath } from '../stores/helpers.js';
+import { tempDbPath, useSqliteStores } from '../stores/helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,16 +65,7 @@ describe('MemoryInflightRegistry', () => {
 });
 
 describe('SqliteInflightRegistry', () => {
-  let opened: Stores[] = [];
-  const open = (path: string) => {
-    const stores = openSqliteStores(path);
-    opened.push(stores);
-    return stores;
-  };
-  afterEach(async () => {
-    await Promise.all(opened.map((stores) => stores.close()));
-    opened = [];
-  });
+  const { open } = useSqliteStores();
 
   behavesAsRegistry(() => open(tempDbPath()).inflight);
 

@@ -99,10 +99,10 @@ export function memoryLogger(level = 'debug'): { logger: Logger; lines: LogLine[
   return { logger: createLogger(level, sink), lines };
 }
 
-/** Resolves once `check` returns true, polling every 10 ms; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** Resolves once `check` returns (or resolves to) true, polling every 10 ms; rejects after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

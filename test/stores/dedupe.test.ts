@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { EVENT_RETENTION_MS, MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from '../../src/slack/eventDedupe.js';
-import type { Stores } from '../../src/stores.js';
 import { describeRedis, memoryLogger, useRedisPair } from '../redis/helpers.js';
-import { openSqliteStores, tempDbPath } from './helpers.js';
+import { tempDbPath, useSqliteStores } from './helpers.js';
 
 /** Keys of every shape the listeners claim: event ids, message identities, slash-command trigger ids, and worse. */
 const KEYS = [
@@ -31,16 +30,7 @@ describe('MemoryEventDedupe', () => {
 });
 
 describe('SqliteEventDedupe (the history file)', () => {
-  let opened: Stores[] = [];
-  const open = (path: string) => {
-    const stores = openSqliteStores(path);
-    opened.push(stores);
-    return stores;
-  };
-  afterEach(async () => {
-    await Promise.all(opened.map((stores) => stores.close()));
-    opened = [];
-  });
+  const { open } = useSqliteStores();
 
   behavesAsDedupe(() => open(tempDbPath()).dedupe);
 
@@ -49,7 +39,6 @@ describe('SqliteEventDedupe (the history file)', () => {
     const before = open(path);
     expect(await before.dedupe.claim('Ev1')).toBe(true);
     await before.close();
-    opened = [];
 
     const after = open(path);
     expect(await after.dedupe.claim('Ev1')).toBe(false);

@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chownSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import { openStores, type Stores } from '../../src/stores.js';
@@ -27,31 +24,21 @@ export function openSqliteStores(path: string, env: Record<string, string> = {},
   return openStores(config, logger);
 }
 
-const root = resolve(import.meta.dirname, '../..');
-/** tsx's loader by path: the child runs in a temporary directory (so no stray .env is read). */
-const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-
 /**
- * Runs the real entry point (as user `uid` if given) with only `env`, for a start-up expected to fail:
- * resolves with its exit code and output once it exits (killed after 20 s if it does not).
+ * Opens sqlite stores for the tests of the enclosing describe and closes every one after each test
+ * (closing stores a test already closed is harmless). `open(path)` is openSqliteStores with the defaults.
  */
-export async function runBotToExit(env: Record<string, string>, uid?: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'bot-start-'));
-  if (uid !== undefined) chownSync(cwd, uid, uid);
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'src/index.ts')], {
-    cwd,
-    uid,
-    gid: uid,
-    // tsx keeps its cache in the temporary directory: one the user may write.
-    env: { PATH: process.env.PATH, ...(uid === undefined ? {} : { TMPDIR: cwd }), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function useSqliteStores(): { open: (path: string) => Stores } {
+  let opened: Stores[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.map((stores) => stores.close()));
+    opened = [];
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [status] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { status, stdout, stderr };
+  return {
+    open: (path) => {
+      const stores = openSqliteStores(path);
+      opened.push(stores);
+      return stores;
+    },
+  };
 }

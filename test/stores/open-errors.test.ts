@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config.js';
-import { openSqliteStores, runBotToExit, tempDbPath } from './helpers.js';
+import { runBotToExit } from '../processBot.js';
+import { openSqliteStores, tempDbPath } from './helpers.js';
 
 /** The unprivileged user a read-only file is tested as when the tests run as root. */
 const NOBODY = 65534;
@@ -19,7 +20,7 @@ function startBot(env: Record<string, string>, uid?: number) {
       PORT: '0',
       ...env,
     },
-    uid,
+    { uid },
   );
 }
 
@@ -61,7 +62,7 @@ describe('an unusable HISTORY_DB_PATH', () => {
 
   test('a corrupt file: the process exits 1 with one line naming HISTORY_DB_PATH, before "bot started"', async () => {
     const result = await startBot({ HISTORY_DB_PATH: corruptFile() });
-    expect(result.status).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stdout).not.toContain('bot started');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is not a sqlite database, or is corrupt$/)]);
   });
@@ -75,7 +76,7 @@ describe('an unusable HISTORY_DB_PATH', () => {
 
     // Root may write any file: the bot then runs as an unprivileged user.
     const result = await startBot({ HISTORY_DB_PATH: path }, process.getuid?.() === 0 ? NOBODY : undefined);
-    expect(result.status).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stdout).not.toContain('bot started');
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
   });
