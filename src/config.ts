@@ -66,7 +66,7 @@ const variables = {
   HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
-    .refine((url) => /^\/?\d{0,5}$/.test(new URL(url).pathname), 'the database must be a number')
+    .refine((url) => /^\/?\d{0,5}$/.test(new URL(url).pathname))
     .optional()
     .describe('a redis:// URL such as redis://127.0.0.1:6379/0 (the database, if any, a number)'),
   HISTORY_MAX_MESSAGES: integer(2, 10_000, 40),
@@ -83,11 +83,12 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['SLACK_SIGNING_SECRET'],
-        message: 'required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+        params: { sentence: true },
       });
     }
     if (env.HISTORY_STORE === 'redis' && !env.REDIS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'required when HISTORY_STORE=redis' });
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when HISTORY_STORE=redis', params: { sentence: true } });
     }
   });
 
@@ -106,9 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issue = result.error.issues[0]!;
   const variable = String(issue.path[0] ?? 'configuration');
   // Names the variable and what is expected, never the value: it may be a secret.
-  if (issue.code === 'custom') throw new ConfigError(`${variable} is ${issue.message}`);
+  // Rules across variables (superRefine) say their own sentence; a single variable's rules say what it must be.
+  if (issue.code === 'custom' && issue.params?.sentence) throw new ConfigError(`${variable} ${issue.message}`);
   if (present[variable] === undefined) throw new ConfigError(`${variable} is required`);
-  const description = variables[variable as keyof typeof variables]?.description;
+  const field: z.ZodType | undefined = variables[variable as keyof typeof variables];
+  const description = field?.description ?? (field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType).description : undefined);
   throw new ConfigError(`${variable} must be ${description ?? issue.message}`);
 }
 

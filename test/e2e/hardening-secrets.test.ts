@@ -36,26 +36,35 @@ describe('secrets never reach a log line or a Slack message (real process, debug
     }
   });
 
-  test('ANTHROPIC_BASE_URL with credentials: the password is never shown', async () => {
+  test.each(['ANTHROPIC_BASE_URL', 'SLACK_API_URL'] as const)('%s with credentials: start-up refuses it in one line that shows no password', async (variable) => {
+    const servers = fakes.servers();
+    const url = variable === 'SLACK_API_URL' ? servers.slack.apiUrl : servers.claude.baseUrl;
+    const result = await runBotToExit({ HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', [variable]: withCredentials(url) }, { fakes: servers });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Configuration error: ${variable} must be an http\\(s\\) URL without user:password@`))]);
+    expect(`${result.stdout}\n${result.stderr}`).not.toContain(PASSWORD);
+    expect(`${result.stdout}\n${result.stderr}`).not.toContain(BOT_TOKEN);
+  });
+
+  test('REDIS_URL with a password Redis refuses: the answer ends readable and the password is in no log line', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const bot = await spawnBot(slack, claude, { HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', ANTHROPIC_BASE_URL: withCredentials(claude.baseUrl) });
+    const bot = await spawnBot(slack, claude, { HISTORY_STORE: 'redis', LOG_LEVEL: 'debug', REDIS_URL: `redis://bot-user:${PASSWORD}@127.0.0.1:6379/0` }).catch(
+      (error: Error) => ({ failed: error.message }),
+    );
+    if ('failed' in bot) {
+      // Refusing to start is fine too, as long as the line shows no password.
+      expect(bot.failed).not.toContain(PASSWORD);
+      return;
+    }
     try {
       await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> hello' }));
-      // Whatever the outcome (fetch refuses URLs with credentials), the answer ends and nothing shows the password.
-      await slack.waitFor(() => firstReplyVersions(slack).length >= 2, 15_000);
+      await slack.waitFor(() => firstReplyVersions(slack).some((text) => /temporarily unavailable/.test(text)), 15_000);
       await bot.child.kill('SIGTERM');
       await bot.exited;
+      expect(bot.output()).toContain(':6379');
       expect(`${bot.output()}\n${everythingSlackSaw(slack)}`).not.toContain(PASSWORD);
     } finally {
       bot.child.kill('SIGKILL');
     }
-  });
-
-  test('SLACK_API_URL with credentials: the password is in no log line and not in the start-up error', async () => {
-    const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const result = await runBotToExit({ HISTORY_STORE: 'memory', LOG_LEVEL: 'debug', SLACK_API_URL: withCredentials(slack.apiUrl) }, { fakes: { slack, claude } });
-    expect(result.code).toBe(1);
-    expect(`${result.stdout}\n${result.stderr}`).not.toContain(PASSWORD);
-    expect(`${result.stdout}\n${result.stderr}`).not.toContain(BOT_TOKEN);
   });
 });
