@@ -102,6 +102,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     identity: () => identity,
     async start() {
       identity = await fetchBotIdentity(createStartupClient(config, logger));
+      if (!identity.appId) logger.warn('could not learn the app id (bots.info needs the users:read scope): requests are checked by workspace only');
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
       if (!server) {
         await app.start();

@@ -1,9 +1,9 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, type WebClient } from '@slack/web-api';
 
 /**
- * Who the bot is in Slack, as `auth.test` reported it at start-up
- * (https://docs.slack.dev/reference/methods/auth.test). `appId` is set only when Slack includes `app_id`:
- * the documented bot-token answer has `team_id`, `user_id` and `bot_id` but no app id.
+ * Who the bot is in Slack, learnt at start-up: `auth.test` (https://docs.slack.dev/reference/methods/auth.test)
+ * gives the team, bot user and bot; its documented bot-token answer has no app id, so `appId` comes from
+ * `bots.info` (https://docs.slack.dev/reference/methods/bots.info, scope `users:read`), when it answers.
  */
 export interface BotIdentity {
   /** The workspace the token belongs to, `T…`. */
@@ -12,7 +12,7 @@ export interface BotIdentity {
   botUserId: string;
   /** The bot, `B…`: the `bot_id` on the bot's own messages. */
   botId: string;
-  /** The app, `A…`: events' envelope `api_app_id`. */
+  /** The app, `A…`: events' envelope `api_app_id`; undefined when bots.info could not tell it. */
   appId?: string;
 }
 
@@ -22,9 +22,11 @@ export class BotTokenError extends Error {
 }
 
 /**
- * Calls `auth.test` with the bot token and returns the bot's identity. Throws BotTokenError when Slack
- * refuses the token (`invalid_auth`, `token_revoked`, `account_inactive`, …), the token is not a bot's,
- * or Slack cannot be reached or fails: `client`'s retry and timeout settings bound how long that takes.
+ * Calls `auth.test` with the bot token and returns the bot's identity, with its app id from `bots.info`
+ * when that answers (a missing `users:read` scope, or any failure there, leaves `appId` undefined). Throws
+ * BotTokenError when Slack refuses the token (`invalid_auth`, `token_revoked`, `account_inactive`, …), the
+ * token is not a bot's, or Slack cannot be reached or fails: `client`'s retry and timeout settings bound
+ * how long that takes.
  */
 export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> {
   const result = await client.auth.test().catch((error: unknown) => {
@@ -33,12 +35,11 @@ export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> 
   if (!result.team_id || !result.user_id || !result.bot_id) {
     throw new BotTokenError('SLACK_BOT_TOKEN is not a bot token: auth.test returned no bot_id');
   }
-  return {
-    teamId: result.team_id,
-    botUserId: result.user_id,
-    botId: result.bot_id,
-    ...(result.app_id ? { appId: result.app_id } : {}),
-  };
+  const appId = await client.bots
+    .info({ bot: result.bot_id })
+    .then((info) => info.bot?.app_id)
+    .catch(() => undefined);
+  return { teamId: result.team_id, botUserId: result.user_id, botId: result.bot_id, ...(appId ? { appId } : {}) };
 }
 
 /** One line saying why auth.test failed, by the WebClient's error class. */

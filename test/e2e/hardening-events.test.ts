@@ -58,7 +58,6 @@ describe('requests for another workspace or app are ignored', () => {
   let t: TestBot;
   beforeEach(async () => {
     slack = await FakeSlack.start();
-    slack.authAppId = 'A0001';
     t = await startTestBot({}, { slack });
   });
   afterEach(async () => {
@@ -86,6 +85,22 @@ describe('requests for another workspace or app are ignored', () => {
     await settle();
     expect(t.claude.requests).toHaveLength(0);
     expect(t.slack.calls.filter((call) => call.method.startsWith('chat.'))).toHaveLength(0);
+  });
+
+  test('without the users:read scope (bots.info refused) the bot still starts, says the app check is off, and checks the workspace', async () => {
+    const other = await FakeSlack.start();
+    other.failNext('bots.info', { error: 'missing_scope' });
+    const bot = await startTestBot({}, { slack: other });
+    try {
+      expect(bot.logs.some((line) => line.includes('requests are checked by workspace only'))).toBe(true);
+      await bot.mention({ text: '<@UBOT> from elsewhere' }, { teamId: 'T0OTHER' });
+      await bot.mention({ text: '<@UBOT> from home' });
+      await bot.idle();
+      expect(bot.claude.requests).toHaveLength(1);
+    } finally {
+      await bot.stop();
+      await other.close();
+    }
   });
 
   test('a user from another organisation in a Slack Connect channel is still answered', async () => {

@@ -72,9 +72,6 @@ export class FakeSlack {
   socketModeUrl: string | undefined;
   /** A `response_url` that lands here; its POSTs are recorded as method `response_url`. */
   readonly responseUrl: string;
-  /** The `app_id` auth.test answers with; unset, auth.test answers without one. */
-  authAppId: string | undefined;
-
   private readonly failures = new Map<string, SlackFailure[]>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly channelErrors = new Map<string, string>();
@@ -198,9 +195,13 @@ export class FakeSlack {
           team_id: 'T0001',
           user_id: 'UBOT',
           bot_id: 'BBOT',
-          ...(this.authAppId === undefined ? {} : { app_id: this.authAppId }),
           is_enterprise_install: false,
         });
+      case 'bots.info':
+        // Slack checks the `users:read` scope here; script `failNext('bots.info', { error: 'missing_scope' })` for its absence.
+        return params.bot === 'BBOT'
+          ? ok({ bot: { id: 'BBOT', deleted: false, name: 'claude', app_id: 'A0001', user_id: 'UBOT', updated: TS_EPOCH } })
+          : platformError('bot_not_found');
       case 'chat.postMessage':
         return this.postMessage(params);
       case 'chat.update':
