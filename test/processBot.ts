@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,8 +40,6 @@ export function useFakeServers(): { slack: () => FakeSlack; claude: () => FakeAn
 export interface SpawnOptions {
   /** Node options before the entry point, e.g. `['--import', file]` to run a script inside the bot's process. */
   nodeArgs?: string[];
-  /** Runs the process as this user and group id (needs root), e.g. to test a file the bot may not write. */
-  uid?: number;
 }
 
 /**
@@ -49,19 +47,12 @@ export interface SpawnOptions {
  * (if given) and `env` (which wins) in its environment.
  */
 function spawnEntry(env: Record<string, string>, fakes: Fakes | undefined, opts: SpawnOptions): ChildProcess {
-  const { uid } = opts;
-  const cwd = mkdtempSync(join(tmpdir(), 'bot-process-'));
-  if (uid !== undefined) chownSync(cwd, uid, uid);
   return spawn(process.execPath, ['--import', tsxLoader, ...(opts.nodeArgs ?? []), join(root, 'src/index.ts')], {
-    cwd,
-    uid,
-    gid: uid,
+    cwd: mkdtempSync(join(tmpdir(), 'bot-process-')),
     env: {
       PATH: process.env.PATH,
       ...(fakes ? fakeWiring(fakes.slack, fakes.claude) : {}),
       LOG_LEVEL: 'info',
-      // tsx keeps its cache in the temporary directory: one the user may write.
-      ...(uid === undefined ? {} : { TMPDIR: cwd }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 /** Owner only: the file holds every question and answer, and its directory names them. */
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
+/** The first 16 bytes of every sqlite database file (https://www.sqlite.org/fileformat.html#the_database_header). */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
  * Opens the history file (HISTORY_DB_PATH) with the one connection every table in it shares, then runs
@@ -32,8 +34,13 @@ export function openSqliteFile<T>(path: string, logger: Logger, setup: (db: Data
   }
 }
 
-/** Creates the directory and the file with private modes, or tightens an existing file's; returns `path`. */
+/**
+ * Creates the directory and the file with private modes, or tightens an existing file's; returns `path`.
+ * An existing path is touched only once it is known to be a sqlite database (or empty): a mistyped path to
+ * some other file (`/dev/null`, a config file) is refused as it is, never chmodded.
+ */
 function preparePrivateFile(path: string, logger: Logger): string {
+  if (existsSync(path)) assertSqliteFile(path);
   mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
   // 'a' creates the file if missing and never truncates it; fails with EISDIR on a directory.
   closeSync(openSync(path, 'a', FILE_MODE));
@@ -45,6 +52,22 @@ function preparePrivateFile(path: string, logger: Logger): string {
     logger.warn({ file, from: mode.toString(8), to: FILE_MODE.toString(8) }, 'history file was readable by others: permissions tightened');
   }
   return path;
+}
+
+/** Throws ConfigError unless `path` is a regular file that is empty or starts with sqlite's header. */
+function assertSqliteFile(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isDirectory()) return; // opening it reports EISDIR, in the words below
+  if (!stat.isFile()) throw new ConfigError(`HISTORY_DB_PATH (${path}) is not a regular file (a device, link or socket): give the path of a sqlite file`);
+  if (stat.size === 0) return;
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!header.equals(SQLITE_HEADER)) throw new ConfigError(`HISTORY_DB_PATH (${path}) ${openFailureReason({ code: 'SQLITE_NOTADB' })}`);
 }
 
 /** What went wrong, in words an operator can act on (sqlite's result codes and Node's errno codes). */

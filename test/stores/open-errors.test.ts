@@ -1,15 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config.js';
 import { runBotToExit } from '../processBot.js';
 import { openSqliteStores, tempDbPath } from './helpers.js';
 
-/** The unprivileged user a read-only file is tested as when the tests run as root. */
-const NOBODY = 65534;
-
 /** The entry point against unreachable Slack and Claude (start-up fails before it calls them). */
-function startBot(env: Record<string, string>, uid?: number) {
+function startBot(env: Record<string, string>) {
   return runBotToExit(
     {
       SLACK_BOT_TOKEN: 'xoxb-test',
@@ -20,7 +18,7 @@ function startBot(env: Record<string, string>, uid?: number) {
       PORT: '0',
       ...env,
     },
-    { uid },
+    {},
   );
 }
 
@@ -73,11 +71,34 @@ describe('an unusable HISTORY_DB_PATH', () => {
     await stores.close();
     chmodSync(path, 0o444);
     chmodSync(join(path, '..'), 0o555);
+    // Root writes any file whatever its mode, but not an immutable one (ext4's `i` attribute).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) execFileSync('chattr', ['+i', path]);
+    try {
+      const result = await startBot({ HISTORY_DB_PATH: path });
+      expect(result.code).toBe(1);
+      expect(result.stdout).not.toContain('bot started');
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
+    } finally {
+      if (asRoot) execFileSync('chattr', ['-i', path]);
+    }
+  });
 
-    // Root may write any file: the bot then runs as an unprivileged user.
-    const result = await startBot({ HISTORY_DB_PATH: path }, process.getuid?.() === 0 ? NOBODY : undefined);
-    expect(result.code).toBe(1);
-    expect(result.stdout).not.toContain('bot started');
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: HISTORY_DB_PATH .* is read-only for the bot/)]);
+  test.each([
+    ['a file that is not a database', () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'stores-')), 'settings.conf');
+      writeFileSync(path, 'shared = true\n');
+      return path;
+    }, /is not a sqlite database/],
+    ['a named pipe (like /dev/null, not a regular file)', () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'stores-')), 'pipe');
+      execFileSync('mkfifo', ['-m', '0666', path]);
+      return path;
+    }, /is not a regular file/],
+  ])('a mistyped path to %s is refused and left exactly as it was', (_kind, makePath, reason) => {
+    const path = makePath();
+    chmodSync(path, 0o666);
+    expect(() => openSqliteStores(path)).toThrow(reason);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
   });
 });
