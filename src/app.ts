@@ -47,6 +47,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     claude: new ClaudeStream(anthropic, {
       model: config.CLAUDE_MODEL,
       maxTokens: config.CLAUDE_MAX_TOKENS,
+      effort: config.CLAUDE_EFFORT,
+      thinkingDisplay: config.THINKING_DISPLAY,
       idleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
       firstEventTimeoutMs: config.CLAUDE_FIRST_TOKEN_TIMEOUT_MS,
     }),
