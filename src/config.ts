@@ -44,8 +44,11 @@ const variables = {
   ANTHROPIC_API_KEY: word('an Anthropic API key without spaces'),
   ANTHROPIC_BASE_URL: httpUrl,
   CLAUDE_MODEL: z.string().regex(/^[A-Za-z0-9][\w.:@/-]*$/).default('claude-sonnet-5-5').describe('a model id such as claude-sonnet-5-5'),
-  // The largest output any current Claude model allows is 128k tokens.
-  CLAUDE_MAX_TOKENS: integer(1, 128_000, 2048),
+  // The largest output any current Claude model allows is 128k tokens; thinking and text share it.
+  CLAUDE_MAX_TOKENS: integer(1, 128_000, 16_000),
+  // Sent as output_config.effort (Messages API, `OutputConfig.effort`).
+  CLAUDE_EFFORT: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).default('medium').describe('one of low, medium, high, xhigh, max'),
+  THINKING_DISPLAY: z.enum(['summary', 'status', 'off']).default('summary').describe('one of summary, status, off'),
   SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
   SLASH_COMMAND: z
     .string()

@@ -8,11 +8,22 @@ import Anthropic, {
   OverloadedError,
   PermissionDeniedError,
   RateLimitError,
+  type Middleware,
 } from '@anthropic-ai/sdk';
-import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type { Message, MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { Turn } from '../history/historyStore.js';
 
 export type { StopReason };
+
+/** How hard Claude thinks: `output_config.effort` of the Messages API (CLAUDE_EFFORT). */
+export type Effort = NonNullable<OutputConfig['effort']>;
+
+/**
+ * What the reply shows while Claude thinks (THINKING_DISPLAY): `summary` asks the API for summarised thinking
+ * (`display: 'summarized'`) and passes it to `onThinking`; `status` and `off` ask for none (`'omitted'`: the
+ * thinking block arrives empty, only its start is reported).
+ */
+export type ThinkingDisplay = 'summary' | 'status' | 'off';
 
 /** Why an answer could not be completed; user-facing wording for each lives in src/copy.ts. */
 export type ClaudeFailureKind =
@@ -58,24 +69,58 @@ export class ClaudeError extends Error {
   }
 }
 
+/** Why Claude declined (`stop_details` of a `refusal`); either field may be null. */
+export interface StopDetails {
+  /** The policy category, e.g. `cyber`, `bio`, `general_harms`; null when none applies. */
+  category: string | null;
+  /** A human-readable explanation (not guaranteed stable); null when none is available. */
+  explanation: string | null;
+}
+
+/** Token counts of one answer, from the final `usage` (absent counters are 0). */
+export interface AnswerUsage {
+  inputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  /** All output tokens, thinking included (what max_tokens caps). */
+  outputTokens: number;
+  /** The thinking share of `outputTokens` (`usage.output_tokens_details.thinking_tokens`). */
+  thinkingTokens: number;
+}
+
 export interface ClaudeAnswer {
+  /** Every `text` block of the answer, in order, concatenated; never thinking or any other block type. */
   text: string;
   stopReason: StopReason | null;
+  /** Same as `usage.outputTokens` (kept for existing callers). */
   outputTokens: number;
+  usage: AnswerUsage;
+  /** Present when Claude said why it stopped (a refusal's category and explanation). */
+  stopDetails?: StopDetails;
 }
 
 export interface AnswerRequest {
   system: string;
+  /** The conversation: starts with a user turn, alternates, and ends with the user's question. */
   turns: Turn[];
-  /** Called with the whole text so far each time it grows. */
+  /** Called with the whole text so far (all text blocks, in order) each time it grows. */
   onText: (textSoFar: string) => void;
+  /**
+   * Called when a thinking block starts (with the thinking so far: '' for the first) and on each thinking
+   * delta, with the summarised thinking so far across the answer's thinking blocks (blank-line separated).
+   * With THINKING_DISPLAY `status` or `off` the blocks arrive empty: only the start is reported.
+   */
+  onThinking?: (thinkingSoFar: string) => void;
   /** Aborting cancels the HTTP stream; the answer then fails with kind 'aborted'. */
   signal?: AbortSignal;
 }
 
 export interface ClaudeStreamOptions {
   model: string;
+  /** max_tokens: thinking and text together (CLAUDE_MAX_TOKENS). */
   maxTokens: number;
+  effort: Effort;
+  thinkingDisplay: ThinkingDisplay;
   /** A stream silent this long is aborted and counts as interrupted (the SDK's own timeout stops at the headers). */
   idleTimeoutMs: number;
   /**
@@ -93,24 +138,25 @@ export class ClaudeStream {
     private readonly options: ClaudeStreamOptions,
   ) {}
 
-  /** Resolves with the whole text and stop_reason, or rejects with a ClaudeError carrying the partial text. */
-  async answer({ system, turns, onText, signal }: AnswerRequest): Promise<ClaudeAnswer> {
-    const stream = this.client.messages.stream(
-      {
-        model: this.options.model,
-        max_tokens: this.options.maxTokens,
-        system,
-        messages: turns,
-        // Long threads re-send the same prefix each turn: let the API cache it.
-        cache_control: { type: 'ephemeral' },
-      },
-      { timeout: this.options.idleTimeoutMs },
-    );
-    let text = '';
+  /**
+   * Resolves with the answer's text (text blocks only), stop_reason, stop_details and usage, or rejects with a
+   * ClaudeError carrying the partial text. Turns that do not end with the user's fail at once with kind
+   * 'bad_request' (the API answers 400 to a trailing assistant turn: "prefill not supported").
+   */
+  async answer({ system, turns, onText, onThinking, signal }: AnswerRequest): Promise<ClaudeAnswer> {
+    if (turns.at(-1)?.role !== 'user') {
+      throw new ClaudeError('bad_request', '', { cause: new TypeError("the conversation must end with the user's turn") });
+    }
     let connected = false;
     const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
     // Never touched, only stopped by the first event: a plain deadline on the SDK's request and its retries.
     const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs, () => stream.abort());
+    const stream = this.client.messages.stream(this.requestBody(system, turns), {
+      timeout: this.options.idleTimeoutMs,
+      // Any bytes count as life, the API's `ping`s included (the SDK drops them before its events).
+      middleware: [onResponseBytes(() => watchdog.touch())],
+    });
+    const assembly = new AnswerAssembly(onText, onThinking);
     firstEvent.start();
     const abortFromCaller = () => stream.abort();
     signal?.addEventListener('abort', abortFromCaller, { once: true });
@@ -120,26 +166,135 @@ export class ClaudeStream {
       connected = true;
       watchdog.start();
     });
-    stream.on('streamEvent', () => {
+    stream.on('streamEvent', (event) => {
       firstEvent.stop();
       watchdog.touch();
-    });
-    stream.on('text', (_delta, snapshot) => {
-      text = snapshot;
-      onText(snapshot);
+      assembly.add(event);
     });
     try {
       const message = await stream.finalMessage();
-      return { text, stopReason: message.stop_reason, outputTokens: message.usage.output_tokens };
+      const usage = usageOf(message);
+      const details = message.stop_details;
+      return {
+        text: assembly.text,
+        stopReason: message.stop_reason,
+        outputTokens: usage.outputTokens,
+        usage,
+        ...(details ? { stopDetails: { category: details.category, explanation: details.explanation } } : {}),
+      };
     } catch (error) {
       const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected, idle: watchdog.fired });
-      throw new ClaudeError(kind, text, { cause: error, headers: stream.response?.headers });
+      throw new ClaudeError(kind, assembly.text, { cause: error, headers: stream.response?.headers });
     } finally {
       firstEvent.stop();
       watchdog.stop();
       signal?.removeEventListener('abort', abortFromCaller);
     }
   }
+
+  /** The Messages API body: never `temperature`, `top_p` or `top_k` (the 5.x API rejects them). */
+  private requestBody(system: string, turns: Turn[]): MessageCreateParamsBase {
+    const { model, maxTokens, effort, thinkingDisplay } = this.options;
+    return {
+      model,
+      max_tokens: maxTokens,
+      system,
+      messages: turns,
+      // Long threads re-send the same prefix each turn: let the API cache it.
+      cache_control: { type: 'ephemeral' },
+      output_config: { effort },
+      // Adaptive thinking cannot be switched off on 5.5; only whether its summary is sent can be chosen.
+      thinking: { type: 'adaptive', display: thinkingDisplay === 'summary' ? 'summarized' : 'omitted' },
+    };
+  }
+}
+
+/**
+ * Builds the answer from stream events by block type, never by position: every text delta, in order, is the
+ * answer; thinking deltas are the thinking summary; signatures and any other block type reach neither.
+ */
+class AnswerAssembly {
+  text = '';
+  private thinking = '';
+  /** A new thinking block started after earlier thinking: its first delta starts a new paragraph. */
+  private thinkingParagraph = false;
+
+  constructor(
+    private readonly onText: (textSoFar: string) => void,
+    private readonly onThinking: ((thinkingSoFar: string) => void) | undefined,
+  ) {}
+
+  add(event: RawMessageStreamEvent): void {
+    switch (event.type) {
+      case 'content_block_start': {
+        const { type } = event.content_block;
+        if (type !== 'thinking' && type !== 'redacted_thinking') return;
+        this.thinkingParagraph = this.thinking !== '';
+        this.onThinking?.(this.thinking);
+        return;
+      }
+      case 'content_block_delta':
+        return this.addDelta(event.delta);
+      case 'message_start':
+      case 'message_delta':
+      case 'message_stop':
+      case 'content_block_stop':
+        return;
+      default:
+        return unreachable(event);
+    }
+  }
+
+  private addDelta(delta: Extract<RawMessageStreamEvent, { type: 'content_block_delta' }>['delta']): void {
+    switch (delta.type) {
+      case 'text_delta':
+        if (!delta.text) return;
+        this.text += delta.text;
+        return this.onText(this.text);
+      case 'thinking_delta':
+        if (!delta.thinking) return;
+        this.thinking += (this.thinkingParagraph ? '\n\n' : '') + delta.thinking;
+        this.thinkingParagraph = false;
+        return this.onThinking?.(this.thinking);
+      case 'signature_delta':
+      case 'input_json_delta':
+      case 'citations_delta':
+        return;
+      default:
+        return unreachable(delta);
+    }
+  }
+}
+
+/** A compile error when the SDK gains an event or delta type this module does not handle. */
+function unreachable(value: never): void {
+  void value;
+}
+
+/** The answer's token counts; the API omits counters that do not apply. */
+function usageOf({ usage }: Message): AnswerUsage {
+  return {
+    inputTokens: usage.input_tokens,
+    cacheCreationInputTokens: usage.cache_creation_input_tokens ?? 0,
+    cacheReadInputTokens: usage.cache_read_input_tokens ?? 0,
+    outputTokens: usage.output_tokens,
+    thinkingTokens: usage.output_tokens_details?.thinking_tokens ?? 0,
+  };
+}
+
+/** Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged. */
+function onResponseBytes(onBytes: () => void): Middleware {
+  return async (request, next) => {
+    const response = await next(request);
+    if (!response.body) return response;
+    const tap = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        onBytes();
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(tap), response);
+  };
 }
 
 /**
