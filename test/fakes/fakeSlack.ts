@@ -16,6 +16,8 @@ export interface SlackFailure {
   error?: string;
   status?: number;
   retryAfter?: number;
+  /** A 429 without a Retry-After header (as a proxy in front of Slack may answer). */
+  noRetryAfter?: boolean;
 }
 
 /** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
@@ -326,11 +328,11 @@ function platformError(error: string): Answer {
   return { status: 200, body: { ok: false, error } };
 }
 
-/** The answer for a scripted failure; a 429 always carries Retry-After. */
+/** The answer for a scripted failure; a 429 carries Retry-After unless `noRetryAfter` says otherwise. */
 function failureAnswer(failure: SlackFailure): Answer {
   const status = failure.status ?? 200;
   const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
-  const headers = status === 429 ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
+  const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
   return { status, body: { ok: false, error }, ...(headers ? { headers } : {}) };
 }
 

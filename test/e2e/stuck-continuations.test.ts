@@ -1,0 +1,83 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copy } from '../../src/copy.js';
+import { toMrkdwn } from '../../src/slack/render.js';
+import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
+import type { FakeSlack } from '../fakes/fakeSlack.js';
+import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { spawnBot, useFakeServers } from '../processBot.js';
+
+const STILL_WRITING = toMrkdwn(copy.stillWriting);
+
+/** The texts the thread shows now (deleted messages left out), oldest first. */
+const shown = (slack: FakeSlack, channel: string, threadTs: string) =>
+  slack
+    .threadMessages(channel, threadTs)
+    .filter((message) => !message.deleted)
+    .map((message) => message.text);
+
+/** About 10,000 characters in 500-character chunks: three messages of Slack text. */
+const longAnswer = Array.from({ length: 40 }, () => 'lorem ipsum dolor sit amet '.repeat(8)).join('\n\n');
+const longChunks = longAnswer.match(/[\s\S]{1,500}/g)!;
+
+describe('stuck answers: stale continuation messages never block the final', () => {
+  let t: TestBot;
+  afterEach(() => t.stop());
+
+  /** Attempt 1 streams ~7,000 characters (several messages) and drops; the retry answers in a few words. */
+  async function longThenShort(): Promise<string> {
+    t = await startTestBot({ EDIT_INTERVAL_MS: '100', STREAM_RETRIES: '1' });
+    t.slack.maxTextLength = 4000;
+    t.claude.enqueue({ chunks: longChunks, delayMs: 20, fail: { afterChunks: 14, how: 'drop' } }, { chunks: ['Short', ' answer'] });
+    const event = await t.mention({ text: '<@UBOT> long, then short' });
+    return event.ts;
+  }
+
+  test('a stale part Slack will not delete (cant_delete_message) is rewritten to a short note; the answer ends final', async () => {
+    const threadTs = await longThenShort();
+    t.slack.failNext('chat.delete', { error: 'cant_delete_message' });
+    await t.idle(30_000);
+    const texts = shown(t.slack, 'C123', threadTs);
+    expect(texts[0]).toBe('Short answer');
+    expect(texts.slice(1)).toEqual([toMrkdwn(copy.notes.staleContinuation)]);
+  }, 40_000);
+
+  test('a stale part already deleted (message_not_found) counts as removed; the answer ends final', async () => {
+    const threadTs = await longThenShort();
+    t.slack.failNext('chat.delete', { error: 'message_not_found' });
+    await t.idle(30_000);
+    const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+    expect(versionsOf(t.slack, replyTs).at(-1)).toBe('Short answer');
+    expect(shown(t.slack, 'C123', threadTs).every((text) => !text.includes(STILL_WRITING) && !text.includes('Trying again'))).toBe(true);
+  }, 40_000);
+});
+
+describe('stuck answers: a resumed answer adopts the continuation messages of the crashed one', () => {
+  const fakes = useFakeServers();
+
+  test('after kill -9 during a three-message answer, the restarted bot leaves only the resumed answer in the thread', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'stuck-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200' };
+    const paragraph = 'lorem ipsum dolor sit amet '.repeat(10) + '\n\n';
+    claude.enqueue({ chunks: Array.from({ length: 200 }, () => paragraph), delayMs: 20 }, { chunks: ['Resumed', ' answer'] });
+    const first = await spawnBot(slack, claude, env);
+    const event = mentionEvent({ channel: 'C1', text: '<@UBOT> a long one' });
+    await deliverEvent(first.url, SIGNING_SECRET, event);
+    await slack.waitFor(() => slack.threadMessages('C1', event.ts).length >= 3, 20_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(shown(slack, 'C1', event.ts).length).toBeGreaterThanOrEqual(3);
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+      await slack.waitFor(() => versionsOf(slack, replyTs).at(-1) === 'Resumed answer', 20_000);
+      await slack.waitFor(() => shown(slack, 'C1', event.ts).length === 1, 10_000).catch(() => undefined);
+      expect(shown(slack, 'C1', event.ts)).toEqual(['Resumed answer']);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 60_000);
+});
