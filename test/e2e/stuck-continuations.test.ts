@@ -1,3 +1,4 @@
+import { WebClient } from '@slack/web-api';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,10 +6,9 @@ import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import type { FakeSlack } from '../fakes/fakeSlack.js';
-import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { BOT_TOKEN, SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
 
-const STILL_WRITING = toMrkdwn(copy.stillWriting);
 
 /** The texts the thread shows now (deleted messages left out), oldest first. */
 const shown = (slack: FakeSlack, channel: string, threadTs: string) =>
@@ -26,10 +26,13 @@ describe('stuck answers: stale continuation messages never block the final', () 
   afterEach(() => t.stop());
 
   /** Attempt 1 streams ~7,000 characters (several messages) and drops; the retry answers in a few words. */
-  async function longThenShort(): Promise<string> {
+  async function longThenShort(retryFirstTokenDelayMs = 0): Promise<string> {
     t = await startTestBot({ EDIT_INTERVAL_MS: '100', STREAM_RETRIES: '1' });
     t.slack.maxTextLength = 4000;
-    t.claude.enqueue({ chunks: longChunks, delayMs: 20, fail: { afterChunks: 14, how: 'drop' } }, { chunks: ['Short', ' answer'] });
+    t.claude.enqueue(
+      { chunks: longChunks, delayMs: 20, fail: { afterChunks: 14, how: 'drop' } },
+      { chunks: ['Short', ' answer'], firstTokenDelayMs: retryFirstTokenDelayMs },
+    );
     const event = await t.mention({ text: '<@UBOT> long, then short' });
     return event.ts;
   }
@@ -43,13 +46,15 @@ describe('stuck answers: stale continuation messages never block the final', () 
     expect(texts.slice(1)).toEqual([toMrkdwn(copy.notes.staleContinuation)]);
   }, 40_000);
 
-  test('a stale part already deleted (message_not_found) counts as removed; the answer ends final', async () => {
-    const threadTs = await longThenShort();
-    t.slack.failNext('chat.delete', { error: 'message_not_found' });
+  test('a stale part someone already deleted (message_not_found) counts as removed; the answer ends final', async () => {
+    const threadTs = await longThenShort(2000);
+    await t.slack.waitFor(() => shown(t.slack, 'C123', threadTs).some((text) => text.includes('Trying again')), 20_000);
+    // Someone deletes the last stale part while the retry waits for Claude.
+    const stale = t.slack.threadMessages('C123', threadTs).at(-1)!;
+    await new WebClient(BOT_TOKEN, { slackApiUrl: t.slack.apiUrl }).chat.delete({ channel: 'C123', ts: stale.ts });
     await t.idle(30_000);
-    const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    expect(versionsOf(t.slack, replyTs).at(-1)).toBe('Short answer');
-    expect(shown(t.slack, 'C123', threadTs).every((text) => !text.includes(STILL_WRITING) && !text.includes('Trying again'))).toBe(true);
+    expect(t.slack.callsOf('chat.delete').some((call) => call.response.error === 'message_not_found')).toBe(true);
+    expect(shown(t.slack, 'C123', threadTs)).toEqual(['Short answer']);
   }, 40_000);
 });
 
