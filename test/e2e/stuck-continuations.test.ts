@@ -1,13 +1,16 @@
 import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
-import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import type { FakeSlack } from '../fakes/fakeSlack.js';
+import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
+import { deliverEvent, freshTs, mentionEvent } from '../fakes/slackRequests.js';
+import { FakeSlack } from '../fakes/fakeSlack.js';
 import { BOT_TOKEN, SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
+import { deleteKeys, describeRedis, SHARED_REDIS_URL, testPrefix, waitFor } from '../redis/helpers.js';
 
 
 /** The texts the thread shows now (deleted messages left out), oldest first. */
@@ -85,4 +88,40 @@ describe('stuck answers: a resumed answer adopts the continuation messages of th
       await second.exited;
     }
   }, 60_000);
+});
+
+describeRedis('stuck answers: a resumed answer adopts only its own continuation', () => {
+  test("a later answer of the thread, after a person's next question, is not taken for the orphan's continuation", async () => {
+    const keyPrefix = testPrefix();
+    const shared = new Redis(SHARED_REDIS_URL);
+    const slack = await FakeSlack.start();
+    let t: TestBot | undefined;
+    try {
+      const web = new WebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+      const threadTs = freshTs();
+      const post = async (text: string) => (await web.chat.postMessage({ channel: 'C123', thread_ts: threadTs, text })).ts!;
+      // A crashed instance's answer in two messages, then the person's next question and another instance's answer to it.
+      const replyTs = await post('lorem ipsum');
+      const continuation = await post(`dolor sit amet\n\n${toMrkdwn(copy.stillWriting)}`);
+      slack.addUserMessage({ channel: 'C123', threadTs, user: 'U123', text: '<@UBOT> and another thing?' });
+      const laterAnswer = await post('The answer to another thing.');
+      // A 1 ms heartbeat: the recording instance is gone at once, as if it had crashed.
+      const registry = new RedisInflightRegistry(shared, keyPrefix, 1);
+      await registry.add({ teamId: 'T0001', channel: 'C123', threadTs, replyTs, userId: 'U123', question: 'first thing', startedAt: Date.now(), owner: 'crashed' });
+
+      t = await startTestBot({ HISTORY_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL }, { keyPrefix, slack });
+      t.claude.defaultScript = { chunks: ['Resumed', ' answer'] };
+      await slack.waitFor(() => versionsOf(slack, replyTs).at(-1) === 'Resumed answer', 10_000);
+      await t.idle();
+      await waitFor(async () => (await shared.hlen(`${keyPrefix}inflight`)) === 0, 10_000);
+      expect(slack.messages.get(continuation)!.deleted).toBe(true);
+      expect(shown(slack, 'C123', threadTs)).toEqual(['Resumed answer', '<@UBOT> and another thing?', 'The answer to another thing.']);
+      expect(versionsOf(slack, laterAnswer)).toEqual(['The answer to another thing.']);
+    } finally {
+      await t?.stop();
+      await slack.close();
+      await deleteKeys(shared, keyPrefix);
+      shared.disconnect();
+    }
+  }, 30_000);
 });

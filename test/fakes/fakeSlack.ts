@@ -29,6 +29,8 @@ export interface StoredMessage {
   blocks?: unknown[];
   versions: { text: string; blocks?: unknown[]; at: number }[];
   deleted: boolean;
+  /** Set for a message a person posted (`addUserMessage`); unset for the bot's own messages. */
+  user?: string;
 }
 
 /** What the fake sends back for one call. */
@@ -135,6 +137,22 @@ export class FakeSlack {
   /** chat.postMessage into `channel` answers `ok:false` with `error` (e.g. `not_in_channel`). */
   setChannelError(channel: string, error: string): void {
     this.channelErrors.set(channel, error);
+  }
+
+  /** Stores a message a person posted in a thread (no `bot_id`), as `conversations.replies` will list it. */
+  addUserMessage(fields: { channel: string; threadTs: string; user: string; text: string }): StoredMessage {
+    const ts = this.nextTs();
+    const message: StoredMessage = {
+      channel: fields.channel,
+      ts,
+      thread_ts: fields.threadTs,
+      text: fields.text,
+      versions: [{ text: fields.text, at: preciseNow() }],
+      deleted: false,
+      user: fields.user,
+    };
+    this.messages.set(ts, message);
+    return message;
   }
 
   /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
@@ -392,11 +410,10 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
 
 /** A stored message as Slack returns it in `message` / `messages`. */
 function wireMessage(message: StoredMessage): Record<string, Json> {
+  const author = message.user === undefined ? { user: 'UBOT', bot_id: 'BBOT', app_id: 'A0001' } : { user: message.user };
   return {
     type: 'message',
-    user: 'UBOT',
-    bot_id: 'BBOT',
-    app_id: 'A0001',
+    ...author,
     team: 'T0001',
     text: message.text,
     ts: message.ts,
