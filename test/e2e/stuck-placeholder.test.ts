@@ -6,10 +6,11 @@ describe('stuck answers: a refused placeholder never drops the question silently
   let t: TestBot;
   afterEach(() => t.stop());
 
-  test('a placeholder refused twice with a transient platform error is posted on a later try and answered', async () => {
+  test('a placeholder refused with transient platform errors and a 429 without Retry-After is posted on a later try and answered', async () => {
     t = await startTestBot();
     t.claude.enqueue({ chunks: ['Answered', ' anyway'] });
     t.slack.failNext('chat.postMessage', { error: 'internal_error' });
+    t.slack.failNext('chat.postMessage', { status: 429, noRetryAfter: true });
     t.slack.failNext('chat.postMessage', { error: 'service_unavailable' });
     const event = await t.mention({ text: '<@UBOT> hello?' });
     await t.idle(30_000);
