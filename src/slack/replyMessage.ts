@@ -31,7 +31,7 @@ const NOT_POSTED = toMrkdwn(copy.notPosted);
 
 /** Posting the placeholder again after Slack's "try later" errors: about 7 s at most before the user is told. */
 const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
-/** Below this many characters per message, Slack's refusal is not about size: the final becomes a note. */
+/** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
 const SMALLEST_LIMIT = 500;
 
 /** A Slack message of the answer: its ts and the mrkdwn Slack shows. */

@@ -27,7 +27,7 @@ const GONE = new Set([
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable']);
 
 /** The pause when Slack (or a proxy before it) says "rate limited" without saying for how long. */
-export const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
 
 /**
  * The plain errors @slack/web-api 8 throws for an HTTP 429 it cannot retry: without a usable Retry-After
