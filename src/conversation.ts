@@ -9,7 +9,7 @@ import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
-import { finalShown } from './slack/answerShown.js';
+import { readAnswer } from './slack/answerShown.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import { ThreadQueue } from './threadQueue.js';
@@ -99,17 +99,18 @@ export class Conversation {
   async resume(orphan: InflightAnswer): Promise<AnswerOutcome | 'already_shown'> {
     const logger = this.deps.logger.child({ teamId: orphan.teamId, channel: orphan.channel, threadTs: orphan.threadTs });
     // If Slack cannot be asked, answering again is the safe side: a placeholder must never stay unfinished.
-    const shown = await finalShown(this.deps.slack.web, orphan).catch((error: unknown) => {
+    const shown = await readAnswer(this.deps.slack.web, orphan).catch((error: unknown) => {
       logger.warn({ err: error, replyTs: orphan.replyTs }, 'could not read the orphaned answer from Slack; answering again');
-      return false;
+      return { finalShown: false, continuation: [] };
     });
-    if (shown) {
+    if (shown.finalShown) {
       logger.info({ replyTs: orphan.replyTs }, 'orphaned answer already shows its final; not asking again');
       await this.forget(orphan.channel, orphan.replyTs, logger).catch(() => undefined);
       return 'already_shown';
     }
     const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
-    return this.queue.run(threadId(prompt), () => this.run(prompt, orphan.replyTs));
+    // The new answer takes over the orphan's continuation messages, so its edits rewrite or remove them.
+    return this.queue.run(threadId(prompt), () => this.run(prompt, orphan.replyTs, shown.continuation));
   }
 
   /** Threads with an answer running or waiting. */
@@ -126,7 +127,7 @@ export class Conversation {
     while (this.queue.size > 0) await delay(50);
   }
 
-  private async run(prompt: Prompt, resumeTs?: string): Promise<AnswerOutcome> {
+  private async run(prompt: Prompt, resumeTs?: string, continuation: readonly string[] = []): Promise<AnswerOutcome> {
     const logger = this.deps.logger.child({ teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs });
     let release: ReleaseLock;
     try {
@@ -140,7 +141,7 @@ export class Conversation {
         .catch((postError: unknown) => logger.error({ err: postError }, 'could not tell the user'));
       return 'failed';
     }
-    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs) : ReplyMessage.start(this.deps, prompt);
+    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation) : ReplyMessage.start(this.deps, prompt);
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);

@@ -14,6 +14,8 @@ export const copy = {
   resuming: '_(The bot restarted while answering this. Answering again…)_',
   unavailable: ":warning: I'm temporarily unavailable. Please try again in a minute.",
   empty: '_(Claude returned an empty answer. Please try rephrasing.)_',
+  /** Ephemeral, when Slack refused the answer's first message: the question must not vanish silently. */
+  notPosted: ":warning: Slack didn't let me post an answer to your question here. Please try again in a minute, or send me a DM.",
   filesOnly: "I can't read attached files yet. Please paste the part you want me to look at as text, or describe it.",
   notes: {
     truncated: (maxTokens: number) =>
@@ -25,6 +27,10 @@ export const copy = {
     restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
     filesNotRead: "_(I can't read attached files yet: this answer is based on your message's text only.)_",
     unsaved: "_(I couldn't save our previous exchange in this thread, so I may not remember it.)_",
+    /** Replaces a message of an earlier attempt that Slack would not delete. */
+    staleContinuation: '_(Part of an earlier attempt, replaced by the answer above.)_',
+    /** The last resort when Slack takes the answer in no form: the first message must not stay unfinished. */
+    undeliverable: "_(I wrote an answer but Slack couldn't display it. Please ask again, perhaps for a shorter or simpler answer.)_",
   },
   stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
   failures: {

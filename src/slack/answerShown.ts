@@ -12,19 +12,41 @@ export interface AnswerPlace {
   replyTs: string;
 }
 
+/** What Slack shows of an answer that starts at a known message (one orphaned by a crash). */
+export interface ShownAnswer {
+  /**
+   * True when Slack shows the answer as finished: its first message is still there and none of the bot's
+   * messages from it on in the thread shows the placeholder or the "…still writing" mark that every
+   * unfinished version carries (a later answer of the same thread still streaming also counts as
+   * unfinished: in doubt, the answer is given again).
+   */
+  finalShown: boolean;
+  /**
+   * The answer's further messages (its continuation), oldest first: the same bot's messages after the first
+   * one, up to the next question a person asked in the thread (a mention of the bot, or any message of a
+   * person in a DM), so a later answer of the thread is never taken for part of this one.
+   */
+  continuation: string[];
+}
+
 /**
- * True when Slack shows the answer that starts at `replyTs` as finished: the message is still there and
- * none of the bot's messages from it on in the thread shows the placeholder or the "…still writing" mark
- * that every unfinished version carries (a later answer of the same thread still streaming also counts as
- * unfinished: in doubt, the answer is given again). Reads one page of `conversations.replies` (Tier 3,
- * `oldest` = replyTs); a longer tail counts as unfinished. Rejects when Slack cannot be asked.
+ * Reads how Slack shows the answer that starts at `replyTs`, from one page of `conversations.replies`
+ * (Tier 3, `oldest` = replyTs); a longer tail counts as unfinished. Rejects when Slack cannot be asked.
  */
-export async function finalShown(web: WebClient, { channel, threadTs, replyTs }: AnswerPlace): Promise<boolean> {
+export async function readAnswer(web: WebClient, { channel, threadTs, replyTs }: AnswerPlace): Promise<ShownAnswer> {
   const page = await web.conversations.replies({ channel, ts: threadTs, oldest: replyTs, inclusive: true, limit: 200 });
-  if (page.has_more) return false;
-  const ours = (page.messages ?? []).filter((message) => message.bot_id && message.ts && compareTs(message.ts, replyTs) >= 0);
-  if (!ours.some((message) => message.ts === replyTs)) return false;
-  return ours.every(({ text = '' }) => text !== PLACEHOLDER && !text.includes(STILL_WRITING));
+  const messages = (page.messages ?? []).filter((message) => message.ts && compareTs(message.ts, replyTs) >= 0);
+  const first = messages.find((message) => message.ts === replyTs);
+  if (!first?.bot_id) return { finalShown: false, continuation: [] };
+  const ours = messages.filter((message) => message.bot_id);
+  const finalShown = !page.has_more && ours.every(({ text = '' }) => text !== PLACEHOLDER && !text.includes(STILL_WRITING));
+  const continuation: string[] = [];
+  for (const message of messages) {
+    if (message.ts === replyTs) continue;
+    if (!message.bot_id && (channel.startsWith('D') || (first.user && message.text?.includes(`<@${first.user}`)))) break;
+    if (message.bot_id === first.bot_id) continuation.push(message.ts!);
+  }
+  return { finalShown, continuation };
 }
 
 /** Orders Slack timestamps ("seconds.micros") numerically. */

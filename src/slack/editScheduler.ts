@@ -28,7 +28,7 @@ const enum Priority {
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
 const FINAL_RETRY_BASE_MS = 500;
-/** A final edit that keeps failing transiently (5xx, network) is given up after this long. */
+/** A final edit that keeps failing (anything but a gone message or a 429) is given up after this long. */
 const FINAL_RETRY_WINDOW_MS = 60_000;
 
 /**
@@ -364,31 +364,37 @@ class WorkspaceLane {
     }
   }
 
-  /** A failed edit: re-pend it unless newer content superseded it, pause on 429, give up on a gone message. */
+  /**
+   * A failed edit. Only a gone message (deleted, archived, not in channel, auth revoked) ends its scheduling:
+   * a 429 pauses the workspace and re-pends the edit, a final is sent again with backoff for
+   * FINAL_RETRY_WINDOW_MS whatever else failed, and an intermediate edit is skipped (the next show or the
+   * final carries newer content; re-sending it at once could spin on an edit Slack keeps refusing).
+   */
   private async recover(message: LiveMessage, content: string, final: boolean, error: unknown): Promise<void> {
     // Closed meanwhile (the reply was lost or abandoned): nothing is owed to it any more.
     if (message.closed) return;
-    message.pending ??= content;
     const failure = classifySlackError(error);
     const log = { teamId: this.teamId, failure, final };
     if (failure.kind === 'rate_limited') {
+      message.pending ??= content;
       this.options.logger.warn(log, 'Slack rate-limited an edit; pausing the workspace');
       // The paused budget holds every edit of the workspace, this one included, until Retry-After has passed.
       await this.options.budget.pause(this.teamId, failure.retryAfterMs);
       return;
     }
-    if (failure.kind === 'transient' && final) {
+    if (failure.kind !== 'gone' && !final) {
+      this.options.logger.warn(log, 'intermediate edit failed; skipped');
+      return;
+    }
+    if (failure.kind !== 'gone') {
       const now = this.now();
       message.firstFinalAttemptAt ||= now;
       if (now - message.firstFinalAttemptAt < FINAL_RETRY_WINDOW_MS) {
+        message.pending ??= content;
         message.retryAt = now + Math.min(FINAL_RETRY_BASE_MS * 2 ** message.finalAttempts++, 15_000);
         this.options.logger.warn(log, 'final edit failed; retrying');
         return;
       }
-    }
-    if (failure.kind === 'transient' && !final) {
-      // The next edit supersedes this one after the usual interval.
-      return;
     }
     this.options.logger.error(log, 'edit failed; giving up on this message');
     message.close(new EditFailedError(`edit failed: ${'error' in failure ? failure.error : failure.kind}`, { cause: error }));

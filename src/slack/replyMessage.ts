@@ -1,4 +1,5 @@
-import type { WebClient } from '@slack/web-api';
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import { backoffDelay, sleep } from '../backoff.js';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
 import { EditFailedError, type EditScheduler, type LiveMessage } from './editScheduler.js';
@@ -23,6 +24,15 @@ export interface ReplyDeps {
 
 const PLACEHOLDER = toMrkdwn(copy.thinking);
 const STILL_WRITING = toMrkdwn(copy.stillWriting);
+const EMPTY = toMrkdwn(copy.empty);
+const UNDELIVERABLE = toMrkdwn(copy.notes.undeliverable);
+const STALE_PART = toMrkdwn(copy.notes.staleContinuation);
+const NOT_POSTED = toMrkdwn(copy.notPosted);
+
+/** Posting the placeholder again after Slack's "try later" errors: about 7 s at most before the user is told. */
+const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
+/** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
+const SMALLEST_LIMIT = 500;
 
 /** A Slack message of the answer: its ts and the mrkdwn Slack shows. */
 interface PostedPart {
@@ -45,11 +55,12 @@ export class ReplyMessage {
     private readonly deps: ReplyDeps,
     private readonly target: ReplyTarget,
     placeholder: Promise<PostedPart>,
+    adopted: readonly PostedPart[] = [],
   ) {
     this.live = deps.scheduler.track(target.teamId, (markdown, final, pay) => this.render(markdown, final, pay), target.userId);
     this.live.done.catch(() => this.lostController.abort());
     this.placeholder = placeholder.then((part) => {
-      this.parts.push(part);
+      this.parts.push(part, ...adopted);
       return part.ts;
     });
     // A reply that never got its first message releases its scheduling state at once, whatever its owner does.
@@ -61,13 +72,18 @@ export class ReplyMessage {
    * can start streaming meanwhile: the first text waits for the placeholder only if it arrives first.
    */
   static start(deps: ReplyDeps, target: ReplyTarget): ReplyMessage {
-    const posted = postPart(deps.slack.web, target, PLACEHOLDER).then((ts) => ({ ts, shown: PLACEHOLDER }));
+    const posted = postPlaceholder(deps, target).then((ts) => ({ ts, shown: PLACEHOLDER }));
     return new ReplyMessage(deps, target, posted);
   }
 
-  /** Takes over a message the bot already posted (an answer orphaned by a crash) as this reply's first message. */
-  static resume(deps: ReplyDeps, target: ReplyTarget, ts: string): ReplyMessage {
-    return new ReplyMessage(deps, target, Promise.resolve({ ts, shown: '' }));
+  /**
+   * Takes over the messages the bot already posted for an answer orphaned by a crash: `ts` becomes this
+   * reply's first message and `continuation` (the orphan's further messages, oldest first) its next ones,
+   * so the answer's edits rewrite or remove them.
+   */
+  static resume(deps: ReplyDeps, target: ReplyTarget, ts: string, continuation: readonly string[] = []): ReplyMessage {
+    const adopted = continuation.map((part) => ({ ts: part, shown: '' }));
+    return new ReplyMessage(deps, target, Promise.resolve({ ts, shown: '' }), adopted);
   }
 
   /** Resolves with the ts of the first message once it is posted; rejects if it could not be. */
@@ -107,28 +123,61 @@ export class ReplyMessage {
 
   /**
    * Makes Slack show `markdown` across as many messages as it needs, editing only what changed; `pay` takes
-   * the workspace edit budget for each chat.update (posts and deletes have their own Slack tiers).
+   * the workspace edit budget for each chat.update (posts and deletes have their own Slack tiers). A final
+   * that cannot be rendered, or that Slack refuses in every size, shows a note instead: never an unfinished
+   * message.
    */
   private async render(markdown: string, final: boolean, pay: () => Promise<void>): Promise<void> {
     await this.placeholder;
-    const sections = splitAll(markdown, this.limit);
-    const texts = sections.map((section, index) => {
-      const last = index === sections.length - 1;
-      const streaming = last && !final;
-      const rendered = toMrkdwn(section, { streaming });
-      return streaming ? `${rendered}\n\n${STILL_WRITING}` : rendered;
-    });
+    let texts: string[];
     try {
-      for (const [index, text] of texts.entries()) await this.showPart(index, text, pay);
+      texts = this.textsOf(markdown, final);
+    } catch (error) {
+      if (!final) throw error;
+      return this.showUndeliverable(error, pay);
+    }
+    try {
+      await this.showTexts(texts, pay);
     } catch (error) {
       const failure = classifySlackError(error);
-      if (failure.kind !== 'rejected' || this.limit < 500) throw error;
+      if (failure.kind !== 'rejected') throw error;
+      if (this.limit < SMALLEST_LIMIT) {
+        if (!final) throw error;
+        return this.showUndeliverable(error, pay);
+      }
       // Slack refused the size or format: never lose the answer, send it in smaller pieces.
       this.limit = Math.floor(this.limit / 2);
       this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error, limit: this.limit }, 'Slack refused a message; splitting smaller');
       return this.render(markdown, final, pay);
     }
-    await this.removeExtraParts(texts.length);
+  }
+
+  /**
+   * The mrkdwn of each message `markdown` needs; the last one, while streaming, carries the "still writing"
+   * mark. Sections that render to nothing are left out (Slack refuses an empty text: `no_text`), and an
+   * answer that renders to nothing at all (a bare link definition, `&nbsp;`) shows the empty-answer note.
+   */
+  private textsOf(markdown: string, final: boolean): string[] {
+    const sections = splitAll(markdown, this.limit);
+    const texts = sections
+      .map((section, index) => {
+        const streaming = !final && index === sections.length - 1;
+        const rendered = toMrkdwn(section, { streaming });
+        return streaming ? [rendered, STILL_WRITING].filter((text) => text.trim()).join('\n\n') : rendered;
+      })
+      .filter((text) => text.trim() !== '');
+    return texts.length > 0 ? texts : [EMPTY];
+  }
+
+  private async showTexts(texts: readonly string[], pay: () => Promise<void>): Promise<void> {
+    for (const [index, text] of texts.entries()) await this.showPart(index, text, pay);
+    await this.removeExtraParts(texts.length, pay);
+  }
+
+  /** The last resort for a final: a readable note in the first message rather than a placeholder or a half answer. */
+  private async showUndeliverable(error: unknown, pay: () => Promise<void>): Promise<void> {
+    this.deps.logger.error({ err: error, channel: this.target.channel, ts: this.ts }, 'Slack cannot show this answer; showing a note instead');
+    await this.showTexts([UNDELIVERABLE], pay);
   }
 
   private async showPart(index: number, text: string, pay: () => Promise<void>): Promise<void> {
@@ -144,12 +193,58 @@ export class ReplyMessage {
     part.shown = text;
   }
 
-  /** A retry from scratch may need fewer messages than the attempt before it: remove the stale ones. */
-  private async removeExtraParts(needed: number): Promise<void> {
-    while (this.parts.length > needed) {
-      const part = this.parts[this.parts.length - 1]!;
-      await this.deps.slack.web.chat.delete({ channel: this.target.channel, ts: part.ts });
-      this.parts.pop();
+  /**
+   * A retry from scratch (or a resumed answer) may need fewer messages than the attempt before it: the stale
+   * ones are removed. Never fails: a stale message must not keep the answer from its final.
+   */
+  private async removeExtraParts(needed: number, pay: () => Promise<void>): Promise<void> {
+    while (this.parts.length > needed) await this.removePart(this.parts.pop()!, pay);
+  }
+
+  /** Deletes a stale message; one Slack will not delete is rewritten to a short note, and if that fails too, left. */
+  private async removePart(part: PostedPart, pay: () => Promise<void>): Promise<void> {
+    const { channel } = this.target;
+    try {
+      await this.deps.slack.web.chat.delete({ channel, ts: part.ts });
+      return;
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if ('error' in failure && failure.error === 'message_not_found') return;
+      this.deps.logger.warn({ channel, ts: part.ts, failure }, 'could not delete a stale part of the answer; rewriting it');
+    }
+    try {
+      await pay();
+      await this.deps.slack.edits.chat.update({ channel, ts: part.ts, text: STALE_PART });
+    } catch (error) {
+      this.deps.logger.warn({ channel, ts: part.ts, failure: classifySlackError(error) }, 'could not rewrite a stale part of the answer; leaving it');
+    }
+  }
+}
+
+/**
+ * Posts the placeholder. The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
+ * errors (internal_error, fatal_error, service_unavailable) and a 429 it could not retry are retried here,
+ * with bounded backoff. When it finally fails the asker gets an ephemeral: a question never vanishes silently.
+ */
+async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget): Promise<string> {
+  const { channel, threadTs, userId } = target;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postPart(slack.web, target, PLACEHOLDER);
+    } catch (error) {
+      const failure = classifySlackError(error);
+      const retryable = failure.kind === 'rate_limited' || (failure.kind === 'transient' && error instanceof WebAPIPlatformError);
+      if (retryable && attempt + 1 < PLACEHOLDER_RETRY.attempts) {
+        const waitMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, PLACEHOLDER_RETRY);
+        logger.warn({ channel, threadTs, failure, attempt, waitMs }, 'Slack refused the placeholder; retrying');
+        await sleep(waitMs);
+        continue;
+      }
+      logger.error({ channel, threadTs, failure }, 'could not post the placeholder; telling the asker');
+      await slack.web.chat
+        .postEphemeral({ channel, user: userId, thread_ts: threadTs, text: NOT_POSTED })
+        .catch((ephemeralError: unknown) => logger.warn({ channel, threadTs, err: ephemeralError }, 'could not tell the asker either'));
+      throw error;
     }
   }
 }

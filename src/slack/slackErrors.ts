@@ -23,17 +23,30 @@ const GONE = new Set([
   'token_revoked',
 ]);
 
+/** Slack's platform errors that say the same call may succeed later (https://docs.slack.dev/apis/web-api/#errors). */
+const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable']);
+
+/** The pause when Slack (or a proxy before it) says "rate limited" without saying for how long. */
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
+
+/**
+ * The plain errors @slack/web-api 8 throws for an HTTP 429 it cannot retry: without a usable Retry-After
+ * header (a proxy's 429), or still limited after its own retries (WebClient.makeRequest; no class for them).
+ */
+const RATE_LIMITED_MESSAGE = /^(Retry header did not contain a valid timeout|A rate limit was exceeded) \(url: /;
+
 /** Classifies an error thrown by @slack/web-api by its class and Slack error code. */
 export function classifySlackError(error: unknown): SlackFailure {
   if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: error.retryAfter * 1000 };
   if (error instanceof WebAPIHTTPError || error instanceof WebAPIRequestError) return { kind: 'transient' };
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
-    if (code === 'ratelimited') return { kind: 'rate_limited', retryAfterMs: 1000 };
+    if (code === 'ratelimited') return { kind: 'rate_limited', retryAfterMs: DEFAULT_RATE_LIMIT_PAUSE_MS };
     if (REJECTED.has(code)) return { kind: 'rejected', error: code };
     if (GONE.has(code)) return { kind: 'gone', error: code };
-    if (code === 'internal_error' || code === 'fatal_error' || code === 'service_unavailable') return { kind: 'transient' };
+    if (TRANSIENT.has(code)) return { kind: 'transient' };
     return { kind: 'other', error: code };
   }
+  if (error instanceof Error && RATE_LIMITED_MESSAGE.test(error.message)) return { kind: 'rate_limited', retryAfterMs: DEFAULT_RATE_LIMIT_PAUSE_MS };
   return { kind: 'other', error: error instanceof Error ? error.message : String(error) };
 }

@@ -16,6 +16,8 @@ export interface SlackFailure {
   error?: string;
   status?: number;
   retryAfter?: number;
+  /** A 429 without a Retry-After header (as a proxy in front of Slack may answer). */
+  noRetryAfter?: boolean;
 }
 
 /** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
@@ -27,6 +29,8 @@ export interface StoredMessage {
   blocks?: unknown[];
   versions: { text: string; blocks?: unknown[]; at: number }[];
   deleted: boolean;
+  /** Set for a message a person posted (`addUserMessage`); unset for the bot's own messages. */
+  user?: string;
 }
 
 /** What the fake sends back for one call. */
@@ -133,6 +137,22 @@ export class FakeSlack {
   /** chat.postMessage into `channel` answers `ok:false` with `error` (e.g. `not_in_channel`). */
   setChannelError(channel: string, error: string): void {
     this.channelErrors.set(channel, error);
+  }
+
+  /** Stores a message a person posted in a thread (no `bot_id`), as `conversations.replies` will list it. */
+  addUserMessage(fields: { channel: string; threadTs: string; user: string; text: string }): StoredMessage {
+    const ts = this.nextTs();
+    const message: StoredMessage = {
+      channel: fields.channel,
+      ts,
+      thread_ts: fields.threadTs,
+      text: fields.text,
+      versions: [{ text: fields.text, at: preciseNow() }],
+      deleted: false,
+      user: fields.user,
+    };
+    this.messages.set(ts, message);
+    return message;
   }
 
   /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
@@ -326,11 +346,11 @@ function platformError(error: string): Answer {
   return { status: 200, body: { ok: false, error } };
 }
 
-/** The answer for a scripted failure; a 429 always carries Retry-After. */
+/** The answer for a scripted failure; a 429 carries Retry-After unless `noRetryAfter` says otherwise. */
 function failureAnswer(failure: SlackFailure): Answer {
   const status = failure.status ?? 200;
   const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
-  const headers = status === 429 ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
+  const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
   return { status, body: { ok: false, error }, ...(headers ? { headers } : {}) };
 }
 
@@ -390,11 +410,10 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
 
 /** A stored message as Slack returns it in `message` / `messages`. */
 function wireMessage(message: StoredMessage): Record<string, Json> {
+  const author = message.user === undefined ? { user: 'UBOT', bot_id: 'BBOT', app_id: 'A0001' } : { user: message.user };
   return {
     type: 'message',
-    user: 'UBOT',
-    bot_id: 'BBOT',
-    app_id: 'A0001',
+    ...author,
     team: 'T0001',
     text: message.text,
     ts: message.ts,
