@@ -3,11 +3,12 @@ import type { EditBudget } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
- * Performs one edit of a live message with the given content; `final` marks the last one. The edit may take
- * several Slack calls (an answer spread over several messages): `pay` must be awaited before each chat.update,
- * so every call takes its own edit from the workspace budget (the first is already paid when `send` runs).
+ * Performs one edit of a live message with the given content; `final` marks the last one, `thinking` one
+ * that only shows Claude is thinking (never the answer). The edit may take several Slack calls (an answer
+ * spread over several messages): `pay` must be awaited before each chat.update, so every call takes its own
+ * edit from the workspace budget (the first is already paid when `send` runs).
  */
-export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>) => Promise<void>;
+export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>, thinking: boolean) => Promise<void>;
 
 export interface EditSchedulerOptions {
   /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
@@ -18,15 +19,18 @@ export interface EditSchedulerOptions {
   now?: () => number;
 }
 
-/** Priority when budget is short: finals, then a message's first text, then refreshes. */
+/** Priority when budget is short: finals, then a message's first text, then refreshes, then thinking progress. */
 const enum Priority {
   Final = 0,
   FirstText = 1,
   Refresh = 2,
+  Thinking = 3,
 }
 
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
+/** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
+const THINKING_RESERVE_SHARE = 0.2;
 const FINAL_RETRY_BASE_MS = 500;
 /** A final edit that keeps failing transiently (5xx, network) is given up after this long. */
 const FINAL_RETRY_WINDOW_MS = 60_000;
@@ -43,6 +47,11 @@ export class EditScheduler {
   constructor(private readonly options: EditSchedulerOptions) {
     if (!(options.intervalMs > 0)) throw new TypeError('intervalMs must be a positive number');
     this.now = options.now ?? Date.now;
+  }
+
+  /** Minimum time between two edits of one message (EDIT_INTERVAL_MS): progress shown more often is never seen. */
+  get intervalMs(): number {
+    return this.options.intervalMs;
   }
 
   /**
@@ -80,6 +89,8 @@ export class LiveMessage {
   inFlight = false;
   /** Pending content the user must see without waiting for the interval (a retry notice). */
   urgent = false;
+  /** Pending content only shows that Claude is thinking: the lowest priority, and it is not the answer's text. */
+  thinking = false;
   /** When the last edit completed: the interval runs from there, so Slack never sees two edits closer than it. */
   lastSentAt = -Infinity;
   /** When the message last changed on screen (or was created): the longest-waiting refresh goes first. */
@@ -108,6 +119,21 @@ export class LiveMessage {
 
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
   show(content: string): void {
+    this.thinking = false;
+    this.replacePending(content);
+  }
+
+  /**
+   * Makes `content` (a line saying Claude is thinking) the newest intermediate content, at the lowest
+   * priority and at most once per interval; it never supersedes answer text or a notice not yet sent.
+   */
+  showThinking(content: string): void {
+    if (this.pending !== undefined && !this.thinking) return;
+    this.thinking = true;
+    this.replacePending(content);
+  }
+
+  private replacePending(content: string): void {
     if (this.final || this.closed) return;
     const wasIdle = this.pending === undefined;
     this.pending = content === this.sent ? undefined : content;
@@ -127,6 +153,7 @@ export class LiveMessage {
   finish(content: string): Promise<void> {
     if (!this.closed && !this.final) {
       this.final = true;
+      this.thinking = false;
       this.pending = content;
       this.lane.wake();
     }
@@ -145,6 +172,7 @@ export class LiveMessage {
 
   get priority(): Priority {
     if (this.final) return Priority.Final;
+    if (this.thinking) return Priority.Thinking;
     return this.hasText && !this.urgent ? Priority.Refresh : Priority.FirstText;
   }
 }
@@ -165,6 +193,7 @@ class WorkspaceLane {
   private pumping = false;
   private pumpAgain = false;
   private readonly refreshReserve: number;
+  private readonly thinkingReserve: number;
   /** Edits left in the workspace bucket at the last take: below half, refresh intervals stretch. */
   private remaining: number;
 
@@ -175,6 +204,7 @@ class WorkspaceLane {
     private readonly onEmpty: () => void,
   ) {
     this.refreshReserve = Math.floor(options.budget.perMinute * REFRESH_RESERVE_SHARE);
+    this.thinkingReserve = this.refreshReserve + Math.floor(options.budget.perMinute * THINKING_RESERVE_SHARE);
     this.remaining = options.budget.perMinute;
   }
 
@@ -216,8 +246,9 @@ class WorkspaceLane {
   /**
    * Edits a message of this priority must leave in the bucket. Every message in the lane will need one edit
    * for its final, so a first text is shown only while the budget can still pay all of those; a refresh
-   * also leaves a share for first texts. When budget is short the answers therefore finish as fast as the
-   * budget allows, instead of spending it on progress that delays everyone's final.
+   * also leaves a share for first texts, and thinking progress a further share for refreshes. When budget
+   * is short the answers therefore finish as fast as the budget allows, instead of spending it on progress
+   * that delays everyone's final.
    */
   private reserveFor(message: LiveMessage): number {
     switch (message.priority) {
@@ -227,6 +258,8 @@ class WorkspaceLane {
         return this.messages.size;
       case Priority.Refresh:
         return this.messages.size + this.refreshReserve;
+      case Priority.Thinking:
+        return this.messages.size + this.thinkingReserve;
     }
   }
 
@@ -237,6 +270,7 @@ class WorkspaceLane {
       case Priority.FirstText:
         return 0;
       case Priority.Refresh:
+      case Priority.Thinking:
         return message.lastSentAt + interval;
     }
   }
@@ -322,10 +356,11 @@ class WorkspaceLane {
 
   private async dispatch(message: LiveMessage): Promise<void> {
     const content = message.pending!;
-    const final = message.final;
+    const { final, thinking } = message;
     message.inFlight = true;
     message.pending = undefined;
     message.urgent = false;
+    message.thinking = false;
     message.sent = content;
     this.users.get(message.userId)!.servedAt = ++this.served;
     // The scheduler's take paid for the first Slack call; every further call of this edit pays its own.
@@ -335,14 +370,15 @@ class WorkspaceLane {
       else await this.payUnderWay(message);
     };
     try {
-      await message.send(content, final, pay);
-      message.hasText = true;
+      await message.send(content, final, pay, thinking);
+      // A thinking line is not the answer: the first text after it is still a first text.
+      message.hasText ||= !thinking;
       message.lastVisibleAt = this.now();
       if (final) message.close();
     } catch (error) {
       // What Slack shows is unknown now (a multi-message edit may have half landed): the next show is sent.
       message.sent = undefined;
-      await this.recover(message, content, final, error);
+      await this.recover(message, content, final, thinking, error);
     } finally {
       message.inFlight = false;
       message.lastSentAt = this.now();
@@ -365,10 +401,13 @@ class WorkspaceLane {
   }
 
   /** A failed edit: re-pend it unless newer content superseded it, pause on 429, give up on a gone message. */
-  private async recover(message: LiveMessage, content: string, final: boolean, error: unknown): Promise<void> {
+  private async recover(message: LiveMessage, content: string, final: boolean, thinking: boolean, error: unknown): Promise<void> {
     // Closed meanwhile (the reply was lost or abandoned): nothing is owed to it any more.
     if (message.closed) return;
-    message.pending ??= content;
+    if (message.pending === undefined) {
+      message.pending = content;
+      message.thinking = thinking;
+    }
     const failure = classifySlackError(error);
     const log = { teamId: this.teamId, failure, final };
     if (failure.kind === 'rate_limited') {
