@@ -1,5 +1,5 @@
-/** Characters that make Markdown formatting, links or blocks: none may survive from text we only quote. */
-const MARKUP = /[*_~`\\[\]|#>]/g;
+/** Characters that make inline Markdown (emphasis, code, links, escapes): none may survive from text we only quote. */
+const MARKUP = /[*_~`\\[\]|]/g;
 
 /**
  * `text` as one line of plain words for the renderer to escape: Markdown markup removed (so it can neither
