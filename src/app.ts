@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ClaudeStream } from './claude/claudeStream.js';
+import { checkModel } from './claude/modelCheck.js';
 import type { Config } from './config.js';
 import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
@@ -29,7 +30,8 @@ export interface Bot {
   identity(): BotIdentity | undefined;
   /**
    * Confirms SLACK_BOT_TOKEN with auth.test (throws BotTokenError, one line, if Slack refuses it or cannot be
-   * reached), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
+   * reached) and CLAUDE_MODEL with the Models API (throws ConfigError if unknown or retired; warns if
+   * deprecated or unverifiable), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
    */
   start(): Promise<number | undefined>;
   /** Stops taking events, lets answers finish for `graceMs`, cuts the rest short, closes the stores. */
@@ -104,7 +106,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     conversation,
     identity: () => identity,
     async start() {
-      identity = await fetchBotIdentity(createStartupClient(config, logger));
+      [identity] = await Promise.all([fetchBotIdentity(createStartupClient(config, logger)), checkModel(anthropic, config.CLAUDE_MODEL, { logger })]);
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
       if (!server) {
         await app.start();

@@ -11,18 +11,41 @@ export type StopReason =
   | 'pause_turn'
   | 'tool_use';
 
-/** How a stream breaks after `afterChunks` text deltas. */
+/** How a stream breaks after `afterChunks` text deltas (of all text blocks). */
 export type StreamFailure =
   | { afterChunks: number; how: 'error_event'; errorType?: string }
   | { afterChunks: number; how: 'drop' }
   | { afterChunks: number; how: 'hang' };
 
+/** Thinking before the text: a `thinking` block at index 0 (`thinking_delta`s, one `signature_delta`, stop). */
+export type ThinkingScript = {
+  /** Summarised thinking deltas; sent as empty-block time only when the request asks `display: 'omitted'`. */
+  chunks: string[];
+  /** Pause between two thinking deltas (the first follows `firstTokenDelayMs`). */
+  delayMs?: number;
+};
+
+/** A content block after the first text block (`chunks`). */
+export type ScriptBlock = { text: string[] } | { thinking: string[] } | { redactedThinking: string };
+
 /** A streamed answer: text deltas with timing, a stop reason, and an optional mid-stream failure. */
 export type StreamScript = {
+  /** Text deltas of the first text block. With `thinking` and no chunks, no text block at all (max_tokens while thinking). */
   chunks: string[];
+  /** Pause between two deltas of the text blocks. */
   delayMs?: number;
+  /** Pause before the answer's first delta (thinking or text). */
   firstTokenDelayMs?: number;
   stopReason?: StopReason;
+  /** `stop_details` of the message_delta (`type: 'refusal'`). */
+  stopDetails?: { category: 'cyber' | 'bio' | 'frontier_llm' | 'reasoning_extraction' | 'general_harms' | null; explanation: string | null };
+  thinking?: ThinkingScript;
+  /** More blocks after the first text block, e.g. `[{ thinking: [...] }, { text: [...] }]`. */
+  blocks?: ScriptBlock[];
+  /** While pausing, a `ping` event this often (the API's keep-alive). */
+  pingEveryMs?: number;
+  /** Token counts to report; by default one output token per delta, thinking tokens = thinking deltas. */
+  usage?: { inputTokens?: number; cacheCreationInputTokens?: number; cacheReadInputTokens?: number; outputTokens?: number; thinkingTokens?: number };
   fail?: StreamFailure;
   /** Extra response headers (e.g. `retry-after`, which a gateway may send with a stream that then fails). */
   headers?: Record<string, string>;
@@ -42,7 +65,22 @@ export interface RecordedRequest {
   endedAt?: number;
   /** When each text delta was written, in order. */
   chunkTimes: number[];
+  /** When each thinking delta was written (or, with `display: 'omitted'`, would have been), in order. */
+  thinkingTimes: number[];
 }
+
+/**
+ * What `GET /v1/models/{id}` answers for one id: a model object with this lifecycle, an Anthropic error, a
+ * gateway's own non-Anthropic answer, or nothing at all (the connection stays open).
+ */
+export type ModelScript =
+  | { lifecycle: 'active' | 'deprecated' | 'retired'; retiresAt?: string | null }
+  | HttpErrorScript
+  | { raw: { status: number; contentType: string; body: string } }
+  | { hang: true };
+
+/** The ids the fake knows by default, all active. */
+const CURRENT_MODELS = ['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5'];
 
 /** Messages the real API puts in error bodies, by error type. */
 const ERROR_MESSAGES: Record<string, string> = {
@@ -60,6 +98,10 @@ export class FakeAnthropic {
   scriptFor?: (body: Json) => Script;
   /** Base URL for `ANTHROPIC_BASE_URL` / the SDK's `baseURL`. */
   readonly baseUrl: string;
+  /** `GET /v1/models/{id}` answers, by id; any other id is a 404 `not_found_error`. */
+  readonly models: Record<string, ModelScript> = Object.fromEntries(CURRENT_MODELS.map((id) => [id, { lifecycle: 'active' }]));
+  /** The ids asked for with `GET /v1/models/{id}`, in order. */
+  readonly modelRequests: string[] = [];
 
   private readonly queue: Script[] = [];
   private readonly delays = new DelayPool();
@@ -114,6 +156,11 @@ export class FakeAnthropic {
     this.seq += 1;
     const requestId = `req_fake${String(this.seq).padStart(8, '0')}`;
     const path = new URL(req.url ?? '/', this.baseUrl).pathname;
+    const model = /^\/v1\/models\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && model) {
+      await this.answerModel(res, requestId, decodeURIComponent(model[1]!));
+      return;
+    }
     if (req.method !== 'POST' || path !== '/v1/messages') {
       sendError(res, requestId, { status: 404, type: 'not_found_error', message: `Not found: ${req.method} ${path}` });
       return;
@@ -125,7 +172,7 @@ export class FakeAnthropic {
       sendError(res, requestId, { status: 400, type: 'invalid_request_error', message: 'Request body is not valid JSON' });
       return;
     }
-    const record: RecordedRequest = { body, headers: req.headers, at, chunkTimes: [] };
+    const record: RecordedRequest = { body, headers: req.headers, at, chunkTimes: [], thinkingTimes: [] };
     this.requests.push(record);
     const markEnded = (): void => {
       record.endedAt ??= preciseNow();
@@ -136,24 +183,54 @@ export class FakeAnthropic {
       sendError(res, requestId, script.httpError);
       return;
     }
-    const message = initialMessage(`msg_fake${String(this.seq).padStart(8, '0')}`, body);
+    const message = initialMessage(`msg_fake${String(this.seq).padStart(8, '0')}`, body, script);
+    const blocks = blocksOf(script, body?.thinking?.display === 'omitted');
     if (body.stream === true) {
-      await this.stream(res, requestId, message, script, record.chunkTimes);
+      await this.stream(res, requestId, message, script, blocks, record);
       return;
     }
-    const text = script.chunks.join('');
     res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId }).end(
       JSON.stringify({
         ...message,
-        content: text === '' ? [] : [{ type: 'text', text, citations: null }],
+        content: blocks.map(finishedBlock).filter((block) => block.type !== 'text' || block.text !== ''),
         stop_reason: script.stopReason ?? 'end_turn',
-        usage: { ...message.usage, output_tokens: script.chunks.length },
+        stop_details: stopDetailsOf(script),
+        usage: { ...message.usage, ...outputUsageOf(script, blocks) },
+      }),
+    );
+  }
+
+  /** Answers `GET /v1/models/{id}` as scripted in `models`. */
+  private async answerModel(res: ServerResponse, requestId: string, id: string): Promise<void> {
+    this.modelRequests.push(id);
+    const script: ModelScript = this.models[id] ?? {
+      httpError: { status: 404, type: 'not_found_error', message: `model: ${id}` },
+    };
+    if ('hang' in script) return;
+    if ('httpError' in script) return sendError(res, requestId, script.httpError);
+    if ('raw' in script) {
+      res.writeHead(script.raw.status, { 'content-type': script.raw.contentType }).end(script.raw.body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId }).end(
+      JSON.stringify({
+        type: 'model',
+        id,
+        display_name: id,
+        created_at: '2026-01-01T00:00:00Z',
+        lifecycle: script.lifecycle,
+        deprecated_at: script.lifecycle === 'active' ? null : '2026-06-01T00:00:00Z',
+        retires_at: script.retiresAt ?? null,
+        line: null,
+        max_input_tokens: 1_000_000,
+        max_tokens: 128_000,
+        capabilities: null,
       }),
     );
   }
 
   /** Writes the script as Server-Sent Events, one flushed frame per event. */
-  private async stream(res: ServerResponse, requestId: string, message: Json, script: StreamScript, chunkTimes: number[]): Promise<void> {
+  private async stream(res: ServerResponse, requestId: string, message: Json, script: StreamScript, blocks: Block[], record: RecordedRequest): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -164,37 +241,123 @@ export class FakeAnthropic {
     const send = (event: string, data: Json): void => {
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    /** Waits `ms` (if any); false when the fake closed or the client went away meanwhile. */
-    const pause = async (ms: number): Promise<boolean> =>
-      (ms <= 0 || (await this.delays.wait(ms))) && !this.closed && !res.destroyed;
+    const alive = (): boolean => !this.closed && !res.destroyed;
+    /** Waits `ms` (if any), pinging meanwhile when asked; false when the fake closed or the client went away. */
+    const pause = async (ms: number): Promise<boolean> => {
+      for (let left = ms; left > 0; ) {
+        const slice = Math.min(left, script.pingEveryMs ?? left);
+        if (!(await this.delays.wait(slice)) || !alive()) return false;
+        left -= slice;
+        if (left > 0) send('ping', { type: 'ping' });
+      }
+      return alive();
+    };
 
     send('message_start', { type: 'message_start', message });
-    send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } });
-    send('ping', { type: 'ping' });
-    if (!(await pause(script.firstTokenDelayMs ?? 0))) return;
-    const { chunks, fail } = script;
-    for (const [i, text] of chunks.entries()) {
-      if (i > 0 && !(await pause(script.delayMs ?? 0))) return;
-      if (fail && fail.afterChunks <= i) {
-        breakStream(res, fail, send);
-        return;
+    const { fail } = script;
+    let textDeltas = 0;
+    let firstDelta = true;
+    for (const [index, block] of blocks.entries()) {
+      send('content_block_start', { type: 'content_block_start', index, content_block: startedBlock(block) });
+      if (index === 0) send('ping', { type: 'ping' });
+      for (const [i, delta] of block.deltas.entries()) {
+        const wait = firstDelta ? (script.firstTokenDelayMs ?? 0) : i === 0 ? 0 : block.delayMs;
+        if (!(await pause(wait))) return;
+        firstDelta = false;
+        if (block.type === 'text') {
+          if (fail && fail.afterChunks <= textDeltas) return breakStream(res, fail, send);
+          send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: delta } });
+          textDeltas += 1;
+          record.chunkTimes.push(preciseNow());
+        } else {
+          if (block.type === 'thinking' && !block.omitted) send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: delta } });
+          record.thinkingTimes.push(preciseNow());
+        }
       }
-      send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
-      chunkTimes.push(preciseNow());
+      if (firstDelta && index === 0 && !(await pause(script.firstTokenDelayMs ?? 0))) return;
+      if (block.type === 'thinking') {
+        send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
+      }
+      // A failure scripted after the last text delta breaks the stream before the text block stops.
+      if (fail && block.type === 'text' && index === blocks.findLastIndex((b) => b.type === 'text')) return breakStream(res, fail, send);
+      send('content_block_stop', { type: 'content_block_stop', index });
     }
-    if (fail) {
-      breakStream(res, fail, send);
-      return;
-    }
-    send('content_block_stop', { type: 'content_block_stop', index: 0 });
+    if (fail) return breakStream(res, fail, send);
     send('message_delta', {
       type: 'message_delta',
-      delta: { stop_reason: script.stopReason ?? 'end_turn', stop_sequence: null, stop_details: null, container: null },
-      usage: { output_tokens: chunks.length },
+      delta: { stop_reason: script.stopReason ?? 'end_turn', stop_sequence: null, stop_details: stopDetailsOf(script), container: null },
+      usage: outputUsageOf(script, blocks),
     });
     send('message_stop', { type: 'message_stop' });
     res.end();
   }
+}
+
+/** One content block to stream: its type, its deltas and the pause between them. */
+type Block =
+  | { type: 'text'; deltas: string[]; delayMs: number }
+  | { type: 'thinking'; deltas: string[]; delayMs: number; signature: string; omitted: boolean }
+  | { type: 'redacted_thinking'; deltas: []; delayMs: 0; data: string };
+
+/** The script's content blocks in wire order: thinking (if any), the first text block, then `blocks`. */
+function blocksOf(script: StreamScript, omitted: boolean): Block[] {
+  const delayMs = script.delayMs ?? 0;
+  const thinking = (deltas: string[], pause: number): Block => ({
+    type: 'thinking',
+    deltas,
+    delayMs: pause,
+    signature: `sig_${Buffer.from(deltas.join('')).toString('base64url').slice(0, 24)}`,
+    omitted,
+  });
+  const first: Block[] = [];
+  if (script.thinking) first.push(thinking(script.thinking.chunks, script.thinking.delayMs ?? 0));
+  if (!script.thinking || script.chunks.length > 0) first.push({ type: 'text', deltas: script.chunks, delayMs });
+  const more = (script.blocks ?? []).map((block): Block => {
+    if ('text' in block) return { type: 'text', deltas: block.text, delayMs };
+    if ('thinking' in block) return thinking(block.thinking, delayMs);
+    return { type: 'redacted_thinking', deltas: [], delayMs: 0, data: block.redactedThinking };
+  });
+  return [...first, ...more];
+}
+
+/** The `content_block` of a block's `content_block_start`: empty, filled by its deltas. */
+function startedBlock(block: Block): Json {
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', text: '', citations: null };
+    case 'thinking':
+      return { type: 'thinking', thinking: '', signature: '' };
+    case 'redacted_thinking':
+      return { type: 'redacted_thinking', data: block.data };
+  }
+}
+
+/** A block as a non-streamed message carries it. */
+function finishedBlock(block: Block): Json {
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', text: block.deltas.join(''), citations: null };
+    case 'thinking':
+      return { type: 'thinking', thinking: block.omitted ? '' : block.deltas.join(''), signature: block.signature };
+    case 'redacted_thinking':
+      return startedBlock(block);
+  }
+}
+
+/** The `stop_details` of the message: a refusal's, or null. */
+function stopDetailsOf(script: StreamScript): Json {
+  return script.stopDetails ? { type: 'refusal', ...script.stopDetails } : null;
+}
+
+/** The output counters of the final usage: one token per delta unless scripted; thinking tokens when it thought. */
+function outputUsageOf(script: StreamScript, blocks: Block[]): Json {
+  const thinkingDeltas = blocks.reduce((n, block) => n + (block.type === 'thinking' ? block.deltas.length : 0), 0);
+  const textDeltas = blocks.reduce((n, block) => n + (block.type === 'text' ? block.deltas.length : 0), 0);
+  const thinkingTokens = script.usage?.thinkingTokens ?? (blocks.some((block) => block.type !== 'text') ? thinkingDeltas : undefined);
+  return {
+    output_tokens: script.usage?.outputTokens ?? textDeltas + thinkingDeltas,
+    ...(thinkingTokens === undefined ? {} : { output_tokens_details: { thinking_tokens: thinkingTokens } }),
+  };
 }
 
 /** Applies a scripted mid-stream failure: an `error` event, a TCP drop, or silence. */
@@ -229,7 +392,7 @@ function sendError(res: ServerResponse, requestId: string, error: HttpErrorScrip
 }
 
 /** The message object of `message_start`: empty content, no stop reason yet. */
-function initialMessage(id: string, request: Json): Json {
+function initialMessage(id: string, request: Json, script: StreamScript): Json {
   return {
     id,
     type: 'message',
@@ -241,10 +404,10 @@ function initialMessage(id: string, request: Json): Json {
     stop_details: null,
     container: null,
     usage: {
-      input_tokens: Math.ceil(JSON.stringify(request?.messages ?? []).length / 4),
+      input_tokens: script.usage?.inputTokens ?? Math.ceil(JSON.stringify(request?.messages ?? []).length / 4),
       output_tokens: 1,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: script.usage?.cacheCreationInputTokens ?? 0,
+      cache_read_input_tokens: script.usage?.cacheReadInputTokens ?? 0,
     },
   };
 }

@@ -6,6 +6,7 @@ import Anthropic, {
   APIConnectionError,
   APIError,
   AuthenticationError,
+  NotFoundError,
   OverloadedError,
 } from '@anthropic-ai/sdk';
 import { App, isValidSlackRequest, LogLevel as BoltLogLevel, type types } from '@slack/bolt';
@@ -256,6 +257,138 @@ describe('FakeAnthropic with the real @anthropic-ai/sdk', () => {
     const message = await client.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Hello there' })]);
     expect(message.stop_reason).toBe('end_turn');
+  });
+
+  describe('thinking, several blocks, usage details, refusals', () => {
+    /** Streams one answer with the SDK's own accumulator; resolves with its events and the final message. */
+    async function streamed(script: Script, thinking?: Anthropic.ThinkingConfigParam) {
+      fake.enqueue(script);
+      const stream = client.messages.stream({ model: 'claude-test', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], ...(thinking ? { thinking } : {}) });
+      const thinkingDeltas: string[] = [];
+      const signatures: string[] = [];
+      const texts: string[] = [];
+      const events: string[] = [];
+      stream.on('thinking', (delta) => thinkingDeltas.push(delta));
+      stream.on('signature', (signature) => signatures.push(signature));
+      stream.on('text', (delta) => texts.push(delta));
+      stream.on('streamEvent', (event) => events.push(event.type === 'content_block_delta' ? event.delta.type : event.type));
+      const final = await stream.finalMessage();
+      return { final, thinkingDeltas, signatures, texts, events };
+    }
+
+    it('streams a thinking block (thinking deltas, one signature) before the text, with thinking tokens', async () => {
+      const { final, thinkingDeltas, signatures, texts, events } = await streamed({
+        thinking: { chunks: ['Let me ', 'see.'], delayMs: 5 },
+        chunks: ['An', 'swer'],
+        usage: { thinkingTokens: 40, outputTokens: 45 },
+      });
+      expect(thinkingDeltas).toEqual(['Let me ', 'see.']);
+      expect(signatures).toHaveLength(1);
+      expect(texts).toEqual(['An', 'swer']);
+      expect(events).toEqual([
+        'message_start',
+        'content_block_start',
+        'thinking_delta',
+        'thinking_delta',
+        'signature_delta',
+        'content_block_stop',
+        'content_block_start',
+        'text_delta',
+        'text_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ]);
+      expect(final.content).toEqual([
+        { type: 'thinking', thinking: 'Let me see.', signature: signatures[0] },
+        expect.objectContaining({ type: 'text', text: 'Answer' }),
+      ]);
+      expect(final.usage).toMatchObject({ output_tokens: 45, output_tokens_details: { thinking_tokens: 40 } });
+      expect(fake.requests[0]?.thinkingTimes).toHaveLength(2);
+    });
+
+    it("sends an empty thinking block (signature only) when the request asks display: 'omitted'", async () => {
+      const { final, thinkingDeltas, signatures } = await streamed(
+        { thinking: { chunks: ['secret ', 'musing'] }, chunks: ['Hi'] },
+        { type: 'adaptive', display: 'omitted' },
+      );
+      expect(thinkingDeltas).toEqual([]);
+      expect(signatures).toHaveLength(1);
+      expect(final.content[0]).toMatchObject({ type: 'thinking', thinking: '' });
+      expect(fake.requests[0]?.body.thinking).toEqual({ type: 'adaptive', display: 'omitted' });
+    });
+
+    it('ends without a text block when max_tokens is reached while thinking', async () => {
+      const { final, texts } = await streamed({ thinking: { chunks: ['hmm'] }, chunks: [], stopReason: 'max_tokens' });
+      expect(texts).toEqual([]);
+      expect(final.stop_reason).toBe('max_tokens');
+      expect(final.content.map((block) => block.type)).toEqual(['thinking']);
+    });
+
+    it('puts further blocks, thinking or redacted, between text blocks at increasing indexes', async () => {
+      const { final } = await streamed({
+        chunks: ['one'],
+        blocks: [{ thinking: ['again'] }, { text: ['two'] }, { redactedThinking: 'opaque' }, { text: ['three'] }],
+      });
+      expect(final.content.map((block) => block.type)).toEqual(['text', 'thinking', 'text', 'redacted_thinking', 'text']);
+      expect(final.content.flatMap((block) => (block.type === 'text' ? [block.text] : []))).toEqual(['one', 'two', 'three']);
+    });
+
+    it('carries stop_details of a refusal and scripted input and cache counters', async () => {
+      const { final } = await streamed({
+        chunks: [],
+        stopReason: 'refusal',
+        stopDetails: { category: 'cyber', explanation: 'Could enable malware.' },
+        usage: { inputTokens: 900, cacheCreationInputTokens: 600, cacheReadInputTokens: 300 },
+      });
+      expect(final.stop_reason).toBe('refusal');
+      expect(final.stop_details).toEqual({ type: 'refusal', category: 'cyber', explanation: 'Could enable malware.' });
+      expect(final.usage).toMatchObject({ input_tokens: 900, cache_creation_input_tokens: 600, cache_read_input_tokens: 300 });
+    });
+
+    it('pings while it pauses when asked (the SDK drops pings before its events)', async () => {
+      fake.enqueue({ chunks: ['a'], firstTokenDelayMs: 300, pingEveryMs: 50 });
+      const response = await fetch(`${fake.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const body = await response.text();
+      expect(body.match(/^event: ping$/gm)?.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it('answers a non-streaming request with the same blocks', async () => {
+      fake.enqueue({ thinking: { chunks: ['think'] }, chunks: ['Hi'], usage: { thinkingTokens: 7 } });
+      const message = await client.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+      expect(message.content.map((block) => block.type)).toEqual(['thinking', 'text']);
+      expect(message.usage.output_tokens_details).toEqual({ thinking_tokens: 7 });
+    });
+  });
+
+  describe('GET /v1/models/{id}', () => {
+    it('answers the current models as active model objects', async () => {
+      const model = await client.models.retrieve('claude-sonnet-5-5');
+      expect(model).toMatchObject({ type: 'model', id: 'claude-sonnet-5-5', lifecycle: 'active', retires_at: null });
+      expect(fake.modelRequests).toEqual(['claude-sonnet-5-5']);
+    });
+
+    it('answers a scripted lifecycle and retirement date', async () => {
+      fake.models['claude-old'] = { lifecycle: 'deprecated', retiresAt: '2027-01-15T00:00:00Z' };
+      expect(await client.models.retrieve('claude-old')).toMatchObject({ lifecycle: 'deprecated', retires_at: '2027-01-15T00:00:00Z' });
+    });
+
+    it('answers an unknown id with a 404 not_found_error the SDK raises as NotFoundError', async () => {
+      const error = await rejectionOf(client.models.retrieve('claude-nope'));
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).type).toBe('not_found_error');
+    });
+
+    it("answers a gateway's own non-Anthropic error when scripted so", async () => {
+      fake.models['claude-sonnet-5-5'] = { raw: { status: 404, contentType: 'text/html', body: '<h1>Not Found</h1>' } };
+      const error = await rejectionOf(client.models.retrieve('claude-sonnet-5-5'));
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).type).toBeNull();
+    });
   });
 
   it('surfaces a refused connection as APIConnectionError', async () => {
