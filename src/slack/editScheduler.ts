@@ -119,8 +119,9 @@ export class LiveMessage {
 
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
   show(content: string): void {
+    const before = this.pendingPriority;
     this.thinking = false;
-    this.replacePending(content);
+    this.replacePending(content, before);
   }
 
   /**
@@ -129,21 +130,33 @@ export class LiveMessage {
    */
   showThinking(content: string): void {
     if (this.pending !== undefined && !this.thinking) return;
+    const before = this.pendingPriority;
     this.thinking = true;
-    this.replacePending(content);
-  }
-
-  private replacePending(content: string): void {
-    if (this.final || this.closed) return;
-    const wasIdle = this.pending === undefined;
-    this.pending = content === this.sent ? undefined : content;
-    if (wasIdle && this.pending !== undefined) this.lane.wake();
+    this.replacePending(content, before);
   }
 
   /** Like `show`, but sent as soon as the budget allows, without waiting for the interval. */
   showNow(content: string): void {
+    const before = this.pendingPriority;
     this.urgent = true;
-    this.show(content);
+    this.thinking = false;
+    this.replacePending(content, before);
+  }
+
+  /** The priority of the content waiting to be sent; undefined when none waits. */
+  private get pendingPriority(): Priority | undefined {
+    return this.pending === undefined ? undefined : this.priority;
+  }
+
+  /**
+   * Makes `content` the pending content. The lane plans its next edit and timer around what is pending, so it
+   * is woken for new content and for content that became more urgent (text replacing a thinking line that
+   * waited for its interval, a notice replacing a refresh): otherwise that would wait for the old timer.
+   */
+  private replacePending(content: string, before: Priority | undefined): void {
+    if (this.final || this.closed) return;
+    this.pending = content === this.sent ? undefined : content;
+    if (this.pending !== undefined && (before === undefined || this.priority < before)) this.lane.wake();
   }
 
   /**

@@ -134,3 +134,34 @@ describe('EditScheduler: thinking progress', () => {
     expect(sent).toEqual(['(Trying again…)', 'Answer', 'Answer.']);
   });
 });
+
+describe('EditScheduler: content that becomes more urgent goes at once', () => {
+  // The scheduler's clock stands still, so an edit that waits for its interval waits a whole minute.
+  const slowScheduler = () => new EditScheduler({ intervalMs: 60_000, budget: new MemoryEditBudget(50), logger, now: () => 0 });
+
+  test('text replacing a thinking line that waits for its interval is sent without waiting for it', async () => {
+    const sent: string[] = [];
+    const live = slowScheduler().track('T', async (content) => void sent.push(content));
+    live.showThinking('Thinking… 0 s');
+    await tick(20);
+    live.showThinking('Thinking… 1 s');
+    await tick(20);
+    live.show('The answer');
+    await tick(50);
+    expect(sent).toEqual(['Thinking… 0 s', 'The answer']);
+    live.close();
+  });
+
+  test('a notice replacing a refresh that waits for its interval is sent without waiting for it', async () => {
+    const sent: string[] = [];
+    const live = slowScheduler().track('T', async (content) => void sent.push(content));
+    live.show('Some text');
+    await tick(20);
+    live.show('Some text and more');
+    await tick(20);
+    live.showNow('(Trying again…)');
+    await tick(50);
+    expect(sent).toEqual(['Some text', '(Trying again…)']);
+    live.close();
+  });
+});
