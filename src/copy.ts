@@ -37,7 +37,7 @@ export const copy = {
   },
   /**
    * Why Claude declined, by stop_details.category (RefusalStopDetails in @anthropic-ai/sdk): completes
-   * "Claude declined to answer this request because …". Any other category gets `otherCategory`.
+   * "Claude declined to answer this request because …". Any other category gets `otherRefusalReason`.
    */
   refusalReasons: {
     cyber: 'it could help cause cyber harm, such as malware or exploits (benign security work can trigger this too)',
