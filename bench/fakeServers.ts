@@ -29,6 +29,8 @@ export interface ClaudeRequestSummary {
   question: string;
   at: number;
   chunkTimes: number[];
+  /** When each thinking delta was written (or would have been, with thinking display omitted). */
+  thinkingTimes: number[];
 }
 
 export interface Delivery {
@@ -95,6 +97,7 @@ async function handle(command: FakesCommand): Promise<unknown> {
             question: String(request.body.messages.at(-1).content),
             at: request.at,
             chunkTimes: request.chunkTimes,
+            thinkingTimes: request.thinkingTimes,
           }),
         ),
       };

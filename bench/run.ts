@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Bot } from '../src/app.js';
+import type { StreamScript } from '../test/fakes/fakeAnthropic.js';
 import type { ClaudeRequestSummary, Delivery, FakesCommand, SlackCallSummary } from './fakeServers.js';
 import { naiveAnswer } from './naiveBot.js';
 import { benchRender } from './render.js';
@@ -21,11 +22,15 @@ const SLACK_RTT_MS = 50;
 const TTFT_MS = 300;
 const TOKENS_PER_SECOND = 50;
 const EDIT_INTERVAL_MS = 1000;
-const UNLIMITED = 1_000_000;
+// The largest SLACK_EDITS_PER_MINUTE the configuration accepts: far more than any section spends.
+const UNLIMITED = 10_000;
+
+const THINKING_MS = 5000;
+const THINKING_DELTA_MS = 200;
 
 const sizes = quick
-  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200 }
-  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000 };
+  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200, thinkingAnswers: 5 }
+  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000, thinkingAnswers: 20 };
 
 interface Row {
   section: string;
@@ -87,21 +92,27 @@ const answerScript = (tokens: number) => ({
   delayMs: 1000 / TOKENS_PER_SECOND,
 });
 
-async function startFakes(opts: { tokens: number; updatesPerMinute?: number }): Promise<Fakes> {
+/** An answer that thinks for THINKING_MS (a summarised sentence every THINKING_DELTA_MS) before writing. */
+const thinkingScript = (tokens: number): StreamScript => ({
+  ...answerScript(tokens),
+  thinking: { chunks: Array.from({ length: THINKING_MS / THINKING_DELTA_MS }, (_, i) => `Step ${i} of my reasoning. `), delayMs: THINKING_DELTA_MS },
+});
+
+async function startFakes(opts: { tokens: number; updatesPerMinute?: number; script?: StreamScript }): Promise<Fakes> {
   const fakes = await Fakes.start();
   await fakes.call({
     cmd: 'configure',
     slackLatencyMs: SLACK_RTT_MS,
-    script: answerScript(opts.tokens),
+    script: opts.script ?? answerScript(opts.tokens),
     ...(opts.updatesPerMinute ? { updatesPerMinute: opts.updatesPerMinute, burst: 50 } : {}),
   });
   return fakes;
 }
 
-function startBot(fakes: Fakes, editsPerMinute: number): Promise<{ bot: Bot; url: string }> {
+function startBot(fakes: Fakes, editsPerMinute: number, env: Record<string, string> = {}): Promise<{ bot: Bot; url: string }> {
   return startBenchBot(
     { slackApiUrl: fakes.slackUrl, claudeBaseUrl: fakes.claudeUrl },
-    { HISTORY_STORE: 'memory', EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS), SLACK_EDITS_PER_MINUTE: String(editsPerMinute) },
+    { HISTORY_STORE: 'memory', EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS), SLACK_EDITS_PER_MINUTE: String(editsPerMinute), ...env },
   );
 }
 
@@ -132,6 +143,7 @@ interface Answer {
   placeholder: SlackCallSummary;
   edits: SlackCallSummary[];
   chunkTimes: number[];
+  thinkingTimes: number[];
 }
 
 function joinAnswers(deliveries: Delivery[], calls: SlackCallSummary[], requests: ClaudeRequestSummary[]): Answer[] {
@@ -139,7 +151,7 @@ function joinAnswers(deliveries: Delivery[], calls: SlackCallSummary[], requests
     const placeholder = calls.find((call) => call.method === 'chat.postMessage' && call.threadTs === delivery.ts && call.ok)!;
     const edits = calls.filter((call) => call.method === 'chat.update' && call.ts === placeholder.ts && call.ok);
     const request = requests.find((candidate) => candidate.question === delivery.question);
-    return { delivery, placeholder, edits, chunkTimes: request?.chunkTimes ?? [] };
+    return { delivery, placeholder, edits, chunkTimes: request?.chunkTimes ?? [], thinkingTimes: request?.thinkingTimes ?? [] };
   });
 }
 
@@ -290,6 +302,50 @@ async function benchBudget(): Promise<void> {
   fakes.stop();
 }
 
+async function benchThinking(): Promise<void> {
+  const n = sizes.thinkingAnswers;
+  for (const display of ['summary', 'status', 'off'] as const) {
+    const section = `Thinking (${n} answers that think ${THINKING_MS / 1000} s before writing, one every 250 ms; THINKING_DISPLAY=${display}, EDIT_INTERVAL_MS ${EDIT_INTERVAL_MS}, Slack RTT ${SLACK_RTT_MS} ms)`;
+    const fakes = await startFakes({ tokens: sizes.tokens, script: thinkingScript(sizes.tokens) });
+    const { bot, url } = await startBot(fakes, UNLIMITED, { THINKING_DISPLAY: display });
+    const deliveries = await fakes.call<Delivery[]>({
+      cmd: 'deliver',
+      botUrl: url,
+      secret: SIGNING_SECRET,
+      questions: questions(n, `think${display}`),
+      spacingMs: 250,
+    });
+    await waitIdle(bot, n, fakes, 120_000);
+    const { calls, requests } = await fakes.collect();
+    const answers = joinAnswers(deliveries, calls, requests);
+    // Visible once Slack has applied the edit: its arrival plus the round trip's return.
+    const visible = (edit: SlackCallSummary | undefined) => (edit ? edit.at + SLACK_RTT_MS : NaN);
+    const progress = answers.map((a) => visible(a.edits[0]) - a.thinkingTimes[0]!);
+    const sentence = answers.map((a) => visible(a.edits.find((edit) => edit.text.startsWith('_Thinking: '))) - a.thinkingTimes[0]!);
+    const textLag = answers.map((a) => visible(a.edits.find((edit) => edit.words > 0)) - a.chunkTimes[0]!);
+    const progressFromQuestion = answers.map((a) => visible(a.edits[0]) - a.delivery.sentAt);
+    const firstText = answers.map((a) => visible(a.edits.find((edit) => edit.words > 0)) - a.delivery.sentAt);
+    const target = EDIT_INTERVAL_MS + SLACK_RTT_MS;
+    const p50 = percentile(progress, 0.5);
+    const p95 = percentile(progress, 0.95);
+    const off = display === 'off';
+    // Negative: the progress (the clock) was shown when the thinking block started, before its first delta.
+    record(section, 'first thinking delta → first visible progress, p50 (ms)', p50, off ? 'the first text' : `≤ ${target}`, off ? undefined : p50 <= target);
+    record(section, 'first thinking delta → first visible progress, p95 (ms)', p95, off ? '' : `≤ ${target}`, off ? undefined : p95 <= target);
+    if (display === 'summary') {
+      const sentenceP95 = percentile(sentence, 0.95);
+      record(section, 'first thinking delta → first thinking sentence visible, p95 (ms)', sentenceP95, `≤ ${target}`, sentenceP95 <= target);
+    }
+    record(section, 'time to first visible progress, p50 (s)', percentile(progressFromQuestion, 0.5) / 1000);
+    record(section, 'time to first visible text, p50 (s)', percentile(firstText, 0.5) / 1000);
+    record(section, 'first text token → first visible text, p50 (ms)', percentile(textLag, 0.5));
+    const thinkingEdits = sum(answers.map((a) => a.edits.filter((edit) => edit.words === 0).length)) / n;
+    record(section, 'thinking edits per answer', thinkingEdits, off ? '0' : `≤ ${Math.ceil(THINKING_MS / EDIT_INTERVAL_MS) + 1}`);
+    await bot.stop(0);
+    fakes.stop();
+  }
+}
+
 function performanceNow(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -303,6 +359,7 @@ async function main(): Promise<void> {
     if (runs('naive')) await benchNaive(botAnswers);
   }
   if (runs('budget')) await benchBudget();
+  if (runs('thinking')) await benchThinking();
   if (runs('render')) {
     const render = await benchRender();
     const section = 'Rendering (src/slack/render.ts)';

@@ -60,6 +60,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     instanceId,
     slack,
     scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budget: stores.budget, logger }),
+    thinkingDisplay: config.THINKING_DISPLAY,
     logger,
     options: {
       systemPrompt: config.SYSTEM_PROMPT,

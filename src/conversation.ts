@@ -1,6 +1,7 @@
 import { Admission, type ReleaseSlot } from './admission.js';
+import { AnswerTimeline } from './answerTimeline.js';
 import { retry, sleep } from './backoff.js';
-import { ClaudeError, type ClaudeAnswer, type ClaudeStream } from './claude/claudeStream.js';
+import { ClaudeError, type AnswerUsage, type ClaudeAnswer, type ClaudeStream } from './claude/claudeStream.js';
 import { RetryBackoff } from './claude/retryBackoff.js';
 import type { ReleaseLock, ThreadLock } from './coordination/threadLock.js';
 import { copy } from './copy.js';
@@ -9,6 +10,7 @@ import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
+import { refusalNote } from './refusalNote.js';
 import { readAnswer } from './slack/answerShown.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
@@ -49,7 +51,15 @@ export interface ConversationDeps extends ReplyDeps {
 }
 
 /** How one answer ended, for logs and tests. */
-export type AnswerOutcome = 'complete' | 'truncated' | 'refused' | 'interrupted' | 'failed' | 'empty' | 'stopped';
+export type AnswerOutcome =
+  | 'complete'
+  | 'truncated'
+  | 'thinking_used_budget'
+  | 'refused'
+  | 'interrupted'
+  | 'failed'
+  | 'empty'
+  | 'stopped';
 
 /**
  * An answer's outcome, what its message ends with (none when the message can no longer be edited), the text
@@ -59,8 +69,14 @@ interface Ending {
   kind: AnswerOutcome;
   final?: string;
   storeText?: string;
-  outputTokens?: number;
+  usage?: AnswerUsage;
 }
+
+/**
+ * An answer cut by max_tokens with fewer visible characters than this was all thinking: it gets the note that
+ * says so instead of a fragment with the truncation note.
+ */
+const MIN_ANSWER_CHARS = 20;
 
 /** Tries to forget an answer in flight: a record left behind would make the next start answer it again. */
 const FORGET_RETRY = { attempts: 4, baseMs: 250, maxMs: 2_000 };
@@ -89,7 +105,8 @@ export class Conversation {
 
   /** Answers `prompt` after the thread's earlier prompts; rejects with ThreadBusyError when too many wait. */
   answer(prompt: Prompt): Promise<AnswerOutcome> {
-    return this.queue.run(threadId(prompt), () => this.run(prompt));
+    const timeline = new AnswerTimeline();
+    return this.queue.run(threadId(prompt), () => this.run(prompt, timeline));
   }
 
   /**
@@ -109,8 +126,9 @@ export class Conversation {
       return 'already_shown';
     }
     const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
+    const timeline = new AnswerTimeline();
     // The new answer takes over the orphan's continuation messages, so its edits rewrite or remove them.
-    return this.queue.run(threadId(prompt), () => this.run(prompt, orphan.replyTs, shown.continuation));
+    return this.queue.run(threadId(prompt), () => this.run(prompt, timeline, orphan.replyTs, shown.continuation));
   }
 
   /** Threads with an answer running or waiting. */
@@ -127,7 +145,7 @@ export class Conversation {
     while (this.queue.size > 0) await delay(50);
   }
 
-  private async run(prompt: Prompt, resumeTs?: string, continuation: readonly string[] = []): Promise<AnswerOutcome> {
+  private async run(prompt: Prompt, timeline: AnswerTimeline, resumeTs?: string, continuation: readonly string[] = []): Promise<AnswerOutcome> {
     const logger = this.deps.logger.child({ teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs });
     let release: ReleaseLock;
     try {
@@ -153,13 +171,18 @@ export class Conversation {
       admitted = await this.admission
         .admit(prompt.userId, signal, () => this.tellWaiting(prompt, logger))
         .catch(() => undefined);
-      const ending = admitted ? await this.answerAdmitted(prompt, reply, signal, logger) : this.endingOfAbort(reply, '', signal, logger);
+      const ending = admitted
+        ? await this.answerAdmitted(prompt, reply, signal, timeline, logger)
+        : this.endingOfAbort(reply, '', signal, logger);
       if (ending.final !== undefined) {
         const unsaved = this.saves.takeUnsaved(prompt) ? [copy.notes.unsaved] : [];
         await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved));
       }
       if (ending.storeText) await this.save(prompt, ending.storeText);
-      logger.info({ outcome: ending.kind, outputTokens: ending.outputTokens, replyTs: reply.ts, source: prompt.source }, 'answer finished');
+      logger.info(
+        { outcome: ending.kind, replyTs: reply.ts, source: prompt.source, ...usageFields(ending.usage), ...timeline.fields },
+        'answer finished',
+      );
       return ending.kind;
     } catch (error) {
       // Whatever failed (history store, Slack), the placeholder must not stay on "Thinking…".
@@ -176,10 +199,16 @@ export class Conversation {
   }
 
   /** Loads the thread's history and streams the answer; the caller shows the ending. */
-  private async answerAdmitted(prompt: Prompt, reply: ReplyMessage, signal: AbortSignal, logger: Logger): Promise<Ending> {
+  private async answerAdmitted(
+    prompt: Prompt,
+    reply: ReplyMessage,
+    signal: AbortSignal,
+    timeline: AnswerTimeline,
+    logger: Logger,
+  ): Promise<Ending> {
     const history = await this.deps.history.load(prompt);
     const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
-    return this.stream(reply, turns, signal, logger);
+    return this.stream(reply, turns, signal, timeline, logger);
   }
 
   /** Stores the exchange; a failure is reported once per kind and noted in the thread's next answer. */
@@ -224,12 +253,20 @@ export class Conversation {
   }
 
   /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */
-  private async stream(reply: ReplyMessage, turns: Turn[], signal: AbortSignal, logger: Logger): Promise<Ending> {
+  private async stream(reply: ReplyMessage, turns: Turn[], signal: AbortSignal, timeline: AnswerTimeline, logger: Logger): Promise<Ending> {
     const { claude, options } = this.deps;
+    const onText = (text: string) => {
+      timeline.text();
+      reply.show(text);
+    };
+    const onThinking = (thinking: string) => {
+      timeline.thinking();
+      reply.showThinking(thinking);
+    };
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText: (text) => reply.show(text) });
-        return { ...this.endingOfAnswer(answer), outputTokens: answer.outputTokens };
+        const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText, onThinking });
+        return { ...this.endingOfAnswer(answer), usage: answer.usage };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
         if (!(error.retryable && attempt < options.retries && !signal.aborted)) return this.endingOfFailure(reply, error, signal, logger);
@@ -242,8 +279,12 @@ export class Conversation {
     }
   }
 
-  private endingOfAnswer({ text, stopReason }: ClaudeAnswer): Ending {
-    if (stopReason === 'refusal') return { kind: 'refused', final: withNote(text, copy.notes.refusal) };
+  private endingOfAnswer({ text, stopReason, stopDetails }: ClaudeAnswer): Ending {
+    if (stopReason === 'refusal') return { kind: 'refused', final: withNote(text, refusalNote(stopDetails)) };
+    if (stopReason === 'max_tokens' && text.replace(/\s/g, '').length < MIN_ANSWER_CHARS) {
+      // The budget went on thinking: a fragment would only hide the note that says what to change.
+      return { kind: 'thinking_used_budget', final: copy.notes.thinkingUsedBudget(this.deps.options.maxTokens) };
+    }
     if (!text.trim()) return { kind: 'empty', final: copy.empty };
     if (stopReason === 'max_tokens') {
       return { kind: 'truncated', final: withNote(text, copy.notes.truncated(this.deps.options.maxTokens)), storeText: text };
@@ -271,6 +312,18 @@ export class Conversation {
     const note = signal.reason === 'restart' ? copy.notes.restart : copy.notes.stopped;
     return { kind: 'stopped', final: withNote(text, note), storeText: text || undefined };
   }
+}
+
+/** The "answer finished" log line's token counts, named as the Messages API's `usage` names them. */
+function usageFields(usage: AnswerUsage | undefined): Record<string, number> {
+  if (!usage) return {};
+  return {
+    input_tokens: usage.inputTokens,
+    cache_creation_input_tokens: usage.cacheCreationInputTokens,
+    cache_read_input_tokens: usage.cacheReadInputTokens,
+    output_tokens: usage.outputTokens,
+    thinking_tokens: usage.thinkingTokens,
+  };
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,6 +3,10 @@ import type { ClaudeFailureKind } from './claude/claudeStream.js';
 /** Every sentence the bot shows users, in one place. Markdown: the renderer turns it into Slack mrkdwn. */
 export const copy = {
   thinking: '_Thinking…_',
+  /** While Claude thinks (THINKING_DISPLAY=summary): its latest summarised sentence, already inert plain text. */
+  thinkingSentence: (sentence: string) => `_Thinking: ${sentence}_`,
+  /** While Claude thinks (THINKING_DISPLAY=status, or summary before the first sentence). */
+  thinkingFor: (seconds: number) => `_Thinking… ${seconds} s_`,
   stillWriting: '_…still writing_',
   usage: (command: string) =>
     `Ask me anything: mention me with your question, send me a DM, or use \`${command} your question\`.`,
@@ -20,7 +24,12 @@ export const copy = {
   notes: {
     truncated: (maxTokens: number) =>
       `_(Answer truncated: it reached the ${maxTokens}-token limit. Ask me to continue for the rest.)_`,
-    refusal: '_(Claude declined to answer this request.)_',
+    /** `reason` completes "because …" (see refusalReasons); `explanation` is Claude's own, already inert plain text. */
+    refusal: (reason?: string, explanation?: string) =>
+      `_(Claude declined to answer this request${reason ? ` because ${reason}` : ''}.${explanation ? ` It said: “${explanation}”` : ''})_`,
+    /** max_tokens reached while thinking, before any (or almost any) text. */
+    thinkingUsedBudget: (maxTokens: number) =>
+      `_(Claude spent its whole ${maxTokens}-token output budget thinking and had no room left to answer. Ask a narrower question, or ask an admin to raise \`CLAUDE_MAX_TOKENS\` or lower \`CLAUDE_EFFORT\`.)_`,
     contextFull: "_(Answer cut short: this thread no longer fits in Claude's context window. Start a new thread.)_",
     interrupted: '_(Response interrupted: the connection to Claude failed and retrying did not help. Please ask again.)_',
     stopped: '_(Stopped.)_',
@@ -32,6 +41,18 @@ export const copy = {
     /** The last resort when Slack takes the answer in no form: the first message must not stay unfinished. */
     undeliverable: "_(I wrote an answer but Slack couldn't display it. Please ask again, perhaps for a shorter or simpler answer.)_",
   },
+  /**
+   * Why Claude declined, by stop_details.category (RefusalStopDetails in @anthropic-ai/sdk): completes
+   * "Claude declined to answer this request because …". Any other category gets `otherRefusalReason`.
+   */
+  refusalReasons: {
+    cyber: 'it could help cause cyber harm, such as malware or exploits (benign security work can trigger this too)',
+    bio: 'it could help cause biological harm (benign life-sciences work can trigger this too)',
+    frontier_llm: "it could help build competing AI models, which Anthropic's commercial terms restrict",
+    reasoning_extraction: 'it asks Claude to reproduce its internal reasoning in the answer',
+    general_harms: 'it touches an area judged potentially harmful (benign requests can trigger this too)',
+  } as Readonly<Record<string, string>>,
+  otherRefusalReason: (category: string) => `of a usage policy (category: ${category})`,
   stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",

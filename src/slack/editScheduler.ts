@@ -3,11 +3,12 @@ import type { EditBudget } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
- * Performs one edit of a live message with the given content; `final` marks the last one. The edit may take
- * several Slack calls (an answer spread over several messages): `pay` must be awaited before each chat.update,
- * so every call takes its own edit from the workspace budget (the first is already paid when `send` runs).
+ * Performs one edit of a live message with the given content; `final` marks the last one, `thinking` one
+ * that only shows Claude is thinking (never the answer). The edit may take several Slack calls (an answer
+ * spread over several messages): `pay` must be awaited before each chat.update, so every call takes its own
+ * edit from the workspace budget (the first is already paid when `send` runs).
  */
-export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>) => Promise<void>;
+export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>, thinking: boolean) => Promise<void>;
 
 export interface EditSchedulerOptions {
   /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
@@ -18,15 +19,18 @@ export interface EditSchedulerOptions {
   now?: () => number;
 }
 
-/** Priority when budget is short: finals, then a message's first text, then refreshes. */
+/** Priority when budget is short: finals, then a message's first text, then refreshes, then thinking progress. */
 const enum Priority {
   Final = 0,
   FirstText = 1,
   Refresh = 2,
+  Thinking = 3,
 }
 
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
+/** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
+const THINKING_RESERVE_SHARE = 0.2;
 const FINAL_RETRY_BASE_MS = 500;
 /** A final edit that keeps failing (anything but a gone message or a 429) is given up after this long. */
 const FINAL_RETRY_WINDOW_MS = 60_000;
@@ -43,6 +47,11 @@ export class EditScheduler {
   constructor(private readonly options: EditSchedulerOptions) {
     if (!(options.intervalMs > 0)) throw new TypeError('intervalMs must be a positive number');
     this.now = options.now ?? Date.now;
+  }
+
+  /** Minimum time between two edits of one message (EDIT_INTERVAL_MS): progress shown more often is never seen. */
+  get intervalMs(): number {
+    return this.options.intervalMs;
   }
 
   /**
@@ -80,6 +89,8 @@ export class LiveMessage {
   inFlight = false;
   /** Pending content the user must see without waiting for the interval (a retry notice). */
   urgent = false;
+  /** Pending content only shows that Claude is thinking: the lowest priority, and it is not the answer's text. */
+  thinking = false;
   /** When the last edit completed: the interval runs from there, so Slack never sees two edits closer than it. */
   lastSentAt = -Infinity;
   /** When the message last changed on screen (or was created): the longest-waiting refresh goes first. */
@@ -108,16 +119,44 @@ export class LiveMessage {
 
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
   show(content: string): void {
-    if (this.final || this.closed) return;
-    const wasIdle = this.pending === undefined;
-    this.pending = content === this.sent ? undefined : content;
-    if (wasIdle && this.pending !== undefined) this.lane.wake();
+    const before = this.pendingPriority;
+    this.thinking = false;
+    this.replacePending(content, before);
+  }
+
+  /**
+   * Makes `content` (a line saying Claude is thinking) the newest intermediate content, at the lowest
+   * priority and at most once per interval; it never supersedes answer text or a notice not yet sent.
+   */
+  showThinking(content: string): void {
+    if (this.pending !== undefined && !this.thinking) return;
+    const before = this.pendingPriority;
+    this.thinking = true;
+    this.replacePending(content, before);
   }
 
   /** Like `show`, but sent as soon as the budget allows, without waiting for the interval. */
   showNow(content: string): void {
+    const before = this.pendingPriority;
     this.urgent = true;
-    this.show(content);
+    this.thinking = false;
+    this.replacePending(content, before);
+  }
+
+  /** The priority of the content waiting to be sent; undefined when none waits. */
+  private get pendingPriority(): Priority | undefined {
+    return this.pending === undefined ? undefined : this.priority;
+  }
+
+  /**
+   * Makes `content` the pending content. The lane plans its next edit and timer around what is pending, so it
+   * is woken for new content and for content that became more urgent (text replacing a thinking line that
+   * waited for its interval, a notice replacing a refresh): otherwise that would wait for the old timer.
+   */
+  private replacePending(content: string, before: Priority | undefined): void {
+    if (this.final || this.closed) return;
+    this.pending = content === this.sent ? undefined : content;
+    if (this.pending !== undefined && (before === undefined || this.priority < before)) this.lane.wake();
   }
 
   /**
@@ -127,6 +166,7 @@ export class LiveMessage {
   finish(content: string): Promise<void> {
     if (!this.closed && !this.final) {
       this.final = true;
+      this.thinking = false;
       this.pending = content;
       this.lane.wake();
     }
@@ -145,6 +185,7 @@ export class LiveMessage {
 
   get priority(): Priority {
     if (this.final) return Priority.Final;
+    if (this.thinking) return Priority.Thinking;
     return this.hasText && !this.urgent ? Priority.Refresh : Priority.FirstText;
   }
 }
@@ -165,6 +206,7 @@ class WorkspaceLane {
   private pumping = false;
   private pumpAgain = false;
   private readonly refreshReserve: number;
+  private readonly thinkingReserve: number;
   /** Edits left in the workspace bucket at the last take: below half, refresh intervals stretch. */
   private remaining: number;
 
@@ -175,6 +217,7 @@ class WorkspaceLane {
     private readonly onEmpty: () => void,
   ) {
     this.refreshReserve = Math.floor(options.budget.perMinute * REFRESH_RESERVE_SHARE);
+    this.thinkingReserve = this.refreshReserve + Math.floor(options.budget.perMinute * THINKING_RESERVE_SHARE);
     this.remaining = options.budget.perMinute;
   }
 
@@ -216,8 +259,9 @@ class WorkspaceLane {
   /**
    * Edits a message of this priority must leave in the bucket. Every message in the lane will need one edit
    * for its final, so a first text is shown only while the budget can still pay all of those; a refresh
-   * also leaves a share for first texts. When budget is short the answers therefore finish as fast as the
-   * budget allows, instead of spending it on progress that delays everyone's final.
+   * also leaves a share for first texts, and thinking progress a further share for refreshes. When budget
+   * is short the answers therefore finish as fast as the budget allows, instead of spending it on progress
+   * that delays everyone's final.
    */
   private reserveFor(message: LiveMessage): number {
     switch (message.priority) {
@@ -227,6 +271,8 @@ class WorkspaceLane {
         return this.messages.size;
       case Priority.Refresh:
         return this.messages.size + this.refreshReserve;
+      case Priority.Thinking:
+        return this.messages.size + this.thinkingReserve;
     }
   }
 
@@ -237,6 +283,7 @@ class WorkspaceLane {
       case Priority.FirstText:
         return 0;
       case Priority.Refresh:
+      case Priority.Thinking:
         return message.lastSentAt + interval;
     }
   }
@@ -322,10 +369,11 @@ class WorkspaceLane {
 
   private async dispatch(message: LiveMessage): Promise<void> {
     const content = message.pending!;
-    const final = message.final;
+    const { final, thinking } = message;
     message.inFlight = true;
     message.pending = undefined;
     message.urgent = false;
+    message.thinking = false;
     message.sent = content;
     this.users.get(message.userId)!.servedAt = ++this.served;
     // The scheduler's take paid for the first Slack call; every further call of this edit pays its own.
@@ -335,14 +383,15 @@ class WorkspaceLane {
       else await this.payUnderWay(message);
     };
     try {
-      await message.send(content, final, pay);
-      message.hasText = true;
+      await message.send(content, final, pay, thinking);
+      // A thinking line is not the answer: the first text after it is still a first text.
+      message.hasText ||= !thinking;
       message.lastVisibleAt = this.now();
       if (final) message.close();
     } catch (error) {
       // What Slack shows is unknown now (a multi-message edit may have half landed): the next show is sent.
       message.sent = undefined;
-      await this.recover(message, content, final, error);
+      await this.recover(message, content, final, thinking, error);
     } finally {
       message.inFlight = false;
       message.lastSentAt = this.now();
@@ -370,13 +419,19 @@ class WorkspaceLane {
    * FINAL_RETRY_WINDOW_MS whatever else failed, and an intermediate edit is skipped (the next show or the
    * final carries newer content; re-sending it at once could spin on an edit Slack keeps refusing).
    */
-  private async recover(message: LiveMessage, content: string, final: boolean, error: unknown): Promise<void> {
+  private async recover(message: LiveMessage, content: string, final: boolean, thinking: boolean, error: unknown): Promise<void> {
     // Closed meanwhile (the reply was lost or abandoned): nothing is owed to it any more.
     if (message.closed) return;
+    /** Sends this content again, unless newer content superseded it meanwhile. */
+    const repend = () => {
+      if (message.pending !== undefined) return;
+      message.pending = content;
+      message.thinking = thinking;
+    };
     const failure = classifySlackError(error);
     const log = { teamId: this.teamId, failure, final };
     if (failure.kind === 'rate_limited') {
-      message.pending ??= content;
+      repend();
       this.options.logger.warn(log, 'Slack rate-limited an edit; pausing the workspace');
       // The paused budget holds every edit of the workspace, this one included, until Retry-After has passed.
       await this.options.budget.pause(this.teamId, failure.retryAfterMs);
@@ -390,7 +445,7 @@ class WorkspaceLane {
       const now = this.now();
       message.firstFinalAttemptAt ||= now;
       if (now - message.firstFinalAttemptAt < FINAL_RETRY_WINDOW_MS) {
-        message.pending ??= content;
+        repend();
         message.retryAt = now + Math.min(FINAL_RETRY_BASE_MS * 2 ** message.finalAttempts++, 15_000);
         this.options.logger.warn(log, 'final edit failed; retrying');
         return;

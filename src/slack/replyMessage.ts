@@ -7,6 +7,7 @@ import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
 import { SLACK_TEXT_LIMIT, splitAll } from './split.js';
+import { ThinkingProgress, type ThinkingDisplay } from './thinkingProgress.js';
 
 export interface ReplyTarget {
   teamId: string;
@@ -20,6 +21,8 @@ export interface ReplyDeps {
   slack: SlackClients;
   scheduler: EditScheduler;
   logger: Logger;
+  /** What the reply shows while Claude thinks before its first text (THINKING_DISPLAY); default 'off'. */
+  thinkingDisplay?: ThinkingDisplay;
 }
 
 const PLACEHOLDER = toMrkdwn(copy.thinking);
@@ -49,6 +52,9 @@ export class ReplyMessage {
   private readonly placeholder: Promise<string>;
   private readonly live: LiveMessage;
   private readonly lostController = new AbortController();
+  private readonly thinking: ThinkingProgress;
+  /** The current attempt has shown text: thinking progress would now hide the answer. */
+  private textStarted = false;
   private limit = SLACK_TEXT_LIMIT;
 
   private constructor(
@@ -57,8 +63,11 @@ export class ReplyMessage {
     placeholder: Promise<PostedPart>,
     adopted: readonly PostedPart[] = [],
   ) {
-    this.live = deps.scheduler.track(target.teamId, (markdown, final, pay) => this.render(markdown, final, pay), target.userId);
+    this.live = deps.scheduler.track(target.teamId, (markdown, final, pay, thinking) => this.render(markdown, final, pay, thinking), target.userId);
     this.live.done.catch(() => this.lostController.abort());
+    this.thinking = new ThinkingProgress(deps.thinkingDisplay ?? 'off', deps.scheduler.intervalMs, Date.now(), (line) => this.live.showThinking(line));
+    // Every way the message ends (final shown, given up, lost) stops the thinking clock.
+    this.live.done.finally(() => this.thinking.stop()).catch(() => undefined);
     this.placeholder = placeholder.then((part) => {
       this.parts.push(part, ...adopted);
       return part.ts;
@@ -103,35 +112,52 @@ export class ReplyMessage {
 
   /** Shows `markdown` (the answer so far) at the scheduler's next opportunity; cheap enough for every token. */
   show(markdown: string): void {
+    this.textStarted = true;
+    this.thinking.stop();
     this.live.show(markdown);
   }
 
-  /** Shows `markdown` without waiting for the edit interval: for notices the user must not miss. */
+  /**
+   * Shows that Claude is thinking (per THINKING_DISPLAY), given its summarised thinking so far ('' when a
+   * thinking block starts), at the lowest edit priority; ignored once the attempt has shown text.
+   */
+  showThinking(thinkingSoFar: string): void {
+    if (!this.textStarted) this.thinking.update(thinkingSoFar);
+  }
+
+  /**
+   * Shows a notice without waiting for the edit interval, for notices the user must not miss (a retry,
+   * a resumed answer); the answer after it starts over, thinking progress included.
+   */
   showNow(markdown: string): void {
+    this.textStarted = false;
+    this.thinking.stop();
     this.live.showNow(markdown);
   }
 
   /** Replaces the reply with its final `markdown` and resolves once Slack shows it. */
   finish(markdown: string): Promise<void> {
+    this.thinking.stop();
     return this.live.finish(markdown);
   }
 
   /** Stops editing without a final edit. */
   abandon(): void {
+    this.thinking.stop();
     this.live.close();
   }
 
   /**
    * Makes Slack show `markdown` across as many messages as it needs, editing only what changed; `pay` takes
-   * the workspace edit budget for each chat.update (posts and deletes have their own Slack tiers). A final
-   * that cannot be rendered, or that Slack refuses in every size, shows a note instead: never an unfinished
-   * message.
+   * the workspace edit budget for each chat.update (posts and deletes have their own Slack tiers). A
+   * `thinking` line is shown as it is, not as an answer still being written. A final that cannot be
+   * rendered, or that Slack refuses in every size, shows a note instead: never an unfinished message.
    */
-  private async render(markdown: string, final: boolean, pay: () => Promise<void>): Promise<void> {
+  private async render(markdown: string, final: boolean, pay: () => Promise<void>, thinking = false): Promise<void> {
     await this.placeholder;
     let texts: string[];
     try {
-      texts = this.textsOf(markdown, final);
+      texts = this.textsOf(markdown, final, thinking);
     } catch (error) {
       if (!final) throw error;
       return this.showUndeliverable(error, pay);
@@ -148,20 +174,21 @@ export class ReplyMessage {
       // Slack refused the size or format: never lose the answer, send it in smaller pieces.
       this.limit = Math.floor(this.limit / 2);
       this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error, limit: this.limit }, 'Slack refused a message; splitting smaller');
-      return this.render(markdown, final, pay);
+      return this.render(markdown, final, pay, thinking);
     }
   }
 
   /**
    * The mrkdwn of each message `markdown` needs; the last one, while streaming, carries the "still writing"
-   * mark. Sections that render to nothing are left out (Slack refuses an empty text: `no_text`), and an
-   * answer that renders to nothing at all (a bare link definition, `&nbsp;`) shows the empty-answer note.
+   * mark (a thinking line does not). Sections that render to nothing are left out (Slack refuses an empty
+   * text: `no_text`), and an answer that renders to nothing at all (a bare link definition, `&nbsp;`) shows
+   * the empty-answer note.
    */
-  private textsOf(markdown: string, final: boolean): string[] {
+  private textsOf(markdown: string, final: boolean, thinking: boolean): string[] {
     const sections = splitAll(markdown, this.limit);
     const texts = sections
       .map((section, index) => {
-        const streaming = !final && index === sections.length - 1;
+        const streaming = !final && !thinking && index === sections.length - 1;
         const rendered = toMrkdwn(section, { streaming });
         return streaming ? [rendered, STILL_WRITING].filter((text) => text.trim()).join('\n\n') : rendered;
       })
