@@ -5,7 +5,7 @@ import { describeRedis, memoryLogger, RedisServer, testPrefix } from '../redis/h
 import { openSqliteStores, tempDbPath } from './helpers.js';
 
 const thread = { teamId: 'T1', channel: 'C1', threadTs: '1.1' };
-const baseEnv = { SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 's', ANTHROPIC_API_KEY: 'k' };
+const baseEnv = { SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 'signing-secret', ANTHROPIC_API_KEY: 'k' };
 
 /** Polls `check` every 100 ms until it resolves true; rejects after `timeoutMs`. */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
