@@ -1,8 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { ClaudeStream } from './claude/claudeStream.js';
 import type { Config } from './config.js';
 import { Conversation } from './conversation.js';
@@ -10,7 +8,7 @@ import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { EditScheduler } from './slack/editScheduler.js';
-import { createHttpServer } from './slack/httpServer.js';
+import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
 import type { Stores } from './stores.js';
@@ -108,9 +106,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
         await app.start();
         return undefined;
       }
-      server.listen(config.PORT);
-      await once(server, 'listening');
-      return (server.address() as AddressInfo).port;
+      return listen(server, config.PORT);
     },
     async stop(graceMs) {
       draining = true;
