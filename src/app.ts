@@ -11,6 +11,7 @@ import { EditScheduler } from './slack/editScheduler.js';
 import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
+import { startSocketMode } from './slack/socketMode.js';
 import type { Stores } from './stores.js';
 
 export interface BotDeps {
@@ -26,7 +27,7 @@ export interface Bot {
   /** Who the bot is (from auth.test at start-up); undefined until `start()` has confirmed the token. */
   identity(): BotIdentity | undefined;
   /**
-   * Confirms SLACK_BOT_TOKEN with auth.test (throws BotTokenError, one line, if Slack refuses it or cannot be
+   * Confirms SLACK_BOT_TOKEN with auth.test (throws SlackTokenError, one line, if Slack refuses it or cannot be
    * reached), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
    */
   start(): Promise<number | undefined>;
@@ -103,7 +104,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       if (!identity.appId) logger.warn('could not learn the app id (bots.info needs the users:read scope): requests are checked by workspace only');
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
       if (!server) {
-        await app.start();
+        await startSocketMode(app, createStartupClient(config, logger, config.SLACK_APP_TOKEN));
         return undefined;
       }
       return listen(server, config.PORT);
