@@ -12,7 +12,7 @@ import { MemoryInflightRegistry } from './inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from './inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from './inflight/sqliteInflightRegistry.js';
 import type { Logger } from './logger.js';
-import { createRedis, reachRedis } from './redis/connection.js';
+import { checkRedis, createRedis, reachRedis } from './redis/connection.js';
 import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
 import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
 import { RedisEditBudget } from './slack/redisEditBudget.js';
@@ -30,6 +30,13 @@ export interface Stores {
    * a SET with expiry; memory, always. Never rejects.
    */
   ready(): Promise<boolean>;
+  /**
+   * The start-up check of settings only a live connection can judge (opening the stores already checked the
+   * sqlite file). Redis: throws ConfigError naming REDIS_URL when Redis refuses them (wrong password, database
+   * out of range, read-only); logs a warning and resolves when Redis is unreachable, since the connection
+   * recovers by itself once it is back (refusing to start would crash-loop every instance while Redis restarts).
+   */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,6 +119,7 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
     budget: new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
     ready: async () => parts.ready(),
+    verify: async () => {},
     async close() {
       clearInterval(sweeper);
       await Promise.all([history.close(), inflight.close(), dedupe.close()]);
@@ -136,6 +144,10 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
       } catch {
         return false;
       }
+    },
+    async verify() {
+      if (await checkRedis(redis, `${keyPrefix}ready`)) return;
+      logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; /readyz answers 503 and questions get "temporarily unavailable" until it is back');
     },
     async close() {
       await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close()]);
