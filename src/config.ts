@@ -44,7 +44,7 @@ const httpUrl = z
     return base !== undefined && base.hostname !== '' && !base.username && !base.password && !/[?#]/.test(url);
   })
   .optional()
-  .describe('an http(s) URL with a host and without user:password@, ?query or #fragment, such as https://example.com/');
+  .describe('an http(s) URL without user:password@, ?query or #fragment, and with a host, such as https://example.com/');
 /** Secrets and ids: blank or padded values are typos, never what was meant. */
 const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
 

@@ -144,7 +144,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
     ready: reusedCheck(async () => (await reachRedis(redis.set(`${keyPrefix}ready`, '1', 'PX', READY_KEY_TTL_MS))) === 'OK'),
     async verify() {
       if (await checkRedis(redis, `${keyPrefix}ready`)) return;
-      logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; /readyz answers 503 and questions get "temporarily unavailable" until it is back');
+      logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; not ready, and questions get "temporarily unavailable", until it is back');
     },
     async close() {
       await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close()]);

@@ -77,13 +77,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     '/slack/events': { POST: events },
   };
 
-  const server = createServer(
-    {
-      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
-      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-    },
-    (req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
     const methods = path !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
     const handler = methods && Object.hasOwn(methods, req.method ?? '') ? methods[req.method!] : undefined;
@@ -97,7 +91,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (res.headersSent) res.destroy();
       else text(res, 500, 'internal error');
     });
-  },
+  };
+  const server = createServer(
+    {
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    route,
   );
   server.maxConnections = HTTP_LIMITS.maxConnections;
   let lastDropLog = -Infinity;
@@ -105,7 +106,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
   server.on('drop', () => {
     dropped += 1;
     if (Date.now() - lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    logger.warn({ dropped, maxConnections: HTTP_LIMITS.maxConnections }, 'dropped connections beyond the limit');
+    logger.warn({ droppedSinceLastLine: dropped, maxConnections: HTTP_LIMITS.maxConnections }, 'dropped connections beyond the limit');
     lastDropLog = Date.now();
     dropped = 0;
   });
