@@ -60,6 +60,14 @@ describe('the HTTP edge holds little for unsigned or slow clients', () => {
     expect(statusOf(outcome)).toBe(401);
   });
 
+  test("Slack's unsigned SSL check is still answered 200; another unsigned form, or a long one, is 401", async () => {
+    const post = (body: string) =>
+      fetch(`${t.url}/slack/events`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    expect((await post('ssl_check=1&token=legacy-token')).status).toBe(200);
+    expect((await post('command=%2Fask&text=hi')).status).toBe(401);
+    expect((await post(`ssl_check=1&token=${'x'.repeat(4096)}`)).status).toBe(401);
+  });
+
   test('a signed body over 1 MB (far above any Slack payload) is refused 413', async () => {
     const body = JSON.stringify({
       type: 'event_callback',
