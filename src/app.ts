@@ -102,12 +102,12 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     async start() {
       identity = await fetchBotIdentity(createStartupClient(config, logger));
       if (!identity.appId) logger.warn('could not learn the app id (bots.info needs the users:read scope): requests are checked by workspace only');
+      // Every start-up check (app token, port) before orphans are resumed: a failed start must not leave them half-answered.
+      let port: number | undefined;
+      if (server) port = await listen(server, config.PORT);
+      else await startSocketMode(app, createStartupClient(config, logger, config.SLACK_APP_TOKEN));
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
-      if (!server) {
-        await startSocketMode(app, createStartupClient(config, logger, config.SLACK_APP_TOKEN));
-        return undefined;
-      }
-      return listen(server, config.PORT);
+      return port;
     },
     async stop(graceMs) {
       draining = true;
