@@ -1,8 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { ClaudeStream } from './claude/claudeStream.js';
 import { checkModel } from './claude/modelCheck.js';
 import type { Config } from './config.js';
@@ -11,9 +9,10 @@ import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { EditScheduler } from './slack/editScheduler.js';
-import { createHttpServer } from './slack/httpServer.js';
+import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
+import { startSocketMode } from './slack/socketMode.js';
 import type { Stores } from './stores.js';
 
 export interface BotDeps {
@@ -29,7 +28,7 @@ export interface Bot {
   /** Who the bot is (from auth.test at start-up); undefined until `start()` has confirmed the token. */
   identity(): BotIdentity | undefined;
   /**
-   * Confirms SLACK_BOT_TOKEN with auth.test (throws BotTokenError, one line, if Slack refuses it or cannot be
+   * Confirms SLACK_BOT_TOKEN with auth.test (throws SlackTokenError, one line, if Slack refuses it or cannot be
    * reached) and CLAUDE_MODEL with the Models API (throws ConfigError if unknown or retired; warns if
    * deprecated or unverifiable), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
    */
@@ -108,14 +107,12 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     async start() {
       [identity] = await Promise.all([fetchBotIdentity(createStartupClient(config, logger)), checkModel(anthropic, config.CLAUDE_MODEL, { logger })]);
       if (!identity.appId) logger.warn('could not learn the app id (bots.info needs the users:read scope): requests are checked by workspace only');
+      // Every start-up check (app token, port) before orphans are resumed: a failed start must not leave them half-answered.
+      let port: number | undefined;
+      if (server) port = await listen(server, config.PORT);
+      else await startSocketMode(app, createStartupClient(config, logger, config.SLACK_APP_TOKEN));
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
-      if (!server) {
-        await app.start();
-        return undefined;
-      }
-      server.listen(config.PORT);
-      await once(server, 'listening');
-      return (server.address() as AddressInfo).port;
+      return port;
     },
     async stop(graceMs) {
       draining = true;

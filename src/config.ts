@@ -20,25 +20,43 @@ const integer = (min: number, max: number, fallback: number, unit = '') =>
     .default(fallback)
     .describe(`a decimal integer from ${min} to ${max}${unit}`);
 const ms = (min: number, max: number, fallback: number) => integer(min, max, fallback, ' (milliseconds)');
+/** `url` parsed, or undefined where the WHATWG parser refuses it (`http://`): refinements must never throw. */
+const parsed = (url: string): URL | undefined => (URL.canParse(url) ? new URL(url) : undefined);
+/** True when every %-escape in the URL's user and password decodes (secretsOf and the clients decode them). */
+const decodableCredentials = ({ username, password }: URL): boolean => {
+  try {
+    decodeURIComponent(username);
+    decodeURIComponent(password);
+    return true;
+  } catch {
+    return false;
+  }
+};
 /**
- * An http(s) base URL. Credentials (`user:password@`) are refused: fetch, which both SDKs send requests with,
- * cannot build a request from such a URL, so every call would fail later instead of start-up failing now.
+ * An http(s) base URL: a host, and no credentials, query or fragment. Credentials (`user:password@`) are
+ * refused because fetch, which both SDKs send requests with, cannot build a request from such a URL; a query
+ * or fragment because the SDKs append method paths to the base, which would land inside it.
  */
 const httpUrl = z
   .url({ protocol: /^https?$/ })
   .refine((url) => {
-    const { username, password } = new URL(url);
-    return !username && !password;
+    const base = parsed(url);
+    return base !== undefined && base.hostname !== '' && !base.username && !base.password && !/[?#]/.test(url);
   })
   .optional()
-  .describe('an http(s) URL without user:password@, such as https://example.com/');
+  .describe('an http(s) URL without user:password@, ?query or #fragment, and with a host, such as https://example.com/');
 /** Secrets and ids: blank or padded values are typos, never what was meant. */
 const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
 
 const variables = {
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/).describe('a bot token starting with xoxb-'),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-\S+$/).optional().describe('an app-level token starting with xapp-'),
-  SLACK_SIGNING_SECRET: word('a signing secret without spaces').optional(),
+  // Slack's signing secrets are 32 hex characters; a short one is a typo, and too short to scrub from logs.
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .regex(/^\S{8,}$/)
+    .optional()
+    .describe('a signing secret of at least 8 characters without spaces (Basic Information → Signing Secret)'),
   PORT: integer(0, 65535, 3000, ' (a TCP port)'),
   SLACK_API_URL: httpUrl,
   ANTHROPIC_API_KEY: word('an Anthropic API key without spaces'),
@@ -69,9 +87,12 @@ const variables = {
   HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
-    .refine((url) => /^\/?\d{0,5}$/.test(new URL(url).pathname))
+    .refine((url) => {
+      const redis = parsed(url);
+      return redis !== undefined && redis.hostname !== '' && /^\/?\d{0,5}$/.test(redis.pathname) && decodableCredentials(redis);
+    })
     .optional()
-    .describe('a redis:// URL such as redis://127.0.0.1:6379/0 (the database, if any, a number)'),
+    .describe('a redis:// URL with a host, such as redis://127.0.0.1:6379/0 (the database, if any, a number; %-escapes in the password valid)'),
   HISTORY_MAX_MESSAGES: integer(2, 10_000, 40),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

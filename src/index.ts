@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   scrub = scrubber(secrets);
   const logger = createLogger(config.LOG_LEVEL, undefined, secrets);
 
-  const bot = createBot(config, { logger, stores: openStores(config, logger) });
+  const stores = openStores(config, logger);
+  await stores.verify();
+  const bot = createBot(config, { logger, stores });
   let stopping = false;
   /** The one way out once started: drain for the grace period, then exit, by a hard deadline at the latest. */
   const shutdown = (reason: string, exitCode: number) => {

@@ -12,7 +12,7 @@ import { MemoryInflightRegistry } from './inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from './inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from './inflight/sqliteInflightRegistry.js';
 import type { Logger } from './logger.js';
-import { createRedis, reachRedis } from './redis/connection.js';
+import { checkRedis, createRedis, reachRedis } from './redis/connection.js';
 import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
 import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
 import { RedisEditBudget } from './slack/redisEditBudget.js';
@@ -27,15 +27,25 @@ export interface Stores {
   /**
    * True when the store can be written now (for `GET /readyz`): sqlite, a tiny write in a transaction through
    * a fresh connection (a file corrupted on disk, full or taken over by another process gives false); Redis,
-   * a SET with expiry; memory, always. Never rejects.
+   * a SET with expiry; memory, always. At most one check runs at a time and its answer is reused for a second.
+   * Never rejects.
    */
   ready(): Promise<boolean>;
+  /**
+   * The start-up check of settings only a live connection can judge (opening the stores already checked the
+   * sqlite file). Redis: throws ConfigError naming REDIS_URL when Redis refuses them (wrong password, database
+   * out of range, read-only); logs a warning and resolves when Redis is unreachable, since the connection
+   * recovers by itself once it is back (refusing to start would crash-loop every instance while Redis restarts).
+   */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How often stores that cannot expire rows themselves (sqlite, memory) delete threads past HISTORY_TTL_DAYS. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** How long a readiness answer is reused: a flood of probes costs one check a second, never a check each. */
+const READY_CACHE_MS = 1_000;
 /** The key ready() writes in Redis lives this long: long enough to see, short enough to leave nothing behind. */
 const READY_KEY_TTL_MS = 10_000;
 
@@ -111,7 +121,8 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
     dedupe,
     budget: new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
-    ready: async () => parts.ready(),
+    ready: reusedCheck(async () => parts.ready()),
+    verify: async () => {},
     async close() {
       clearInterval(sweeper);
       await Promise.all([history.close(), inflight.close(), dedupe.close()]);
@@ -130,16 +141,34 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
   };
   return {
     ...stores,
-    async ready() {
-      try {
-        return (await reachRedis(redis.set(`${keyPrefix}ready`, '1', 'PX', READY_KEY_TTL_MS))) === 'OK';
-      } catch {
-        return false;
-      }
+    ready: reusedCheck(async () => (await reachRedis(redis.set(`${keyPrefix}ready`, '1', 'PX', READY_KEY_TTL_MS))) === 'OK'),
+    async verify() {
+      if (await checkRedis(redis, `${keyPrefix}ready`)) return;
+      logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; not ready, and questions get "temporarily unavailable", until it is back');
     },
     async close() {
       await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close()]);
       redis.disconnect();
     },
+  };
+}
+
+/**
+ * `check` (a readiness check) run at most once at a time, callers meanwhile sharing its answer, which is then
+ * reused for READY_CACHE_MS after it settles; a rejection counts as false.
+ */
+function reusedCheck(check: () => Promise<boolean>): () => Promise<boolean> {
+  let running: Promise<boolean> | undefined;
+  let settled: { at: number; ready: boolean } | undefined;
+  return () => {
+    if (settled && Date.now() - settled.at < READY_CACHE_MS) return Promise.resolve(settled.ready);
+    running ??= check()
+      .catch(() => false)
+      .then((ready) => {
+        settled = { at: Date.now(), ready };
+        running = undefined;
+        return ready;
+      });
+    return running;
   };
 }

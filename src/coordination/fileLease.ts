@@ -90,13 +90,14 @@ export class FileLease {
 
   /**
    * True when the file can be written now: through a fresh connection (so a file broken on disk is seen even
-   * while this process's cache still serves it), renews the heartbeat in a transaction. False on any error, or
-   * when another process has taken the lease over.
+   * while this process's cache still serves it), renews the heartbeat in a transaction. False on any error, when
+   * another process has taken the lease over, or while another process holds the write lock: the probe does not
+   * wait for it (no busy timeout), because sqlite waits synchronously, on the event loop.
    */
   probe(): boolean {
     let probe: Database.Database | undefined;
     try {
-      probe = this.db.memory ? this.db : new Database(this.db.name, { fileMustExist: true, timeout: 2_000 });
+      probe = this.db.memory ? this.db : new Database(this.db.name, { fileMustExist: true, timeout: 0 });
       return this.renew(probe);
     } catch {
       return false;

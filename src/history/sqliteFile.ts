@@ -7,6 +7,13 @@ import type { Logger } from '../logger.js';
 /** Owner only: the file holds every question and answer, and its directory names them. */
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
+/**
+ * How long a write waits for a lock another process holds on the file (sqlite's busy timeout; its default is
+ * 5 s). sqlite waits synchronously, so every answer in flight and `/healthz` wait with it: an outside writer
+ * (a sqlite3 shell, a backup tool) must cost a failed write, never a frozen process. This process's own
+ * connections never wait on each other: they run on one thread.
+ */
+const BUSY_TIMEOUT_MS = 250;
 /** The first 16 bytes of every sqlite database file (https://www.sqlite.org/fileformat.html#the_database_header). */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -24,7 +31,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 export function openSqliteFile<T>(path: string, logger: Logger, setup: (db: Database.Database) => T): T {
   let db: Database.Database | undefined;
   try {
-    db = path === ':memory:' ? new Database(path) : new Database(preparePrivateFile(path, logger));
+    const options = { timeout: BUSY_TIMEOUT_MS };
+    db = path === ':memory:' ? new Database(path, options) : new Database(preparePrivateFile(path, logger), options);
     db.pragma('journal_mode = WAL');
     return setup(db);
   } catch (error) {

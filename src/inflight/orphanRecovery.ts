@@ -16,15 +16,23 @@ export async function startOrphanRecovery(
   conversation: Conversation,
   logger: Logger,
 ): Promise<() => void> {
+  // One line when the store fails and one when it works again, not one every round of an outage.
+  let failing = false;
   const round = async () => {
+    let orphans;
     try {
       await inflight.heartbeat(instanceId);
-      for (const orphan of await inflight.claimOrphans(instanceId)) {
-        logger.warn({ channel: orphan.channel, replyTs: orphan.replyTs }, 'answering again a question left unfinished by a crash');
-        void conversation.resume(orphan).catch((error: unknown) => logger.error({ err: error }, 'could not resume an answer'));
-      }
+      orphans = await inflight.claimOrphans(instanceId);
     } catch (error) {
-      logger.warn({ err: error }, 'could not check for unfinished answers');
+      if (!failing) logger.warn({ reason: (error as Error).message }, 'could not check for unfinished answers; trying again every 5 s');
+      failing = true;
+      return;
+    }
+    if (failing) logger.info('checking for unfinished answers again');
+    failing = false;
+    for (const orphan of orphans) {
+      logger.warn({ channel: orphan.channel, replyTs: orphan.replyTs }, 'answering again a question left unfinished by a crash');
+      void conversation.resume(orphan).catch((error: unknown) => logger.error({ err: error }, 'could not resume an answer'));
     }
   };
   await round();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis, ReplyError, type ChainableCommander } from 'ioredis';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 
 /** Redis could not be reached; callers tell the user the feature is temporarily unavailable. */
@@ -55,6 +56,35 @@ export function createRedis(url: string, logger: Logger): Redis {
     lastError = undefined;
   });
   return redis;
+}
+
+/** The longest start-up check: a blackholed host takes a connect time-out and one retry. */
+const CHECK_TIMEOUT_MS = 5_000;
+
+/**
+ * The start-up check of REDIS_URL through `redis` itself: PING (the password), SELECT of the URL's database
+ * (ioredis ignores a refused SELECT on connect and silently stays on database 0) and a SET with expiry of
+ * `probeKey` (a read-only replica, an ACL without write access, a full memory), within 5 s. Throws
+ * ConfigError naming REDIS_URL when Redis refuses (its reply, which never carries the password); resolves
+ * false when Redis cannot be reached (the connection keeps reconnecting, so the bot may start), else true.
+ */
+export async function checkRedis(redis: Redis, probeKey: string): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
+  const check = async () => {
+    await redis.ping();
+    await redis.select(redis.options.db ?? 0);
+    await redis.set(probeKey, '1', 'PX', CHECK_TIMEOUT_MS);
+    return true;
+  };
+  try {
+    return await Promise.race([check(), timeout]);
+  } catch (error) {
+    if (error instanceof ReplyError) throw new ConfigError(`REDIS_URL was refused by Redis: ${(error as Error).message.split('\n')[0]}`);
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Awaits a Redis call, turning a failure to reach Redis (anything but Redis's own error reply) into StoreUnavailableError. */

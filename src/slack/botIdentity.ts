@@ -16,24 +16,24 @@ export interface BotIdentity {
   appId?: string;
 }
 
-/** Start-up could not confirm SLACK_BOT_TOKEN; the message is one line naming the variable and the reason, never the token. */
-export class BotTokenError extends Error {
-  override readonly name = 'BotTokenError';
+/** Start-up could not confirm a Slack token; the message is one line naming the variable and the reason, never the token. */
+export class SlackTokenError extends Error {
+  override readonly name = 'SlackTokenError';
 }
 
 /**
  * Calls `auth.test` with the bot token and returns the bot's identity, with its app id from `bots.info`
  * when that answers (a missing `users:read` scope, or any failure there, leaves `appId` undefined). Throws
- * BotTokenError when Slack refuses the token (`invalid_auth`, `token_revoked`, `account_inactive`, …), the
+ * SlackTokenError when Slack refuses the token (`invalid_auth`, `token_revoked`, `account_inactive`, …), the
  * token is not a bot's, or Slack cannot be reached or fails: `client`'s retry and timeout settings bound
  * how long that takes.
  */
 export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> {
   const result = await client.auth.test().catch((error: unknown) => {
-    throw new BotTokenError(describeFailure(error));
+    throw new SlackTokenError(describeFailure(error, 'SLACK_BOT_TOKEN', 'auth.test'));
   });
   if (!result.team_id || !result.user_id || !result.bot_id) {
-    throw new BotTokenError('SLACK_BOT_TOKEN is not a bot token: auth.test returned no bot_id');
+    throw new SlackTokenError('SLACK_BOT_TOKEN is not a bot token: auth.test returned no bot_id');
   }
   const appId = await client.bots
     .info({ bot: result.bot_id })
@@ -42,15 +42,28 @@ export async function fetchBotIdentity(client: WebClient): Promise<BotIdentity> 
   return { teamId: result.team_id, botUserId: result.user_id, botId: result.bot_id, ...(appId ? { appId } : {}) };
 }
 
-/** One line saying why auth.test failed, by the WebClient's error class. */
-function describeFailure(error: unknown): string {
-  if (error instanceof WebAPIPlatformError) return `SLACK_BOT_TOKEN was refused by Slack: ${error.data.error}`;
+/**
+ * Asks for a Socket Mode URL once with the app token (`apps.connections.open`,
+ * https://docs.slack.dev/reference/methods/apps.connections.open, scope `connections:write`) and drops it:
+ * Bolt's Socket Mode client retries a refused token (`token_revoked`, `missing_scope`, `not_allowed_token_type`)
+ * forever, so start-up checks it first. Throws SlackTokenError naming SLACK_APP_TOKEN, like fetchBotIdentity.
+ */
+export async function checkAppToken(client: WebClient): Promise<void> {
+  const result = await client.apps.connections.open().catch((error: unknown) => {
+    throw new SlackTokenError(describeFailure(error, 'SLACK_APP_TOKEN', 'apps.connections.open'));
+  });
+  if (!result.url) throw new SlackTokenError('SLACK_APP_TOKEN check failed: apps.connections.open returned no Socket Mode URL');
+}
+
+/** One line saying why the check of `variable` (the Slack `method` it called) failed, by the WebClient's error class. */
+function describeFailure(error: unknown, variable: string, method: string): string {
+  if (error instanceof WebAPIPlatformError) return `${variable} was refused by Slack: ${error.data.error}`;
   if (error instanceof WebAPIRequestError) {
-    return `could not reach Slack to check SLACK_BOT_TOKEN (SLACK_API_URL): ${networkReason(error.original)}`;
+    return `could not reach Slack to check ${variable} (SLACK_API_URL): ${networkReason(error.original)}`;
   }
-  if (error instanceof WebAPIHTTPError) return `Slack answered HTTP ${error.statusCode} to the SLACK_BOT_TOKEN check (auth.test)`;
-  if (error instanceof WebAPIRateLimitedError) return `Slack rate-limited the SLACK_BOT_TOKEN check (auth.test); retry after ${error.retryAfter} s`;
-  return `could not check SLACK_BOT_TOKEN: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof WebAPIHTTPError) return `Slack answered HTTP ${error.statusCode} to the ${variable} check (${method})`;
+  if (error instanceof WebAPIRateLimitedError) return `Slack rate-limited the ${variable} check (${method}); retry after ${error.retryAfter} s`;
+  return `could not check ${variable}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** The system error code (ECONNREFUSED, ENOTFOUND, …) under fetch's "fetch failed", else the innermost message. */

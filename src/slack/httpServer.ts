@@ -1,14 +1,39 @@
-import { defaultBodyLimit, type BufferedIncomingMessage, type HTTPReceiver } from '@slack/bolt';
+import type { BufferedIncomingMessage, HTTPReceiver } from '@slack/bolt';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parse as parseForm } from 'node:querystring';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { isRoutableSlackBody } from './requestBody.js';
-import { checkSlackSignature } from './requestSignature.js';
+import { checkSignatureHeaders, checkSlackSignature } from './requestSignature.js';
 
 /** Seconds a draining instance asks callers to wait before retrying elsewhere. */
 const RETRY_AFTER_SECONDS = 5;
 /** A readiness check slower than this counts as "not ready": a probe must never hang on a stuck store. */
 const READY_TIMEOUT_MS = 2_000;
+
+/**
+ * What one client can make the server hold. Slack's largest payloads for this bot are message events (text
+ * up to 40,000 characters, repeated in rich-text blocks: a few hundred KB at worst) and interactive payloads
+ * echoing a message; Bolt's 4 MB default is far above that. Slack waits 3 s for an answer, so a request that
+ * takes 10 s to arrive is of no use to anyone. At most MAX_CONNECTIONS × BODY_LIMIT_BYTES of bodies are
+ * ever buffered (128 MB), and only for requests whose signature headers are fresh.
+ */
+export const HTTP_LIMITS = {
+  /** Largest signed request body (413 beyond). */
+  bodyLimitBytes: 1024 * 1024,
+  /** Largest unsigned body: only Slack's SSL check (`ssl_check=1&token=…`) comes without a signature. */
+  sslCheckLimitBytes: 1024,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  /** Connections beyond this are closed at once (Node's `server.maxConnections`). */
+  maxConnections: 128,
+} as const;
+/** How often Node looks for requests past their time-out (its default is 30 s, which would stretch them). */
+const TIMEOUT_CHECK_MS = 1_000;
+/** At most one "connections dropped" line per this period. */
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 export interface HttpServerOptions {
   /** Bolt's receiver, built with the same signing secret; it handles verified `POST /slack/events`. */
@@ -27,11 +52,12 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
  * The HTTP-mode server. Routes on the URL's path (a query string is ignored):
  * - `GET|HEAD /healthz`: 200 while the process runs (liveness, also while draining);
  * - `GET|HEAD /readyz`: 200 when `ready()` says the stores work and the process is not draining, else 503;
- * - `POST /slack/events`: events, slash commands and interactivity. The body is read (413 past the limit),
- *   its signature checked here (401, including timestamps more than 5 minutes in the future), and a body
- *   Bolt cannot route answered 400, before Bolt's receiver sees the request.
+ * - `POST /slack/events`: events, slash commands and interactivity. Missing or stale signature headers are
+ *   refused (401, including timestamps more than 5 minutes in the future) before the body is read; the body
+ *   is read within HTTP_LIMITS (413 past it), its signature checked, and a body Bolt cannot route answered
+ *   400, before Bolt's receiver sees the request.
  * Any other path is 404, any other method 405 with `Allow`. No request can throw out of the handler:
- * an unexpected error is logged and answered 500.
+ * an unexpected error is logged and answered 500. Connections, header and request times are bounded by HTTP_LIMITS.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { isDraining, logger } = options;
@@ -51,7 +77,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     '/slack/events': { POST: events },
   };
 
-  return createServer((req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
     const methods = path !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
     const handler = methods && Object.hasOwn(methods, req.method ?? '') ? methods[req.method!] : undefined;
@@ -65,34 +91,84 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (res.headersSent) res.destroy();
       else text(res, 500, 'internal error');
     });
+  };
+  const server = createServer(
+    {
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    route,
+  );
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  let lastDropLog = -Infinity;
+  let dropped = 0;
+  server.on('drop', () => {
+    dropped += 1;
+    if (Date.now() - lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    logger.warn({ droppedSinceLastLine: dropped, maxConnections: HTTP_LIMITS.maxConnections }, 'dropped connections beyond the limit');
+    lastDropLog = Date.now();
+    dropped = 0;
   });
+  return server;
 }
 
-/** `POST /slack/events`: drain check, body limit, signature, routable body, then Bolt. */
+/**
+ * Listens on `port` (0: any free port) and resolves with the port; a port in use or not allowed rejects with
+ * ConfigError, one line naming PORT.
+ */
+export async function listen(server: Server, port: number): Promise<number> {
+  server.listen(port);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT (${port}) is already in use by another process (EADDRINUSE): stop it or choose another port`);
+    if (code === 'EACCES') throw new ConfigError(`PORT (${port}) needs privileges the bot does not have (EACCES): choose a port above 1023`);
+    throw new ConfigError(`PORT (${port}) cannot be listened on: ${code ?? (error as Error).message}`);
+  }
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * `POST /slack/events`: drain check; signature headers (present, fresh) before any of the body is read, so an
+ * unsigned or replayed request costs nothing; the body within its limit; the signature; a routable body; Bolt.
+ */
 function eventsHandler(
   { receiver, signingSecret, isDraining, logger }: HttpServerOptions,
   text: (res: ServerResponse, status: number, body: string, headers?: Record<string, string>) => void,
 ): Handler {
+  /** 401, and the connection closes: an unsigned client cannot keep us reading (or discarding) its body. */
+  const unsigned = (res: ServerResponse, rejection: string) => {
+    logger.info({ rejection }, 'refused a request with an invalid signature');
+    text(res, 401, 'invalid signature', { Connection: 'close' });
+  };
   return async (req, res) => {
     if (isDraining()) return text(res, 503, 'shutting down', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-    // Bolt's own limit (4 MB): Slack's payloads are far smaller.
-    const body = await readBody(req, defaultBodyLimit);
-    if (body === undefined) {
-      logger.warn({ bodyLimit: defaultBodyLimit }, 'refused a request body over the limit');
+    const signed = { signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') };
+    const headerRejection = checkSignatureHeaders(signed, Date.now());
+    // Slack's SSL check is the one unsigned request: a small form, read only that far.
+    const maybeSslCheck = headerRejection === 'missing_headers' && isForm(req);
+    if (headerRejection && !maybeSslCheck) return unsigned(res, headerRejection);
+    const read = await readBody(req, maybeSslCheck ? HTTP_LIMITS.sslCheckLimitBytes : HTTP_LIMITS.bodyLimitBytes);
+    if (read === 'aborted') {
+      // The client's doing (it hung up, or took longer than the request time-out): nothing to answer, nothing wrong here.
+      logger.info({ path: '/slack/events' }, 'a client closed its request before sending the whole body');
+      return;
+    }
+    if (read === 'too_large') {
+      if (maybeSslCheck) return unsigned(res, 'missing_headers');
+      logger.warn({ bodyLimit: HTTP_LIMITS.bodyLimitBytes }, 'refused a request body over the limit');
+      // The rest is being discarded (see readBody) within the request time-out, so the client can read the 413.
       return text(res, 413, 'request body too large');
     }
     // Bolt reads `rawBody` instead of the (now consumed) stream.
-    const buffered = Object.assign(req, { rawBody: body }) as BufferedIncomingMessage;
-    if (!isSslCheck(buffered)) {
-      const rejection = checkSlackSignature(
-        { body, signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') },
-        signingSecret,
-        Date.now(),
-      );
-      if (rejection) {
-        logger.info({ rejection }, 'refused a request with an invalid signature');
-        return text(res, 401, 'invalid signature');
-      }
+    const buffered = Object.assign(req, { rawBody: read }) as BufferedIncomingMessage;
+    if (maybeSslCheck) {
+      if (!isSslCheck(buffered)) return unsigned(res, 'missing_headers');
+    } else {
+      const rejection = checkSlackSignature({ body: read, ...signed }, signingSecret, Date.now());
+      if (rejection) return unsigned(res, rejection);
       if (!isRoutableSlackBody(buffered)) {
         logger.warn('refused a signed request whose body Bolt cannot route');
         return text(res, 400, 'malformed request body');
@@ -102,9 +178,14 @@ function eventsHandler(
   };
 }
 
+/** A form body, as Slack's SSL check is sent. */
+function isForm(req: IncomingMessage): boolean {
+  return req.headers['content-type'] === 'application/x-www-form-urlencoded';
+}
+
 /** Slack's unsigned SSL check (`ssl_check=1`), detected exactly as Bolt detects it; Bolt answers it. */
 function isSslCheck(req: BufferedIncomingMessage): boolean {
-  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && parseForm(req.rawBody.toString()).ssl_check === '1';
+  return isForm(req) && parseForm(req.rawBody.toString()).ssl_check === '1';
 }
 
 /** The request's path without query string, or undefined for a target that is not a valid URL path. */
@@ -123,15 +204,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Reads the whole body, or resolves undefined once it exceeds `limit` bytes. The rest is read and
- * discarded rather than the connection cut, so the client can finish sending and read the 413.
+ * Reads the whole body; 'too_large' once it exceeds `limit` bytes (the rest is read and discarded rather than
+ * the connection cut, so the client can finish sending and read the 413); 'aborted' when the client hung up
+ * or Node's request time-out cut it off first.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
   if (Number(req.headers['content-length']) > limit) {
     req.resume();
-    return Promise.resolve(undefined);
+    return Promise.resolve('too_large');
   }
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -142,11 +224,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
       }
       req.off('data', onData);
       req.resume();
-      resolve(undefined);
+      resolve('too_large');
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    // After 'end' these settle nothing: a promise resolves once.
+    req.once('error', () => resolve('aborted'));
+    req.once('close', () => resolve('aborted'));
   });
 }
 

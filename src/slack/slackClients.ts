@@ -33,12 +33,12 @@ export function createSlackClients(config: Config, logger: Logger): SlackClients
 }
 
 /**
- * The client for the start-up `auth.test`: two quick retries and a 10 s timeout per try, so a bad token or
- * an unreachable Slack stops start-up within about half a minute, not after the WebClient's default
- * retries (about half an hour).
+ * A client for the start-up token checks (`auth.test` with the bot token by default; `apps.connections.open`
+ * with the app token): two quick retries and a 10 s timeout per try, so a bad token or an unreachable Slack
+ * stops start-up within about half a minute, not after the WebClient's default retries (about half an hour).
  */
-export function createStartupClient(config: Config, logger: Logger): WebClient {
-  return new WebClient(config.SLACK_BOT_TOKEN, {
+export function createStartupClient(config: Config, logger: Logger, token: string = config.SLACK_BOT_TOKEN): WebClient {
+  return new WebClient(token, {
     slackApiUrl: config.SLACK_API_URL,
     logger: toBoltLogger(logger),
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true },

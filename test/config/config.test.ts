@@ -43,6 +43,16 @@ describe('configuration values that used to be accepted silently', () => {
     ['HISTORY_DB_PATH', '   '],
     ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
+    // Used to surface as "Invalid URL", "URI malformed" or a misleading Slack error instead of naming the variable.
+    ['SLACK_API_URL', 'http://'],
+    ['ANTHROPIC_BASE_URL', 'http://'],
+    ['SLACK_API_URL', 'http://127.0.0.1:9/api/?x=1'],
+    ['ANTHROPIC_BASE_URL', 'https://gateway.example/v1#part'],
+    ['SLACK_API_URL', 'https://slack.example/api/?'],
+    ['REDIS_URL', 'redis://:p%zzword@127.0.0.1:6379'],
+    ['REDIS_URL', 'redis://bad%user:pw@127.0.0.1:6379'],
+    ['SLACK_SIGNING_SECRET', 'abc'],
+    ['SLACK_SIGNING_SECRET', 'abcdefg'],
   ])('%s=%j stops start-up with one line naming the variable, not the value', (variable, value) => {
     const message = errorFor({ [variable]: value });
     expect(message.split('\n')).toHaveLength(1);

@@ -2,8 +2,8 @@ import { runBotToExit } from '../processBot.js';
 
 describe('start-up configuration errors', () => {
   test.each([
-    ['SLACK_BOT_TOKEN', { ANTHROPIC_API_KEY: 'sk-ant-x', SLACK_SIGNING_SECRET: 's' }],
-    ['ANTHROPIC_API_KEY', { SLACK_BOT_TOKEN: 'xoxb-secret-token', SLACK_SIGNING_SECRET: 's' }],
+    ['SLACK_BOT_TOKEN', { ANTHROPIC_API_KEY: 'sk-ant-x', SLACK_SIGNING_SECRET: 'signing-secret' }],
+    ['ANTHROPIC_API_KEY', { SLACK_BOT_TOKEN: 'xoxb-secret-token', SLACK_SIGNING_SECRET: 'signing-secret' }],
   ])('a missing %s exits non-zero with one line naming it', async (variable, env) => {
     const result = await runBotToExit(env);
     expect(result.code).not.toBe(0);
@@ -14,7 +14,7 @@ describe('start-up configuration errors', () => {
   });
 
   test('a malformed value names the variable and what is expected, not the value', async () => {
-    const result = await runBotToExit({ SLACK_BOT_TOKEN: 'xoxp-user-token-secret', ANTHROPIC_API_KEY: 'k', SLACK_SIGNING_SECRET: 's' });
+    const result = await runBotToExit({ SLACK_BOT_TOKEN: 'xoxp-user-token-secret', ANTHROPIC_API_KEY: 'k', SLACK_SIGNING_SECRET: 'signing-secret' });
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim()).toBe('Configuration error: SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
   });

@@ -15,7 +15,7 @@ export function tempDbPath(...nested: string[]): string {
 export function openSqliteStores(path: string, env: Record<string, string> = {}, logger: Logger = memoryLogger().logger): Stores {
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-test',
-    SLACK_SIGNING_SECRET: 'secret',
+    SLACK_SIGNING_SECRET: 'signing-secret',
     ANTHROPIC_API_KEY: 'sk-ant-test',
     HISTORY_STORE: 'sqlite',
     HISTORY_DB_PATH: path,

@@ -11,7 +11,7 @@ function startBot(env: Record<string, string>) {
   return runBotToExit(
     {
       SLACK_BOT_TOKEN: 'xoxb-test',
-      SLACK_SIGNING_SECRET: 'secret',
+      SLACK_SIGNING_SECRET: 'signing-secret',
       ANTHROPIC_API_KEY: 'sk-ant-test',
       SLACK_API_URL: 'http://127.0.0.1:9/api/',
       ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',

@@ -15,7 +15,7 @@ const stores: Record<string, (ttlDays: string, path: string) => Stores> = {
   sqlite: (ttlDays, path) => openSqliteStores(path, { HISTORY_TTL_DAYS: ttlDays }),
   memory: (ttlDays) =>
     openStores(
-      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 's', ANTHROPIC_API_KEY: 'k', HISTORY_STORE: 'memory', HISTORY_TTL_DAYS: ttlDays }),
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 'signing-secret', ANTHROPIC_API_KEY: 'k', HISTORY_STORE: 'memory', HISTORY_TTL_DAYS: ttlDays }),
       memoryLogger().logger,
     ),
 };

@@ -1,4 +1,4 @@
-import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
+import { ErrorCode, type AnyMiddlewareArgs, type App, type Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import type { BotIdentity } from '../botIdentity.js';
 import { askCommandListener } from './askCommand.js';
@@ -14,6 +14,7 @@ export interface ListenersDeps extends SurfaceDeps {
 /** Registers every surface the bot answers on: mentions, DMs and the slash command, for this bot's own workspace only. */
 export function registerListeners(app: App, deps: ListenersDeps): void {
   app.use(ignoreForeignRequests(deps.identity, deps.logger));
+  app.use(ackUnclaimedInteractions);
   app.event('app_mention', mentionListener(deps));
   app.message(directMessageListener(deps));
   app.command(deps.slashCommand, askCommandListener(deps));
@@ -44,3 +45,20 @@ function ignoreForeignRequests(identity: () => BotIdentity | undefined, logger: 
     if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
   };
 }
+
+/**
+ * Acknowledges an interactive payload (button, menu, shortcut, view) that no listener acknowledged once they
+ * have all run: without an ack, Bolt answers 404 after 3 s and logs an error, and Slack shows the user a
+ * warning. The bot listens to none of them today; a listener that acks first makes this ack a no-op.
+ */
+const ackUnclaimedInteractions: Middleware<AnyMiddlewareArgs> = async (args) => {
+  await args.next();
+  const body = args.body as { command?: unknown; event?: unknown };
+  // Events are acked by Bolt itself, slash commands by their listener.
+  if (!('ack' in args) || typeof args.ack !== 'function' || body.command !== undefined || body.event !== undefined) return;
+  try {
+    await (args.ack as () => Promise<void>)();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== ErrorCode.ReceiverMultipleAckError) throw error;
+  }
+};
