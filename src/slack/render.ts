@@ -38,7 +38,7 @@ class BoundedTokenizer extends Tokenizer {
 }
 
 const MAX_LOCAL_PART = 64;
-const TEXT_WINDOW = 4 * MAX_LOCAL_PART;
+const TEXT_WINDOW = 2 * MAX_LOCAL_PART;
 const URL_START = /^(?:[hH][tT][tT][pP][sS]?:\/\/|[fF][tT][pP]:\/\/|www\.|mailto:|xmpp:)/;
 const EMAIL_START = new RegExp(`^[A-Za-z0-9._+-]{1,${MAX_LOCAL_PART}}@`);
 
