@@ -1,7 +1,7 @@
 // Markdown → Slack mrkdwn (https://api.slack.com/reference/surfaces/formatting).
 // marked's lexer parses; this module only emits. Every character of Claude's text goes through
 // escapeMrkdwn, so the only `<…>` in the output are links this module builds from Markdown links/URLs.
-import { Lexer, Tokenizer, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
+import { Lexer, Tokenizer, type Links, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
 
 /** How to render: `streaming` is for intermediate edits of a partial answer. */
 export interface RenderOptions {
@@ -34,6 +34,36 @@ class BoundedTokenizer extends Tokenizer {
 
   override url(src: string): Tokens.Link | undefined {
     return URL_START.test(src) || EMAIL_START.test(src) ? super.url(src) : undefined;
+  }
+
+  // Emphasis, strikethrough and link text lex their content again, recursively, each level scanning the
+  // rest of the run for its closer: past MAX_NESTING levels the delimiters are text.
+  private depth = 0;
+
+  private nested<T>(tokenize: () => T): T | undefined {
+    if (this.depth >= MAX_NESTING) return undefined;
+    this.depth++;
+    try {
+      return tokenize();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  override emStrong(src: string, maskedSrc: string, prevChar?: string): Tokens.Em | Tokens.Strong | undefined {
+    return this.nested(() => super.emStrong(src, maskedSrc, prevChar));
+  }
+
+  override del(src: string, maskedSrc: string, prevChar?: string): Tokens.Del | undefined {
+    return this.nested(() => super.del(src, maskedSrc, prevChar));
+  }
+
+  override link(src: string): Tokens.Link | Tokens.Image | undefined {
+    return this.nested(() => super.link(src));
+  }
+
+  override reflink(src: string, links: Links): Tokens.Link | Tokens.Image | Tokens.Text | undefined {
+    return this.nested(() => super.reflink(src, links));
   }
 }
 
