@@ -85,6 +85,7 @@ const LEX_OPTIONS: MarkedOptions = { gfm: true, breaks: false };
 function newLexer(): Lexer {
   return new Lexer({ ...LEX_OPTIONS, tokenizer: new BoundedTokenizer() });
 }
+
 const BULLETS = ['•', '◦', '▪'] as const;
 const LIST_INDENT = '    ';
 const RULE = '──────────';
@@ -92,7 +93,11 @@ const RULE = '──────────';
 const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)./i;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", nbsp: '\u00a0' };
 
-/** Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut. */
+/**
+ * Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut.
+ * Never throws, and its time is linear in the input: nesting is capped, and input the parser still cannot
+ * take is shown as escaped plain text.
+ */
 export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
   // GUARD is this module's own marker: one in Claude's text would be taken for ours.
   const text = markdown.includes(GUARD) ? markdown.replaceAll(GUARD, '') : markdown;
