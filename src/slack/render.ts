@@ -95,8 +95,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /**
  * Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut.
- * Never throws, and its time is linear in the input: nesting is capped, and input the parser still cannot
- * take is shown as escaped plain text.
+ * Never throws: nesting is capped before lexing, and input the parser still cannot take is shown as escaped
+ * plain text.
  */
 export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
   // GUARD is this module's own marker: one in Claude's text would be taken for ours.

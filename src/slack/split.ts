@@ -50,7 +50,7 @@ interface Cut {
 // Prefer a cleaner cut while it still fills this share of a message; below it, fill the message.
 const MIN_FILL = 0.5;
 // Rendering shrinks Markdown by at most about this much (`&nbsp;` is 6 characters for 1), so the search for a
-// cut inside a long line stops this many limits past where it starts: further cuts could not fit.
+// cut inside a long line stops this many limits past where it starts: a cut further on would not fit.
 const MAX_SHRINK = 8;
 // Any indent or quote marks before it: fences inside list items and quotes are prefixed.
 const FENCE_LINE = /^((?:\s*>)*\s*)(`{3,}|~{3,})([^`]*)$/;
@@ -68,7 +68,7 @@ const PROTECTED_SPANS = new RegExp(
 
 /** Returns null when toMrkdwn(markdown) fits in `limit`; else the longest head that fits, cut at a paragraph, line or space boundary outside links and code spans (a hard cut only for a line with no such place), fences closed in `head` and reopened through `reopen`. */
 export function splitForSlack(markdown: string, limit: number = SLACK_TEXT_LIMIT): Split | null {
-  // A known cut is looked up first: its basis already did not fit, and rendering the whole rest of a long
+  // A known cut is looked up first: a head within its basis did not fit, and rendering the whole rest of a long
   // answer at every edit, once per part, made splitting quadratic in the answer. (Comparing slices is much
   // faster than startsWith on long strings in V8.)
   const known = decisions.find((decision) => decision.limit === limit && markdown.slice(0, decision.basis.length) === decision.basis);
@@ -280,12 +280,15 @@ function inLineCuts(markdown: string, region: Line[], at: 'space' | 'character',
   return cuts;
 }
 
-/** Every `boundaries` offset before `scanEnd` in every line but a fence's closing one; only a fence open at the cut is reopened. */
+/**
+ * Every `boundaries` offset before `scanEnd` in every line but a fence's own (a fence line cut would turn the
+ * code after it into text; its rendering is short anyway); only a fence open at the cut is reopened.
+ */
 function hardCuts(markdown: string, lines: Line[], boundaries: (text: string) => number[], scanEnd: number): Cut[] {
   const cuts: Cut[] = [];
   for (const line of lines) {
     if (line.start >= scanEnd) break;
-    if (line.kind === 'closer') continue;
+    if (line.kind === 'opener' || line.kind === 'closer') continue;
     for (const offset of boundaries(markdown.slice(line.start, Math.min(line.end, scanEnd)))) {
       const pos = line.start + offset;
       if (pos < markdown.length) cuts.push({ pos, rank: 0, fence: line.fence, reopen: line.fence?.reopen ?? '' });
