@@ -132,7 +132,7 @@ function capNesting(markdown: string): string {
     .join('\n');
 }
 
-const MAX_NESTING = 16;
+const MAX_NESTING = 8;
 const MAX_INDENT = 4 * MAX_NESTING;
 const CONTAINER_MARKER = /[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}(?=[.)](?:[ \t]|$)))/y;
 const DEEP_MARKERS = new RegExp(`^(?:[ \\t]*(?:>|[-+*][ \\t]|\\d{1,9}[.)][ \\t])){${MAX_NESTING + 1}}`, 'm');
