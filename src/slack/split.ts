@@ -68,12 +68,17 @@ const PROTECTED_SPANS = new RegExp(
 
 /** Returns null when toMrkdwn(markdown) fits in `limit`; else the longest head that fits, cut at a paragraph, line or space boundary outside links and code spans (a hard cut only for a line with no such place), fences closed in `head` and reopened through `reopen`. */
 export function splitForSlack(markdown: string, limit: number = SLACK_TEXT_LIMIT): Split | null {
+  return cutFor(markdown, limit, true);
+}
+
+/** splitForSlack; `checkWhole` false skips rendering the whole text, for a text too long to fit (see MAX_SHRINK). */
+function cutFor(markdown: string, limit: number, checkWhole: boolean): Split | null {
   // A known cut is looked up first: a head within its basis did not fit, and rendering the whole rest of a long
   // answer at every edit, once per part, made splitting quadratic in the answer. (Comparing slices is much
   // faster than startsWith on long strings in V8.)
   const known = decisions.find((decision) => decision.limit === limit && markdown.slice(0, decision.basis.length) === decision.basis);
   if (known) return { ...known.split };
-  if (toMrkdwn(markdown).length <= limit) return null;
+  if (checkWhole && toMrkdwn(markdown).length <= limit) return null;
   const { split, basis } = decide(markdown, limit);
   if (basis) {
     decisions.push({ limit, basis, split });
@@ -152,7 +157,8 @@ function basisUpTo(markdown: string, lines: Line[], read: number): string {
 export function splitAll(markdown: string, limit: number = SLACK_TEXT_LIMIT): string[] {
   const parts: string[] = [];
   let rest = markdown;
-  for (let split = splitForSlack(rest, limit); split; split = splitForSlack(rest, limit)) {
+  const next = (): Split | null => cutFor(rest, limit, rest.length <= MAX_SHRINK * limit);
+  for (let split = next(); split; split = next()) {
     parts.push(split.head);
     rest = split.reopen + rest.slice(split.consumed);
   }
