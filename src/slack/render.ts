@@ -1,7 +1,7 @@
 // Markdown → Slack mrkdwn (https://api.slack.com/reference/surfaces/formatting).
 // marked's lexer parses; this module only emits. Every character of Claude's text goes through
 // escapeMrkdwn, so the only `<…>` in the output are links this module builds from Markdown links/URLs.
-import { Lexer, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
+import { Lexer, Tokenizer, type Links, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
 
 /** How to render: `streaming` is for intermediate edits of a partial answer. */
 export interface RenderOptions {
@@ -16,7 +16,76 @@ interface Context {
   dangling: Token[] | null;
 }
 
+/**
+ * marked's GFM inline rules look ahead for an e-mail address from every token, across the whole run of
+ * characters an address may hold, which is quadratic on text like `_a_a_a…` or `*a*a*a…` (a second per render
+ * at 32,000 characters). The lookahead only ever needs the length of an address's local part (at most 64
+ * characters, RFC 5321 §4.5.3.1.1), so these bounds keep every token linear; only an "address" with a longer
+ * local part, which no mail server accepts, is no longer linked.
+ */
+class BoundedTokenizer extends Tokenizer {
+  override inlineText(src: string): Tokens.Text | undefined {
+    if (src.length <= TEXT_WINDOW) return super.inlineText(src);
+    // A token that ends well inside the window ends there in the whole text too.
+    const token = super.inlineText(src.slice(0, TEXT_WINDOW));
+    if (token && token.raw.length <= TEXT_WINDOW - MAX_LOCAL_PART) return token;
+    return super.inlineText(src.slice(0, textWindowEnd(src)));
+  }
+
+  override url(src: string): Tokens.Link | undefined {
+    return URL_START.test(src) || EMAIL_START.test(src) ? super.url(src) : undefined;
+  }
+
+  // Emphasis, strikethrough and link text lex their content again, recursively, each level scanning the
+  // rest of the run for its closer: past MAX_NESTING levels the delimiters are text.
+  private depth = 0;
+
+  private nested<T>(tokenize: () => T): T | undefined {
+    if (this.depth >= MAX_NESTING) return undefined;
+    this.depth++;
+    try {
+      return tokenize();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  override emStrong(src: string, maskedSrc: string, prevChar?: string): Tokens.Em | Tokens.Strong | undefined {
+    return this.nested(() => super.emStrong(src, maskedSrc, prevChar));
+  }
+
+  override del(src: string, maskedSrc: string, prevChar?: string): Tokens.Del | undefined {
+    return this.nested(() => super.del(src, maskedSrc, prevChar));
+  }
+
+  override link(src: string): Tokens.Link | Tokens.Image | undefined {
+    return this.nested(() => super.link(src));
+  }
+
+  override reflink(src: string, links: Links): Tokens.Link | Tokens.Image | Tokens.Text | undefined {
+    return this.nested(() => super.reflink(src, links));
+  }
+}
+
+const MAX_LOCAL_PART = 64;
+const TEXT_WINDOW = 2 * MAX_LOCAL_PART;
+const URL_START = /^(?:[hH][tT][tT][pP][sS]?:\/\/|[fF][tT][pP]:\/\/|www\.|mailto:|xmpp:)/;
+const EMAIL_START = new RegExp(`^[A-Za-z0-9._+-]{1,${MAX_LOCAL_PART}}@`);
+
+// Text cut after whitespace and before a word continues exactly as the whole would: an address or `www.`
+// cannot start mid-word there, and a hard break's two spaces stay together.
+function textWindowEnd(src: string): number {
+  const isSpace = (at: number): boolean => /\s/.test(src[at] ?? '');
+  for (let end = TEXT_WINDOW; end > 1; end--) if (isSpace(end - 1) && !isSpace(end)) return end;
+  return TEXT_WINDOW;
+}
+
 const LEX_OPTIONS: MarkedOptions = { gfm: true, breaks: false };
+
+function newLexer(): Lexer {
+  return new Lexer({ ...LEX_OPTIONS, tokenizer: new BoundedTokenizer() });
+}
+
 const BULLETS = ['•', '◦', '▪'] as const;
 const LIST_INDENT = '    ';
 const RULE = '──────────';
@@ -24,20 +93,76 @@ const RULE = '──────────';
 const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)./i;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", nbsp: '\u00a0' };
 
-/** Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut. */
+/**
+ * Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut.
+ * Never throws: nesting is capped before lexing, and input the parser still cannot take is shown as escaped
+ * plain text.
+ */
 export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
   // GUARD is this module's own marker: one in Claude's text would be taken for ours.
-  return render(markdown.includes(GUARD) ? markdown.replaceAll(GUARD, '') : markdown, opts);
+  const text = markdown.includes(GUARD) ? markdown.replaceAll(GUARD, '') : markdown;
+  try {
+    return render(capNesting(text), opts);
+  } catch {
+    // Whatever the parser or this emitter trips on (e.g. input found later to recurse too deep), the
+    // answer is still shown, as plain text with the same escaping.
+    return literal(text);
+  }
+}
+
+/**
+ * Each level of quote or list nesting makes marked lex its content again, recursively: 4,000 `>` overflow
+ * the stack and deep indents cost time quadratic in the answer. Past MAX_NESTING levels on one line the
+ * rest is text (`\>`), and indentation is capped at MAX_INDENT columns, outside fenced code.
+ */
+function capNesting(markdown: string): string {
+  if (!DEEP_MARKERS.test(markdown) && !DEEP_INDENT.test(markdown)) return markdown;
+  let fence: string | null = null;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const marker = FENCE_MARKER.exec(line)?.[1];
+      if (fence) {
+        if (marker && marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+        return line;
+      }
+      if (marker) fence = marker;
+      return capLine(line);
+    })
+    .join('\n');
+}
+
+const MAX_NESTING = 8;
+const MAX_INDENT = 4 * MAX_NESTING;
+const CONTAINER_MARKER = /[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}(?=[.)](?:[ \t]|$)))/y;
+const DEEP_MARKERS = new RegExp(`^(?:[ \\t]*(?:>|[-+*][ \\t]|\\d{1,9}[.)][ \\t])){${MAX_NESTING + 1}}`, 'm');
+const DEEP_INDENT = new RegExp(`^[ \\t]{${MAX_INDENT + 1}}`, 'm');
+const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
+const FENCE_MARKER = /^[ \t>]*?(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})/;
+
+function capLine(line: string): string {
+  const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
+  const capped = indent.length > MAX_INDENT ? ' '.repeat(MAX_INDENT) + line.slice(indent.length) : line;
+  if (THEMATIC_BREAK.test(capped)) return capped;
+  CONTAINER_MARKER.lastIndex = 0;
+  for (let level = 0; ; level++) {
+    const marker = CONTAINER_MARKER.exec(capped);
+    if (!marker) return capped;
+    if (level < MAX_NESTING) continue;
+    // A backslash before `>`, `-`, `+`, `*` or an ordered list's `.` makes the marker text.
+    const at = /\d$/.test(marker[0]) ? CONTAINER_MARKER.lastIndex : CONTAINER_MARKER.lastIndex - 1;
+    return `${capped.slice(0, at)}\\${capped.slice(at)}`;
+  }
 }
 
 function render(markdown: string, opts: RenderOptions): string {
   let base = findCachedPrefix(markdown);
-  let blocks = Lexer.lex(markdown.slice(base.source.length), LEX_OPTIONS);
+  let blocks = newLexer().lex(markdown.slice(base.source.length));
   // A reference definition can change how earlier text renders, so it disables the cache.
   const hasDefs = blocks.some((token) => token.type === 'def');
   if (hasDefs && base.source) {
     base = NO_PREFIX;
-    blocks = Lexer.lex(markdown, LEX_OPTIONS);
+    blocks = newLexer().lex(markdown);
   }
   const stable = hasDefs ? NOTHING_STABLE : stableBlocks(blocks, markdown.length - base.source.length);
   const ctx: Context = { strong: false, em: false, del: false, dangling: null };
@@ -176,7 +301,7 @@ function prepareStreamingTail(blocks: TokensList, ctx: Context): void {
   const repaired = dropIncompleteLink(last.raw);
   if (repaired !== last.raw) {
     // Re-lex only the last block; earlier reference definitions still resolve through `links`.
-    const lexer = new Lexer(LEX_OPTIONS);
+    const lexer = newLexer();
     Object.assign(lexer.tokens.links, blocks.links);
     blocks.splice(index, 1, ...lexer.lex(repaired));
   }

@@ -49,21 +49,36 @@ interface Cut {
 
 // Prefer a cleaner cut while it still fills this share of a message; below it, fill the message.
 const MIN_FILL = 0.5;
+// Rendering shrinks Markdown by at most about this much (`&nbsp;` is 6 characters for 1), so the search for a
+// cut inside a long line stops this many limits past where it starts: a cut further on would not fit.
+const MAX_SHRINK = 8;
 // Any indent or quote marks before it: fences inside list items and quotes are prefixed.
 const FENCE_LINE = /^((?:\s*>)*\s*)(`{3,}|~{3,})([^`]*)$/;
 const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$/;
 const HEADING = /^ {0,3}#{1,6}(?:\s|$)/;
 const SETEXT_UNDERLINE = /^ {0,3}(?:=+|-+)\s*$/;
-// Links, URLs, inline code and emphasis that a cut would break; a cut inside one is a last resort.
-const PROTECTED_SPANS =
-  /!?\[[^\]\n]*\]\([^)\n]*\)|<[^<>\s]+>|(?:https?:\/\/|www\.|mailto:)[^\s<]*|`[^`\n]*`|(\*\*|__|~~)(?=\S)[^\n]*?\S\1|(?<![\w*])\*(?=[^\s*])[^*\n]*?[^\s*]\*(?![\w*])|(?<![\w_])_(?=[^\s_])[^_\n]*?[^\s_]_(?![\w_])/g;
+// Links, URLs, inline code and emphasis that a cut would break; a cut inside one is a last resort. A span
+// longer than MAX_SPAN is cut like text: unbounded, finding them was quadratic on lines like `[[[[…` or `[a](…`.
+const MAX_SPAN = 500;
+const PROTECTED_SPANS = new RegExp(
+  String.raw`!?\[[^[\]\n]{0,${MAX_SPAN}}\]\([^()\s]{0,${MAX_SPAN}}\)|<[^<>\s]{1,${MAX_SPAN}}>|(?:https?:\/\/|www\.|mailto:)[^\s<]{0,${MAX_SPAN}}|\x60[^\x60\n]{0,${MAX_SPAN}}\x60|` +
+    String.raw`(\*\*|__|~~)(?=\S)[^\n]{0,${MAX_SPAN}}?\S\1|(?<![\w*])\*(?=[^\s*])[^*\n]{0,${MAX_SPAN}}?[^\s*]\*(?![\w*])|(?<![\w_])_(?=[^\s_])[^_\n]{0,${MAX_SPAN}}?[^\s_]_(?![\w_])`,
+  'g',
+);
 
 /** Returns null when toMrkdwn(markdown) fits in `limit`; else the longest head that fits, cut at a paragraph, line or space boundary outside links and code spans (a hard cut only for a line with no such place), fences closed in `head` and reopened through `reopen`. */
 export function splitForSlack(markdown: string, limit: number = SLACK_TEXT_LIMIT): Split | null {
-  if (toMrkdwn(markdown).length <= limit) return null;
-  // (Comparing slices is much faster than startsWith on long strings in V8.)
+  return cutFor(markdown, limit, true);
+}
+
+/** splitForSlack; `checkWhole` false skips rendering the whole text, for a text too long to fit (see MAX_SHRINK). */
+function cutFor(markdown: string, limit: number, checkWhole: boolean): Split | null {
+  // A known cut is looked up first: a head within its basis did not fit, and rendering the whole rest of a long
+  // answer at every edit, once per part, made splitting quadratic in the answer. (Comparing slices is much
+  // faster than startsWith on long strings in V8.)
   const known = decisions.find((decision) => decision.limit === limit && markdown.slice(0, decision.basis.length) === decision.basis);
   if (known) return { ...known.split };
+  if (checkWhole && toMrkdwn(markdown).length <= limit) return null;
   const { split, basis } = decide(markdown, limit);
   if (basis) {
     decisions.push({ limit, basis, split });
@@ -115,15 +130,20 @@ function decide(markdown: string, limit: number): { split: Split; basis: string 
   const to = lineCuts.find((cut) => cut.pos > from)?.pos ?? Infinity;
   read = Math.max(read, to);
   const region = lines.filter((line) => line.start >= from && line.start < to);
+  const scanEnd = from + MAX_SHRINK * limit;
   const chosen =
-    best(inLineCuts(markdown, region, 'space', true)) ??
+    best(inLineCuts(markdown, region, 'space', true, scanEnd)) ??
     bestLine ??
-    best(inLineCuts(markdown, region, 'character', true)) ??
-    best(inLineCuts(markdown, region, 'character', false));
+    best(inLineCuts(markdown, region, 'character', true, scanEnd)) ??
+    best(inLineCuts(markdown, region, 'character', false, scanEnd));
   if (chosen) return settle(chosen);
-  // Not even one character fits (a limit below a fence's overhead): still make progress.
+  // Nothing in the region fits, e.g. a table header or row wider than a message (every cut there keeps the
+  // whole table head): cut anywhere, taking the part of the table before the cut as text.
   read = Infinity;
-  return settle(inLineCuts(markdown, region, 'character', false)[0] ?? { pos: markdown.length, rank: 0, fence: null, reopen: '' });
+  const anywhere = hardCuts(markdown, lines, characterBoundaries, MAX_SHRINK * limit);
+  const codePoints = hardCuts(markdown, lines, codePointBoundaries, MAX_SHRINK * limit);
+  // Not even one character (or code point, in a run of combining marks) fits: still make progress.
+  return settle(best(anywhere) ?? best(codePoints) ?? codePoints[0] ?? { pos: markdown.length, rank: 0, fence: null, reopen: '' });
 }
 
 /** The input up to the end of the line after the one holding `read` (line kinds look one line ahead), or "" if that line may still grow. */
@@ -137,7 +157,8 @@ function basisUpTo(markdown: string, lines: Line[], read: number): string {
 export function splitAll(markdown: string, limit: number = SLACK_TEXT_LIMIT): string[] {
   const parts: string[] = [];
   let rest = markdown;
-  for (let split = splitForSlack(rest, limit); split; split = splitForSlack(rest, limit)) {
+  const next = (): Split | null => cutFor(rest, limit, rest.length <= MAX_SHRINK * limit);
+  for (let split = next(); split; split = next()) {
     parts.push(split.head);
     rest = split.reopen + rest.slice(split.consumed);
   }
@@ -243,17 +264,40 @@ function lineBoundaries(markdown: string, lines: Line[]): Cut[] {
 }
 
 /** Cuts inside the lines of `region`: after a run of spaces, or between any two characters. */
-function inLineCuts(markdown: string, region: Line[], at: 'space' | 'character', avoidSpans: boolean): Cut[] {
+function inLineCuts(markdown: string, region: Line[], at: 'space' | 'character', avoidSpans: boolean, scanEnd: number): Cut[] {
   const cuts: Cut[] = [];
   for (const line of region) {
+    if (line.start >= scanEnd) break;
     if (line.kind === 'opener' || line.kind === 'closer' || line.kind === 'tableHead' || line.kind === 'tableRule') continue;
-    const text = lineText(markdown, line);
+    const length = line.end - line.start;
+    const text = markdown.slice(line.start, Math.min(line.end, scanEnd));
     const spans = avoidSpans && line.kind !== 'code' ? protectedSpans(text) : [];
     const indent = text.length - text.trimStart().length;
     const positions = at === 'space' ? spaceEnds(text) : characterBoundaries(text);
+    // Positions and spans both ascend: one pass over each keeps a long line linear.
+    let span = 0;
     for (const offset of positions) {
-      if (offset <= indent || offset >= text.length || spans.some(([from, to]) => offset > from && offset < to)) continue;
+      while ((spans[span]?.[1] ?? Infinity) <= offset) span++;
+      const [from, to] = spans[span] ?? [Infinity, Infinity];
+      if (offset <= indent || offset >= length || (offset > from && offset < to)) continue;
       cuts.push({ pos: line.start + offset, rank: at === 'space' ? 1 : 0, fence: line.fence, reopen: line.fence?.reopen ?? '' });
+    }
+  }
+  return cuts;
+}
+
+/**
+ * Every `boundaries` offset before `scanEnd` in every line but a fence's own (a fence line cut would turn the
+ * code after it into text; its rendering is short anyway); only a fence open at the cut is reopened.
+ */
+function hardCuts(markdown: string, lines: Line[], boundaries: (text: string) => number[], scanEnd: number): Cut[] {
+  const cuts: Cut[] = [];
+  for (const line of lines) {
+    if (line.start >= scanEnd) break;
+    if (line.kind === 'opener' || line.kind === 'closer') continue;
+    for (const offset of boundaries(markdown.slice(line.start, Math.min(line.end, scanEnd)))) {
+      const pos = line.start + offset;
+      if (pos < markdown.length) cuts.push({ pos, rank: 0, fence: line.fence, reopen: line.fence?.reopen ?? '' });
     }
   }
   return cuts;
@@ -279,6 +323,16 @@ function characterBoundaries(text: string): number[] {
     i += codePoint > 0xffff ? 2 : 1;
   }
   offsets.push(text.length);
+  return offsets;
+}
+
+/** Offsets between code points: the last resort inside a character made of many. */
+function codePointBoundaries(text: string): number[] {
+  const offsets: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    i += (text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+    offsets.push(i);
+  }
   return offsets;
 }
 

@@ -82,3 +82,41 @@ export function numberWords(markdown: string): string {
   let next = 0;
   return markdown.replace(/§/g, () => `w${next++}`);
 }
+
+// ---- Hostile answers: what a parser or a splitter may choke on. ----
+
+/** Pieces of Markdown and Slack syntax, put together in any order. */
+const SYNTAX = ['**', '*', '_', '__', '~~', '`', '```', '```py\n', '~~~\n', '\n', '\n\n', ' ', '\t', 'a', 'w', '這', '🦀', 'e\u0301', '|', '- ', '1. ', '  ', '    ', '> ', '>', '# ', '[', ']', '(', ')', '[x](', 'http://x.y/', 'www.', 'a@b.co', '<', '>', '&', '&nbsp;', '&amp;', '\\', '<@U1>', '<!channel>', '<br>', '---\n', '===\n', '![i](u)', '[a]: http://b\n', '| a | b |\n|---|---|\n'] as const;
+
+/** Any string, Markdown-like soup, or either repeated into a long run (`_a` × 5,000 and the like). */
+export const hostileText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.array(fc.constantFrom(...SYNTAX), { maxLength: 80 }).map((pieces) => pieces.join('')),
+  fc
+    .tuple(fc.oneof(fc.array(fc.constantFrom(...SYNTAX), { minLength: 1, maxLength: 4 }).map((pieces) => pieces.join('')), fc.string({ minLength: 1, maxLength: 4 })), fc.integer({ min: 1, max: 5000 }))
+    .map(([run, times]) => run.repeat(times)),
+);
+
+/** Quotes and lists nested up to thousands of levels deep: on one line (`>>>>…`, `> - > - …`) or by indentation. */
+export const deepNesting = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('>', '> ', '- ', '> - ', '1. ', '* > ', '**a ', '[', '~~a '), fc.integer({ min: 1, max: 5000 }), fc.constantFrom('', ' done', ' x\ny'))
+    .map(([marker, depth, tail]) => marker.repeat(depth) + tail),
+  fc
+    .tuple(fc.constantFrom('- ', '1. ', '> - '), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 4 }))
+    .map(([marker, depth, step]) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i * step)}${marker}item ${i}`).join('\n')),
+);
+
+/** A table of `columns` × `rows` cells up to `width` long: wider than any message once columns × width is large. */
+export const wideTable = fc
+  .tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 }))
+  .map(([columns, rows, width]) => {
+    const row = (cell: (i: number) => string): string => `| ${Array.from({ length: columns }, (_, i) => cell(i)).join(' | ')} |`;
+    const body = Array.from({ length: rows }, (_, r) => row((i) => `c${r}x${i}`.padEnd(width, 'z')));
+    return [row((i) => `h${i}`), row(() => '---'), ...body].join('\n');
+  });
+
+/** Lines of any length, as text or inside a (possibly quoted) code block. */
+export const longLines = fc
+  .tuple(fc.constantFrom('', '```\n', '```python\n', '> ```\n', '- ```\n'), fc.array(fc.tuple(fc.constantFrom('x', 'a b ', '&', '<', '**a** ', '`c` '), fc.integer({ min: 1, max: 3000 })), { minLength: 1, maxLength: 4 }))
+  .map(([open, lines]) => open + lines.map(([run, times]) => run.repeat(times)).join('\n'));

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { escapeMrkdwn, escapeMrkdwnWithin, toMrkdwn } from '../../src/slack/render.js';
-import { count, gluedSpan, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
+import { count, deepNesting, gluedSpan, hostileText, longLines, markdownArbitraries, WORD, wideTable, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
 
@@ -280,5 +280,43 @@ describe('toMrkdwn while streaming', () => {
 
   test('only the end of the partial answer is neutralised', () => {
     expect(toMrkdwn('use *args here\n\nmore **text', { streaming: true })).toBe('use *args here\n\nmore text');
+  });
+});
+
+describe('toMrkdwn on hostile input', () => {
+  /** Outside our own link entities and quote marks (after a line's indent and list markers), `&`, `<` and `>` only appear escaped. */
+  function expectEscaped(mrkdwn: string): void {
+    expectOnlyWrittenLinks(mrkdwn, null);
+    const text = mrkdwn.replace(/<(?:https?:\/\/|mailto:)[^<>]*>/g, '').replace(/^[\s>•◦▪☐☑\d.]*/gm, '');
+    expect(text).not.toMatch(/[<>]/);
+    expect(text.replace(/&(?:amp|lt|gt);/g, '')).not.toContain('&');
+  }
+
+  test('any text, however long, nested or malformed, renders without throwing, escaped, streaming or not', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileText, deepNesting, wideTable, longLines), fc.boolean(), (markdown, streaming) => {
+        expectEscaped(toMrkdwn(markdown, { streaming }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('quotes nested 4,000 deep show as a quote of the rest, every `>` kept', () => {
+    const mrkdwn = toMrkdwn(`Here:\n\n${'>'.repeat(4000)} done`);
+    expect(mrkdwn).toMatch(/^Here:\n\n> > /);
+    expect(mrkdwn).toMatch(/&gt; done$/);
+    expect((mrkdwn.match(/>|&gt;/g) ?? []).length).toBe(4000);
+  });
+
+  test('lists and quotes nested thousands deep, on one line or by indentation, keep their text', () => {
+    expect(toMrkdwn(`${'> - '.repeat(3000)}end`)).toMatch(/end$/);
+    const items = Array.from({ length: 500 }, (_, i) => `${'  '.repeat(i)}- item${i}`).join('\n');
+    expect(toMrkdwn(items).match(/item\d+/g)).toEqual(Array.from({ length: 500 }, (_, i) => `item${i}`));
+  });
+
+  test('emphasis nested thousands deep keeps its words', () => {
+    const mrkdwn = toMrkdwn(`${'**a '.repeat(3000)}x${' b**'.repeat(3000)}`);
+    expect(mrkdwn.match(/\ba\b/g)).toHaveLength(3000);
+    expect(mrkdwn.match(/\bb\b/g)).toHaveLength(3000);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { toMrkdwn } from '../../src/slack/render.js';
 import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from '../../src/slack/split.js';
-import { count, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
+import { count, deepNesting, hostileText, longLines, markdownArbitraries, WORD, wideTable, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
 // (Built like render.test.ts's, with what stresses splitting: long unbroken tokens, long lines,
@@ -239,5 +239,52 @@ describe('splitForSlack examples', () => {
   test('splitAll returns the answer itself when it fits', () => {
     expect(splitAll('**short**')).toEqual(['**short**']);
     expect(splitAll('')).toEqual(['']);
+  });
+});
+
+describe('splitAll on hostile input', () => {
+  test('every part fits the limit, final or streaming, for any text: lines of any length, tables wider than a message, deep nesting', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileText, deepNesting, wideTable, longLines), limit, (markdown, max) => {
+        const parts = splitAll(markdown, max);
+        for (const part of parts) {
+          expect(toMrkdwn(part).length).toBeLessThanOrEqual(max);
+          expect(toMrkdwn(part, { streaming: true }).length).toBeLessThanOrEqual(max);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('a table wider than any message is cut across parts, every body cell kept once', () => {
+    fc.assert(
+      fc.property(wideTable, limit, (markdown, max) => {
+        const parts = splitAll(markdown, max);
+        for (const part of parts) expect(toMrkdwn(part).length).toBeLessThanOrEqual(max);
+        // Body cells are the only `c`s; a repeated table head carries none.
+        expect(occurrences(parts.join(''), 'c')).toBe(occurrences(markdown, 'c'));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('a 300-column table fits at the limit and at the smallest limit a re-split uses', () => {
+    const columns = Array.from({ length: 300 }, (_, i) => i);
+    const table = [`| ${columns.map((i) => `head${i}`).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, `| ${columns.map((i) => `cell${i}`).join(' | ')} |`].join('\n');
+    for (const max of [SLACK_TEXT_LIMIT, 437]) {
+      const parts = splitAll(table, max);
+      for (const part of parts) expect(toMrkdwn(part).length).toBeLessThanOrEqual(max);
+      expect(parts.join('')).toBe(table);
+    }
+  });
+
+  test('a code line longer than the limit is hard-cut, the fence closed and reopened around each cut', () => {
+    const markdown = `\`\`\`python\n${'x = 1; '.repeat(2000)}\n\`\`\``;
+    const parts = splitAll(markdown, 1000).map((part) => toMrkdwn(part));
+    expect(parts.length).toBeGreaterThan(10);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(1000);
+      expect(part).toMatch(/^```\n[\s\S]*\n```$/);
+    }
   });
 });
