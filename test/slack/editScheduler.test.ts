@@ -1,25 +1,6 @@
-import { pino } from 'pino';
-import type { EditBudget, TakeResult } from '../../src/slack/editBudget.js';
 import { MemoryEditBudget } from '../../src/slack/editBudget.js';
 import { EditScheduler } from '../../src/slack/editScheduler.js';
-
-/** A budget that grants edits only when the test says so. */
-class GatedBudget implements EditBudget {
-  readonly perMinute = 1000;
-  private grants = 0;
-  async tryTake(): Promise<TakeResult> {
-    if (this.grants === 0) return { waitMs: 20, remaining: 0 };
-    this.grants -= 1;
-    return { waitMs: 0, remaining: 0 };
-  }
-  async pause(): Promise<void> {}
-  grant(): void {
-    this.grants += 1;
-  }
-}
-
-const logger = pino({ level: 'silent' });
-const tick = (ms = 60) => new Promise((resolve) => setTimeout(resolve, ms));
+import { GatedBudget, logger, tick } from './schedulerHelpers.js';
 
 describe('EditScheduler', () => {
   test('coalesces: while an edit is in flight, only the newest content is sent next, never an unchanged one', async () => {
