@@ -118,6 +118,9 @@ const schema = z
 
 export type Config = z.infer<typeof schema>;
 
+/** What the reply shows while Claude thinks (THINKING_DISPLAY): its latest summarised sentence, a clock, or nothing. */
+export type ThinkingDisplay = Config['THINKING_DISPLAY'];
+
 /** A start-up configuration problem; its message is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -139,10 +139,10 @@ export class Conversation {
   /** Waits up to `graceMs` for every answer to end, then cuts the rest short with the restart note. */
   async drain(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
-    while (this.queue.size > 0 && Date.now() < deadline) await delay(50);
+    while (this.queue.size > 0 && Date.now() < deadline) await sleep(50);
     this.stopping.abort('restart');
     for (const controller of this.running) controller.abort('restart');
-    while (this.queue.size > 0) await delay(50);
+    while (this.queue.size > 0) await sleep(50);
   }
 
   private async run(prompt: Prompt, timeline: AnswerTimeline, resumeTs?: string, continuation: readonly string[] = []): Promise<AnswerOutcome> {
@@ -326,7 +326,6 @@ function usageFields(usage: AnswerUsage | undefined): Record<string, number> {
   };
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `text` followed by each note, a blank line apart (an empty text shows the notes alone). */
 function withNote(text: string, ...notes: string[]): string {

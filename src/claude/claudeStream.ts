@@ -11,6 +11,7 @@ import Anthropic, {
   type Middleware,
 } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type { ThinkingDisplay } from '../config.js';
 import type { Turn } from '../history/historyStore.js';
 
 export type { StopReason };
@@ -18,12 +19,6 @@ export type { StopReason };
 /** How hard Claude thinks: `output_config.effort` of the Messages API (CLAUDE_EFFORT). */
 export type Effort = NonNullable<OutputConfig['effort']>;
 
-/**
- * What the reply shows while Claude thinks (THINKING_DISPLAY): `summary` asks the API for summarised thinking
- * (`display: 'summarized'`) and passes it to `onThinking`; `status` and `off` ask for none (`'omitted'`: the
- * thinking block arrives empty, only its start is reported).
- */
-export type ThinkingDisplay = 'summary' | 'status' | 'off';
 
 /** Why an answer could not be completed; user-facing wording for each lives in src/copy.ts. */
 export type ClaudeFailureKind =
@@ -120,6 +115,10 @@ export interface ClaudeStreamOptions {
   /** max_tokens: thinking and text together (CLAUDE_MAX_TOKENS). */
   maxTokens: number;
   effort: Effort;
+  /**
+   * `summary` asks the API for summarised thinking (`display: 'summarized'`) and passes it to `onThinking`;
+   * `status` and `off` ask for none (`'omitted'`: the thinking block arrives empty, only its start is reported).
+   */
   thinkingDisplay: ThinkingDisplay;
   /** A stream silent this long is aborted and counts as interrupted (the SDK's own timeout stops at the headers). */
   idleTimeoutMs: number;
@@ -166,11 +165,9 @@ export class ClaudeStream {
       connected = true;
       watchdog.start();
     });
-    stream.on('streamEvent', (event) => {
-      firstEvent.stop();
-      watchdog.touch();
-      assembly.add(event);
-    });
+    // Liveness comes from the bytes (above), so the per-event path only assembles the answer.
+    stream.once('streamEvent', () => firstEvent.stop());
+    stream.on('streamEvent', (event) => assembly.add(event));
     try {
       const message = await stream.finalMessage();
       const usage = usageOf(message);
@@ -298,7 +295,7 @@ function onResponseBytes(onBytes: () => void): Middleware {
 }
 
 /**
- * Fires once the stream has been silent for `timeoutMs`. `touch` runs for every streamed event, so it only
+ * Fires once the stream has been silent for `timeoutMs`. `touch` runs for every chunk received, so it only
  * records the time; the one timer checks it when it fires, instead of being re-armed for every token.
  */
 class IdleWatchdog {

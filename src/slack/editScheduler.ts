@@ -1,3 +1,4 @@
+import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { EditBudget } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
@@ -409,7 +410,7 @@ class WorkspaceLane {
       this.remaining = remaining;
       if (waitMs === 0) return;
       if (message.closed) throw new EditFailedError('edit abandoned while waiting for the edit budget');
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await sleep(waitMs);
     }
   }
 

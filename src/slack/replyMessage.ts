@@ -7,7 +7,8 @@ import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
 import { SLACK_TEXT_LIMIT, splitAll } from './split.js';
-import { ThinkingProgress, type ThinkingDisplay } from './thinkingProgress.js';
+import type { ThinkingDisplay } from '../config.js';
+import { ThinkingProgress } from './thinkingProgress.js';
 
 export interface ReplyTarget {
   teamId: string;
@@ -21,8 +22,8 @@ export interface ReplyDeps {
   slack: SlackClients;
   scheduler: EditScheduler;
   logger: Logger;
-  /** What the reply shows while Claude thinks before its first text (THINKING_DISPLAY); default 'off'. */
-  thinkingDisplay?: ThinkingDisplay;
+  /** What the reply shows while Claude thinks before its first text (THINKING_DISPLAY). */
+  thinkingDisplay: ThinkingDisplay;
 }
 
 const PLACEHOLDER = toMrkdwn(copy.thinking);
@@ -65,7 +66,7 @@ export class ReplyMessage {
   ) {
     this.live = deps.scheduler.track(target.teamId, (markdown, final, pay, thinking) => this.render(markdown, final, pay, thinking), target.userId);
     this.live.done.catch(() => this.lostController.abort());
-    this.thinking = new ThinkingProgress(deps.thinkingDisplay ?? 'off', deps.scheduler.intervalMs, Date.now(), (line) => this.live.showThinking(line));
+    this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line) => this.live.showThinking(line));
     // Every way the message ends (final shown, given up, lost) stops the thinking clock.
     this.live.done.finally(() => this.thinking.stop()).catch(() => undefined);
     this.placeholder = placeholder.then((part) => {

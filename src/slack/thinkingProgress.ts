@@ -1,22 +1,28 @@
+import type { ThinkingDisplay } from '../config.js';
 import { copy } from '../copy.js';
 import { inertInline } from './inertText.js';
-
-/** THINKING_DISPLAY: Claude's latest summarised sentence, a clock, or the placeholder only. */
-export type ThinkingDisplay = 'summary' | 'status' | 'off';
 
 /** Longest thinking sentence shown, in characters: one line on a phone. */
 const SENTENCE_MAX_CHARS = 120;
 /** A sentence (or a heading) ends at terminal punctuation followed by space, or at a line break. */
 const SENTENCE_BREAK = /(?<=[.!?…]["'”’)\]]*)\s+|\n+/;
 const ENDS_SENTENCE = /(?:[.!?…]["'”’)\]]*|\n)\s*$/;
+/**
+ * Only this much of the thinking's end is searched: it runs on every thinking delta, and a whole-summary
+ * search would make a long think quadratic; the sentence shown is cut to SENTENCE_MAX_CHARS anyway.
+ */
+const TAIL_CHARS = 4 * SENTENCE_MAX_CHARS;
 
 /**
  * The latest complete sentence of Claude's summarised thinking, as inert plain text (see inertInline), or
- * the sentence being written while it is the only one; '' when there is none.
+ * the sentence being written while no other ends in the last TAIL_CHARS; '' when there is none.
  */
 export function latestSentence(thinking: string): string {
-  const pieces = thinking.split(SENTENCE_BREAK).filter((piece) => piece.trim());
-  const complete = ENDS_SENTENCE.test(thinking) || pieces.length === 1 ? pieces : pieces.slice(0, -1);
+  const tail = thinking.slice(-TAIL_CHARS);
+  const pieces = tail.split(SENTENCE_BREAK).filter((piece) => piece.trim());
+  // A cut tail starts inside a sentence: that fragment is not a sentence of its own.
+  if (tail.length < thinking.length && pieces.length > 1) pieces.shift();
+  const complete = ENDS_SENTENCE.test(tail) || pieces.length === 1 ? pieces : pieces.slice(0, -1);
   for (const piece of complete.reverse()) {
     const sentence = inertInline(piece, SENTENCE_MAX_CHARS);
     if (sentence) return sentence;

@@ -18,6 +18,14 @@ describe('latestSentence', () => {
     expect(latestSentence(thinking)).toBe(expected);
   });
 
+  test('a long summary gives its latest whole sentence, never a fragment of an earlier one', () => {
+    const earlier = Array.from({ length: 500 }, (_, i) => `Thought number ${i} is considered.`).join(' ');
+    expect(latestSentence(`${earlier} The last idea wins. Then`)).toBe('The last idea wins.');
+    expect(latestSentence(`${earlier} The last idea wins.`)).toBe('The last idea wins.');
+    // One very long sentence still being written: its end is shown, cut, rather than nothing.
+    expect(latestSentence(`${earlier}\n${'long '.repeat(400)}`)).toMatch(/^long long .*…$/);
+  });
+
   test('is one line of at most 120 characters, cut at a word with "…"', () => {
     const sentence = latestSentence(`${'word '.repeat(60)}end.`);
     expect(Array.from(sentence).length).toBeLessThanOrEqual(120);
