@@ -83,6 +83,10 @@ const variables = {
   USER_MAX_CONCURRENT: integer(1, 1000, 3),
   MAX_CONCURRENT_ANSWERS: integer(1, 100_000, 100),
   HISTORY_TTL_DAYS: integer(1, 36_500, 90, ' (days)'),
+  THREAD_CONTEXT: z.enum(['on', 'off']).default('on').describe('one of on, off'),
+  THREAD_CONTEXT_MAX_CHARS: integer(0, 1_000_000, 40_000, ' (characters)'),
+  // Claude takes requests of at most 32 MB; a larger file could never be sent.
+  FILE_MAX_BYTES: integer(1, 32_000_000, 20_000_000, ' (bytes)'),
   HISTORY_STORE: z.enum(['sqlite', 'redis', 'memory']).default('sqlite').describe('one of sqlite, redis, memory'),
   HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
   REDIS_URL: z

@@ -5,7 +5,8 @@ import { ClaudeError, type AnswerUsage, type ClaudeAnswer, type ClaudeStream } f
 import { RetryBackoff } from './claude/retryBackoff.js';
 import type { ReleaseLock, ThreadLock } from './coordination/threadLock.js';
 import { copy } from './copy.js';
-import type { HistoryStore, ThreadKey, Turn } from './history/historyStore.js';
+import type { Turn } from './claude/turn.js';
+import type { HistoryStore, ThreadKey } from './history/historyStore.js';
 import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
@@ -14,6 +15,7 @@ import { refusalNote } from './refusalNote.js';
 import { readAnswer } from './slack/answerShown.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
+import type { SlackFile } from './slack/slackFile.js';
 import { ThreadQueue } from './threadQueue.js';
 
 /** A question from Slack, whatever surface it came from. */
@@ -23,6 +25,13 @@ export interface Prompt extends ThreadKey {
   source: 'mention' | 'dm' | 'command' | 'resumed';
   /** Notes (Markdown, from copy) the final message carries after the answer, e.g. that attached files were not read. */
   notes?: readonly string[];
+  /**
+   * The ts of the Slack message that asked (for `/ask`, the posted echo): thread messages from it on are not
+   * context for this answer. Absent for a resumed answer.
+   */
+  ts?: string;
+  /** Files attached to the question, as the event listed them; read when the answer starts. */
+  files?: readonly SlackFile[];
 }
 
 export interface ConversationOptions {

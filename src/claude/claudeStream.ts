@@ -12,7 +12,7 @@ import Anthropic, {
 } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { ThinkingDisplay } from '../config.js';
-import type { Turn } from '../history/historyStore.js';
+import type { Turn } from './turn.js';
 
 export type { StopReason };
 

@@ -1,8 +1,4 @@
-/** One turn of a thread's conversation as Claude sees it. */
-export interface Turn {
-  role: 'user' | 'assistant';
-  content: string;
-}
+import type { Turn } from '../claude/turn.js';
 
 /** Identifies one Slack thread's conversation. */
 export interface ThreadKey {

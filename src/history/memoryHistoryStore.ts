@@ -1,4 +1,5 @@
-import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
+import type { Turn } from '../claude/turn.js';
+import type { HistoryStore, ThreadKey } from './historyStore.js';
 import { threadId } from './threadId.js';
 
 interface Thread {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { reachRedis, runTransaction } from '../redis/connection.js';
-import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
+import type { Turn } from '../claude/turn.js';
+import type { HistoryStore, ThreadKey } from './historyStore.js';
 import { evenLimit } from './memoryHistoryStore.js';
 import { threadId } from './threadId.js';
 

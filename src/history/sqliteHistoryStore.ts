@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { HistoryStore, ThreadKey, Turn } from './historyStore.js';
+import type { Turn } from '../claude/turn.js';
+import type { HistoryStore, ThreadKey } from './historyStore.js';
 import { evenLimit } from './memoryHistoryStore.js';
 
 /**

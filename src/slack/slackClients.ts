@@ -8,10 +8,15 @@ export interface SlackClients {
   web: WebClient;
   /** chat.update only: `rejectRateLimitedCalls: true`, no retries; the edit scheduler handles failures. */
   edits: WebClient;
+  /**
+   * Reads that only add context (conversations.replies, users.info, conversations.info, files.info): a 429
+   * throws at once and a call gives up after 10 s, because an answer without context beats a late answer.
+   */
+  reads: WebClient;
 }
 
 /**
- * Builds both clients against SLACK_API_URL. On a 429 @slack/web-api 8 pauses its whole queue and then
+ * Builds the clients against SLACK_API_URL. On a 429 @slack/web-api 8 pauses its whole queue and then
  * re-sends the same call; for an edit that call is stale by then, so edits get a client that throws
  * `WebAPIRateLimitedError` instead (https://docs.slack.dev/tools/node-slack-sdk/web-api#rate-limits).
  */
@@ -27,6 +32,12 @@ export function createSlackClients(config: Config, logger: Logger): SlackClients
       ...options,
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 0 },
+      timeout: 10_000,
+    }),
+    reads: new WebClient(config.SLACK_BOT_TOKEN, {
+      ...options,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 1, minTimeout: 250, maxTimeout: 1000 },
       timeout: 10_000,
     }),
   };
