@@ -9,6 +9,7 @@ import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { EditScheduler } from './slack/editScheduler.js';
+import { SlackDirectory } from './slack/directory.js';
 import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
@@ -87,7 +88,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
-  registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, identity: () => identity });
+  const directory = new SlackDirectory(slack.reads, () => identity?.botUserId, logger);
+  registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, directory, identity: () => identity });
 
   let draining = false;
   const server =

@@ -20,7 +20,6 @@ export const copy = {
   empty: '_(Claude returned an empty answer. Please try rephrasing.)_',
   /** Ephemeral, when Slack refused the answer's first message: the question must not vanish silently. */
   notPosted: ":warning: Slack didn't let me post an answer to your question here. Please try again in a minute, or send me a DM.",
-  filesOnly: "I can't read attached files yet. Please paste the part you want me to look at as text, or describe it.",
   notes: {
     truncated: (maxTokens: number) =>
       `_(Answer truncated: it reached the ${maxTokens}-token limit. Ask me to continue for the rest.)_`,
@@ -34,7 +33,6 @@ export const copy = {
     interrupted: '_(Response interrupted: the connection to Claude failed and retrying did not help. Please ask again.)_',
     stopped: '_(Stopped.)_',
     restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
-    filesNotRead: "_(I can't read attached files yet: this answer is based on your message's text only.)_",
     unsaved: "_(I couldn't save our previous exchange in this thread, so I may not remember it.)_",
     /** Replaces a message of an earlier attempt that Slack would not delete. */
     staleContinuation: '_(Part of an earlier attempt, replaced by the answer above.)_',

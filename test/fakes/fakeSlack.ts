@@ -33,6 +33,22 @@ export interface StoredMessage {
   user?: string;
 }
 
+/** A workspace member as `users.info` describes them (only the name fields). */
+export interface FakeUser {
+  id: string;
+  name: string;
+  real_name?: string;
+  display_name?: string;
+}
+
+/** A conversation as `conversations.info` describes it: a channel has a name, a DM (`is_im`) has none. */
+export interface FakeChannel {
+  id: string;
+  name?: string;
+  is_im?: boolean;
+  is_mpim?: boolean;
+}
+
 /** What the fake sends back for one call. */
 interface Answer {
   status: number;
@@ -80,6 +96,8 @@ export class FakeSlack {
   private readonly buckets = new Map<string, Bucket>();
   private readonly channelErrors = new Map<string, string>();
   private readonly delays = new DelayPool();
+  private readonly users = new Map<string, FakeUser>();
+  private readonly channels = new Map<string, FakeChannel>();
   private tsSeq = 0;
 
   private constructor(
@@ -153,6 +171,16 @@ export class FakeSlack {
     };
     this.messages.set(ts, message);
     return message;
+  }
+
+  /** A member `users.info` knows (any other id answers `user_not_found`). */
+  addUser(user: FakeUser): void {
+    this.users.set(user.id, user);
+  }
+
+  /** A conversation `conversations.info` knows (any other id answers `channel_not_found`). */
+  addChannel(channel: FakeChannel): void {
+    this.channels.set(channel.id, channel);
   }
 
   /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
@@ -234,6 +262,15 @@ export class FakeSlack {
         return ok({ message_ts: this.nextTs() });
       case 'conversations.replies':
         return this.replies(params);
+      // Names: a missing `users:read` / `channels:read` scope is scripted with failNext(method, { error: 'missing_scope' }).
+      case 'users.info': {
+        const user = typeof params.user === 'string' ? this.users.get(params.user) : undefined;
+        return user ? ok({ user: wireUser(user) }) : platformError('user_not_found');
+      }
+      case 'conversations.info': {
+        const channel = typeof params.channel === 'string' ? this.channels.get(params.channel) : undefined;
+        return channel ? ok({ channel: wireChannel(channel) }) : platformError('channel_not_found');
+      }
       case 'apps.connections.open':
         return this.socketModeUrl ? ok({ url: this.socketModeUrl }) : platformError('not_allowed_token_type');
       case 'chat.getPermalink':
@@ -419,6 +456,36 @@ function wireMessage(message: StoredMessage): Record<string, Json> {
     ts: message.ts,
     ...(message.thread_ts === undefined ? {} : { thread_ts: message.thread_ts }),
     ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
+  };
+}
+
+/** A user object as `users.info` returns it (https://docs.slack.dev/reference/objects/user-object). */
+function wireUser(user: FakeUser): Record<string, Json> {
+  const realName = user.real_name ?? '';
+  return {
+    id: user.id,
+    team_id: 'T0001',
+    name: user.name,
+    deleted: false,
+    real_name: realName,
+    is_bot: false,
+    profile: { real_name: realName, display_name: user.display_name ?? '', team: 'T0001' },
+  };
+}
+
+/** A conversation object as `conversations.info` returns it (https://docs.slack.dev/reference/objects/conversation-object). */
+function wireChannel(channel: FakeChannel): Record<string, Json> {
+  const isIm = channel.is_im ?? false;
+  const isMpim = channel.is_mpim ?? false;
+  return {
+    id: channel.id,
+    ...(channel.name === undefined ? {} : { name: channel.name }),
+    is_channel: !isIm && !isMpim,
+    is_group: false,
+    is_im: isIm,
+    is_mpim: isMpim,
+    is_private: isIm || isMpim,
+    is_archived: false,
   };
 }
 

@@ -20,12 +20,17 @@ export function askCommandListener(deps: SurfaceDeps) {
       await ack();
       return;
     }
-    const question = command.text.trim();
-    if (!question) {
+    if (!command.text.trim()) {
       await ack({ response_type: 'ephemeral', text: toMrkdwn(copy.usage(deps.slashCommand)) });
       return;
     }
     await ack();
+    // Names are looked up after the ack: Slack waits only 3 s for it.
+    const question = await deps.directory.plainText(command.text);
+    if (!question) {
+      await respond({ response_type: 'ephemeral', text: toMrkdwn(copy.usage(deps.slashCommand)) });
+      return;
+    }
     let threadTs: string;
     try {
       const posted = await deps.web.chat.postMessage({ channel: command.channel, text: echoOf(command.userId, question) });
@@ -38,11 +43,15 @@ export function askCommandListener(deps: SurfaceDeps) {
       return;
     }
     // Claude gets the whole question; only the echo is shortened.
-    await handlePrompt({ teamId: command.teamId, channel: command.channel, threadTs, userId: command.userId, text: question, source: 'command' }, deps);
+    const { teamId, channel, userId } = command;
+    await handlePrompt({ teamId, channel, threadTs, userId, text: question, source: 'command', ts: threadTs }, deps);
   };
 }
 
-/** The question as posted in the channel: escaped, and shortened with "…" so the post fits one Slack message (split.ts). */
+/**
+ * The question as posted in the channel: the plain text the user typed, escaped for mrkdwn once (so Slack
+ * shows `a < b` and pings no one), shortened with "…" so the post fits one Slack message (split.ts).
+ */
 function echoOf(userId: string, question: string): string {
   const room = SLACK_TEXT_LIMIT - copy.commandQuestion(userId, '').length;
   return copy.commandQuestion(userId, escapeMrkdwnWithin(question, room));

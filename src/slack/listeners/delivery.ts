@@ -1,12 +1,12 @@
-import { copy } from '../../copy.js';
+import type { SlackDirectory } from '../directory.js';
 import type { EventDedupe } from '../eventDedupe.js';
-import { toMrkdwn } from '../render.js';
-import { handlePrompt, stripMention, type ListenerDeps } from './handlePrompt.js';
+import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
 import type { IncomingMessage } from './incoming.js';
 
-/** What the surfaces need besides the answer pipeline: the de-duplication of deliveries. */
+/** What the surfaces need besides the answer pipeline: the de-duplication of deliveries, and names for plain text. */
 export interface SurfaceDeps extends ListenerDeps {
   dedupe: EventDedupe;
+  directory: SlackDirectory;
 }
 
 /**
@@ -26,19 +26,12 @@ export async function firstDelivery(deps: SurfaceDeps, key: string): Promise<boo
 }
 
 /**
- * Answers a user's message (mention or DM) once, in its thread. Attached files are not read yet: the answer
- * says so, and a message that is only files gets a short reply instead of a Claude call.
+ * Answers a user's message (mention or DM) once, in its thread: Claude gets the text as the user reads it in
+ * Slack (the bot's own mentions removed) and the attached files.
  */
-export async function answerMessage(message: IncomingMessage, source: 'mention' | 'dm', botUserId: string | undefined, deps: SurfaceDeps): Promise<void> {
+export async function answerMessage(message: IncomingMessage, source: 'mention' | 'dm', deps: SurfaceDeps): Promise<void> {
   if (!(await firstDelivery(deps, messageKey(message)))) return;
-  const text = stripMention(message.text, botUserId);
-  const { teamId, channel, threadTs, userId } = message;
-  if (message.hasFiles && !text) {
-    await deps.web.chat
-      .postMessage({ channel, thread_ts: threadTs, text: toMrkdwn(copy.filesOnly) })
-      .catch((error: unknown) => deps.logger.warn({ teamId, channel, threadTs, err: error }, 'could not say that files cannot be read'));
-    return;
-  }
-  const notes = message.hasFiles ? [copy.notes.filesNotRead] : [];
-  await handlePrompt({ teamId, channel, threadTs, userId, text, source, notes }, deps);
+  const text = await deps.directory.plainText(message.text);
+  const { teamId, channel, threadTs, userId, ts, files } = message;
+  await handlePrompt({ teamId, channel, threadTs, userId, text, source, ts, files }, deps);
 }

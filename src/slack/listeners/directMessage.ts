@@ -15,6 +15,6 @@ export function directMessageListener(deps: SurfaceDeps) {
       deps.logger.debug({ eventTs: message.event_ts }, 'ignoring a malformed direct message');
       return;
     }
-    await answerMessage(incoming, 'dm', context.botUserId, deps);
+    await answerMessage(incoming, 'dm', deps);
   };
 }

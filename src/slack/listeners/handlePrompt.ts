@@ -12,11 +12,11 @@ export interface ListenerDeps {
   slashCommand: string;
 }
 
-/** Answers a prompt from any surface; an empty one gets the usage hint instead of a Claude call. */
+/** Answers a prompt from any surface; one with neither text nor files gets the usage hint instead of a Claude call. */
 export async function handlePrompt(prompt: Prompt, deps: ListenerDeps): Promise<void> {
   const { conversation, web, logger } = deps;
   const context = { teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs, source: prompt.source };
-  if (!prompt.text) {
+  if (!prompt.text && !prompt.files?.length) {
     await web.chat.postMessage({ channel: prompt.channel, thread_ts: prompt.threadTs, text: toMrkdwn(copy.usage(deps.slashCommand)) });
     return;
   }
@@ -33,8 +33,3 @@ export async function handlePrompt(prompt: Prompt, deps: ListenerDeps): Promise<
   }
 }
 
-/** The prompt text of a message that mentions the bot, without the mention itself. */
-export function stripMention(text: string, botUserId: string | undefined): string {
-  if (!botUserId) return text.trim();
-  return text.replace(new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, 'g'), '').trim();
-}

@@ -3,13 +3,14 @@
 // level, a `<@…>` built from a crafted id). Shapes: https://docs.slack.dev/reference/events/app_mention,
 // https://docs.slack.dev/reference/events/message.im, https://docs.slack.dev/interactivity/implementing-slash-commands
 import { z } from 'zod';
+import { slackFilesOf, type SlackFile } from '../slackFile.js';
 
 /** A Slack id (`U…`, `W…`, `C…`, `D…`, `G…`, `T…`): upper-case letters and digits only. */
 const slackId = z.string().regex(/^[A-Z][A-Z0-9]+$/);
 /** A message timestamp, `seconds.micros`. */
 const messageTs = z.string().regex(/^\d+\.\d+$/);
-/** Files on a message; only their presence matters until files are read. */
-const files = z.array(z.looseObject({})).optional();
+/** Files on a message: each one is checked by `slackFilesOf`, which drops those it cannot read. */
+const files = z.array(z.unknown()).optional();
 
 const mentionSchema = z.object({ user: slackId, channel: slackId, ts: messageTs, thread_ts: messageTs.optional(), text: z.string(), files });
 const directMessageSchema = z
@@ -27,8 +28,8 @@ export interface IncomingMessage {
   userId: string;
   /** Raw text (Slack markup, mentions included); empty when the message is only files. */
   text: string;
-  /** Whether files are attached (not read yet). */
-  hasFiles: boolean;
+  /** The files attached to the message (those that parse as Slack files). */
+  files: SlackFile[];
 }
 
 /** A slash command invocation with the fields the command listener relies on. */
@@ -67,6 +68,6 @@ function toMessage(event: z.infer<typeof mentionSchema> | z.infer<typeof directM
     threadTs: event.thread_ts ?? event.ts,
     userId: event.user,
     text: event.text ?? '',
-    hasFiles: (event.files?.length ?? 0) > 0,
+    files: slackFilesOf(event.files),
   };
 }

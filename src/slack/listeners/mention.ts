@@ -12,6 +12,6 @@ export function mentionListener(deps: SurfaceDeps) {
       deps.logger.debug({ eventTs: event.event_ts }, 'ignoring a malformed app_mention');
       return;
     }
-    await answerMessage(message, 'mention', context.botUserId, deps);
+    await answerMessage(message, 'mention', deps);
   };
 }
