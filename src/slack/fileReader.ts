@@ -18,7 +18,10 @@ export interface FileReaderOptions {
   botToken: string;
   /** FILE_MAX_BYTES: a larger file is not downloaded (or its download is cut off). */
   maxBytes: number;
-  /** SLACK_API_URL: its origin may receive the token too (GovSlack, a proxy, the tests' fake Slack). */
+  /**
+   * SLACK_API_URL: its origin may receive the token too (GovSlack, a proxy, the tests' fake Slack). By default
+   * the URL `web` calls, which is SLACK_API_URL when the client was built from the config.
+   */
   slackApiUrl?: string;
   /** The longest one download may take; 60 s by default. */
   timeoutMs?: number;
@@ -54,8 +57,7 @@ export class FileReader {
     private readonly web: WebClient,
     private readonly options: FileReaderOptions,
   ) {
-    const apiOrigin = options.slackApiUrl ? [new URL(options.slackApiUrl).origin] : [];
-    this.trustedOrigins = new Set([...SLACK_FILE_ORIGINS, ...apiOrigin]);
+    this.trustedOrigins = new Set([...SLACK_FILE_ORIGINS, new URL(options.slackApiUrl ?? web.slackApiUrl).origin]);
   }
 
   /**
