@@ -97,8 +97,14 @@ function textContent(name: string, bytes: Buffer): FileContent {
     return { problem: 'unsupported' };
   }
   const cut = text.length > TEXT_MAX_CHARS;
-  if (cut) text = cutAt(text, TEXT_MAX_CHARS);
+  // Claude is told too, so it does not take the cut for the end of the file.
+  if (cut) text = `${cutAt(text, TEXT_MAX_CHARS)}\n${textCutMarker(text.length)}`;
   return { attachment: { type: 'text', name, text }, requestBytes: Buffer.byteLength(text), pages: 0, ...(cut ? { cut } : {}) };
+}
+
+/** The line ending a cut text file, for Claude: how much of it there was. */
+export function textCutMarker(totalChars: number): string {
+  return `[The file is cut here: these are the first ${TEXT_MAX_CHARS} of its ${totalChars} characters.]`;
 }
 
 /** The first `max` UTF-16 units of `text`, never splitting a surrogate pair. */

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import pLimit from 'p-limit';
 import type { Attachment } from '../claude/turn.js';
 import { copy } from '../copy.js';
-import { fileContentOf, type FileContent } from './fileContent.js';
+import { fileContentOf, TEXT_MAX_CHARS, type FileContent } from './fileContent.js';
 import { downloadSlackFile, type Download } from './fileDownload.js';
 import { classifySlackError } from './slackErrors.js';
 import { fileNameOf, slackFileSchema, type SlackFile } from './slackFile.js';
@@ -84,7 +84,7 @@ export class FileReader {
         bytesLeft -= content.requestBytes;
         pagesLeft -= content.pages;
         const { attachment } = content;
-        outcomes.set(id, content.cut && attachment.type === 'text' ? { attachment, note: copy.files.cut(name, attachment.text.length) } : { attachment });
+        outcomes.set(id, content.cut ? { attachment, note: copy.files.cut(name, TEXT_MAX_CHARS) } : { attachment });
       }
     }
     return outcomes;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fileContentOf, TEXT_MAX_CHARS } from '../../src/slack/fileContent.js';
+import { fileContentOf, TEXT_MAX_CHARS, textCutMarker } from '../../src/slack/fileContent.js';
 
 /** Text is recognised by its bytes: valid UTF-8 without NULs, whatever the name says. */
 describe('fileContentOf: text', () => {
@@ -34,9 +34,11 @@ describe('fileContentOf: text', () => {
         const content = await fileContentOf('long.txt', Buffer.from(s));
         if (!('attachment' in content) || content.attachment.type !== 'text') throw new Error('not text');
         expect(content.cut).toBe(true);
-        expect(content.attachment.text.length).toBeLessThanOrEqual(TEXT_MAX_CHARS);
-        expect(s.startsWith(content.attachment.text)).toBe(true);
-        expect(content.attachment.text).not.toMatch(/[\ud800-\udbff]$/);
+        const [kept, marker] = content.attachment.text.split('\n[');
+        expect(`[${marker}`).toBe(textCutMarker(s.length));
+        expect(kept!.length).toBeLessThanOrEqual(TEXT_MAX_CHARS);
+        expect(s.startsWith(kept!)).toBe(true);
+        expect(kept).not.toMatch(/[\ud800-\udbff]$/);
       }),
       { numRuns: 20 },
     );

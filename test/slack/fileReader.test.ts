@@ -1,5 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { textCutMarker } from '../../src/slack/fileContent.js';
 import { FileReader, type FileOutcome } from '../../src/slack/fileReader.js';
 import type { SlackFile } from '../../src/slack/slackFile.js';
 import { FakeSlack, FILE_DOWNLOAD_METHOD, type FakeFile } from '../fakes/fakeSlack.js';
@@ -166,7 +167,7 @@ describe('FileReader', () => {
   test('a long text file is cut to its start, with a note saying so', async () => {
     const [outcome] = await read([add({ name: 'big.csv', mimetype: 'text/csv', bytes: Buffer.from('x,y\n'.repeat(50_000)) })]);
     expect(outcome).toEqual({
-      attachment: { type: 'text', name: 'big.csv', text: 'x,y\n'.repeat(25_000) },
+      attachment: { type: 'text', name: 'big.csv', text: `${'x,y\n'.repeat(25_000)}\n${textCutMarker(200_000)}` },
       note: expect.stringMatching(/`big\.csv` is long: I read only its first 100,000 characters/),
     });
   });
