@@ -51,6 +51,27 @@ export const copy = {
     general_harms: 'it touches an area judged potentially harmful (benign requests can trigger this too)',
   } as Readonly<Record<string, string>>,
   otherRefusalReason: (category: string) => `of a usage policy (category: ${category})`,
+  /** Attached files (src/slack/fileReader.ts): why one was not read, or read only in part. */
+  files: {
+    /** `reason` completes "I couldn't read <file>: …" (see `files.reasons`). */
+    unread: (name: string, reason: string) => `_(I couldn't read ${fileName(name)}: ${reason}.)_`,
+    cut: (name: string, chars: number) =>
+      `_(${fileName(name)} is long: I read only its first ${chars.toLocaleString('en-US')} characters.)_`,
+    reasons: {
+      tooLarge: (maxMb: number) => `it is larger than the ${maxMb} MB limit for attached files`,
+      noAccess: "I don't have access to it",
+      gone: 'it was deleted or is no longer available',
+      external: 'it is stored outside Slack',
+      unsupported: 'I can read images (PNG, JPEG, GIF, WebP), PDFs and text files, not this kind of file',
+      empty: 'it is empty',
+      damaged: 'it seems to be damaged',
+      encrypted: 'it is password-protected',
+      imageTooLarge: 'the image is too large for Claude, even scaled down',
+      requestFull: 'with the files before it, it is more than Claude takes in one request (32 MB)',
+      tooManyPages: 'with the PDFs before it, it is more than the 100 PDF pages Claude reads in one request',
+      failed: 'downloading it from Slack failed',
+    },
+  },
   stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",
@@ -66,3 +87,8 @@ export const copy = {
     aborted: '_(Stopped before Claude answered.)_',
   } satisfies Record<ClaudeFailureKind, string>,
 } as const;
+
+/** A file's name as inline code, so Markdown in it stays literal (a backtick would end the span). */
+function fileName(name: string): string {
+  return `\`${name.replace(/`/g, "'")}\``;
+}

@@ -13,6 +13,7 @@ import Anthropic, {
 import type { Message, MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { ThinkingDisplay } from '../config.js';
 import type { Turn } from './turn.js';
+import { messageOf } from './turnMessages.js';
 
 export type { StopReason };
 
@@ -196,7 +197,7 @@ export class ClaudeStream {
       model,
       max_tokens: maxTokens,
       system,
-      messages: turns,
+      messages: turns.map(messageOf),
       // Long threads re-send the same prefix each turn: let the API cache it.
       cache_control: { type: 'ephemeral' },
       output_config: { effort },

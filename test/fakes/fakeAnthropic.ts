@@ -174,6 +174,11 @@ export class FakeAnthropic {
     }
     const record: RecordedRequest = { body, headers: req.headers, at, chunkTimes: [], thinkingTimes: [] };
     this.requests.push(record);
+    const invalid = Buffer.byteLength(raw) > REQUEST_MAX_BYTES ? REQUEST_TOO_LARGE : contentError(body);
+    if (invalid) {
+      sendError(res, requestId, invalid);
+      return;
+    }
     const markEnded = (): void => {
       record.endedAt ??= preciseNow();
     };
@@ -410,4 +415,74 @@ function initialMessage(id: string, request: Json, script: StreamScript): Json {
       cache_read_input_tokens: script.usage?.cacheReadInputTokens ?? 0,
     },
   };
+}
+
+/** The Messages API's request size limit: 32 MB (a larger body is a 413 `request_too_large`). */
+const REQUEST_MAX_BYTES = 32 * 1024 * 1024;
+const REQUEST_TOO_LARGE = { status: 413, type: 'request_too_large', message: 'Request exceeds the maximum allowed number of bytes.' };
+
+/** The API's largest image: 5 MB of base64. */
+const IMAGE_MAX_BASE64 = 5 * 1024 * 1024;
+
+/** The first bytes of each image type the API takes, to catch a `media_type` that does not match the data. */
+const IMAGE_MAGIC: Record<string, (bytes: Buffer) => boolean> = {
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/gif': (b) => b.subarray(0, 4).toString('latin1') === 'GIF8',
+  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+};
+
+/**
+ * The 400 the API answers for a malformed image or document block, as it words them (the block's path, then
+ * what is wrong), or undefined when every block is well-formed.
+ */
+function contentError(body: Json): HttpErrorScript['httpError'] | undefined {
+  const messages: Json[] = Array.isArray(body?.messages) ? body.messages : [];
+  for (const [m, message] of messages.entries()) {
+    if (!Array.isArray(message?.content)) continue;
+    for (const [c, block] of (message.content as Json[]).entries()) {
+      const problem = blockProblem(block);
+      if (problem) return { status: 400, type: 'invalid_request_error', message: `messages.${m}.content.${c}.${problem}` };
+    }
+  }
+  return undefined;
+}
+
+/** What is wrong with one content block, prefixed with the path inside it. */
+function blockProblem(block: Json): string | undefined {
+  const source = block?.source;
+  switch (block?.type) {
+    case 'text':
+      return typeof block.text === 'string' && block.text !== '' ? undefined : 'text: text content blocks must be non-empty';
+    case 'image': {
+      if (source?.type !== 'base64') return 'image.source: only base64 sources are expected here';
+      const magic = IMAGE_MAGIC[source.media_type];
+      if (!magic) return `image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+      const bytes = decodeBase64(source.data);
+      if (!bytes) return 'image.source.base64.data: invalid base64 data';
+      if (source.data.length > IMAGE_MAX_BASE64) return `image.source.base64: image exceeds 5 MB maximum: ${source.data.length} bytes > ${IMAGE_MAX_BASE64} bytes`;
+      return magic(bytes) ? undefined : `image.source.base64.data: The image was specified using the ${source.media_type} media type, but does not appear to be a valid ${source.media_type} image`;
+    }
+    case 'document':
+      if (block.title !== undefined && block.title !== null && typeof block.title !== 'string') return 'document.title: Input should be a valid string';
+      if (source?.type === 'text') {
+        if (source.media_type !== 'text/plain') return "document.source.text.media_type: Input should be 'text/plain'";
+        return typeof source.data === 'string' ? undefined : 'document.source.text.data: Input should be a valid string';
+      }
+      if (source?.type === 'base64') {
+        if (source.media_type !== 'application/pdf') return "document.source.base64.media_type: Input should be 'application/pdf'";
+        const bytes = decodeBase64(source.data);
+        if (!bytes) return 'document.source.base64.data: invalid base64 data';
+        return bytes.subarray(0, 5).toString('latin1') === '%PDF-' ? undefined : 'document.source.base64.data: The PDF specified was not valid.';
+      }
+      return 'document.source: only base64 and text sources are expected here';
+    default:
+      return undefined;
+  }
+}
+
+/** Strict base64 (the alphabet, padding, a multiple of 4 characters) decoded, or undefined. */
+function decodeBase64(data: unknown): Buffer | undefined {
+  if (typeof data !== 'string' || data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return undefined;
+  return Buffer.from(data, 'base64');
 }

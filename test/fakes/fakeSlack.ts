@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SlackFile } from '../../src/slack/slackFile.js';
 import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
 
 /** One request the fake answered, with what it answered. */
@@ -76,6 +77,25 @@ const TS_EPOCH = 1_700_000_000;
 /** Pseudo-method name under which POSTs to `responseUrl` are recorded. */
 export const RESPONSE_URL_METHOD = 'response_url';
 
+/** Pseudo-method name under which file downloads (`GET /files/<id>/<name>`) are recorded. */
+export const FILE_DOWNLOAD_METHOD = 'files.download';
+
+/**
+ * A file the fake serves. `access`: `ok` serves the bytes; `html` answers Slack's sign-in page (no access);
+ * `check_file_info` lists it as a Slack Connect stub that only `files.info` describes.
+ */
+export interface FakeFile {
+  name: string;
+  mimetype: string;
+  bytes: Buffer;
+  filetype?: string;
+  access?: 'ok' | 'html' | 'check_file_info';
+  /** The download answers a redirect here instead of the bytes. */
+  redirectTo?: string;
+  /** The `size` Slack reports, when it should differ from the bytes' length. */
+  size?: number;
+}
+
 /** Fake Slack Web API on loopback: records every call, keeps message state, injects errors and rate limits. */
 export class FakeSlack {
   /** Added before answering every call. */
@@ -99,6 +119,7 @@ export class FakeSlack {
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
   private tsSeq = 0;
+  private readonly files = new Map<string, FakeFile & { id: string }>();
 
   private constructor(
     private readonly server: Server,
@@ -183,6 +204,34 @@ export class FakeSlack {
     this.channels.set(channel.id, channel);
   }
 
+  /**
+   * Stores a file and returns it as a message event lists it: with `url_private(_download)` on this fake
+   * (the download needs the bot token), or a Slack Connect stub (`access: 'check_file_info'`).
+   */
+  addFile(file: FakeFile): SlackFile {
+    const id = `F${String(this.files.size + 1).padStart(8, '0')}`;
+    this.files.set(id, { ...file, id });
+    return file.access === 'check_file_info' ? { id, file_access: 'check_file_info', mode: 'hosted' } : this.fileObject(id)!;
+  }
+
+  /** The full file object `files.info` answers, or undefined for an unknown id. */
+  fileObject(id: string): SlackFile | undefined {
+    const file = this.files.get(id);
+    if (!file) return undefined;
+    const url = `${this.apiUrl.replace(/\/api\/$/, '')}/files/${id}/${encodeURIComponent(file.name)}`;
+    return {
+      id,
+      name: file.name,
+      title: file.name,
+      mimetype: file.mimetype,
+      filetype: file.filetype ?? file.name.split('.').pop() ?? 'binary',
+      size: file.size ?? file.bytes.length,
+      mode: 'hosted',
+      url_private: url,
+      url_private_download: `${url}?download=1`,
+    };
+  }
+
   /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
   waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
     return pollUntil(predicate, timeoutMs, () => `FakeSlack calls so far: ${this.describeCalls()}`);
@@ -204,6 +253,7 @@ export class FakeSlack {
       : path === '/response'
         ? RESPONSE_URL_METHOD
         : undefined;
+    if (req.method === 'GET' && path.startsWith('/files/')) return this.serveFile(req, res, path, at);
     if (req.method !== 'POST' || method === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`FakeSlack: no route for ${req.method} ${path}`);
       return;
@@ -271,6 +321,10 @@ export class FakeSlack {
         const channel = typeof params.channel === 'string' ? this.channels.get(params.channel) : undefined;
         return channel ? ok({ channel: wireChannel(channel) }) : platformError('channel_not_found');
       }
+      case 'files.info': {
+        const file = typeof params.file === 'string' ? this.fileObject(params.file) : undefined;
+        return file ? ok({ file }) : platformError('file_not_found');
+      }
       case 'apps.connections.open':
         return this.socketModeUrl ? ok({ url: this.socketModeUrl }) : platformError('not_allowed_token_type');
       case 'chat.getPermalink':
@@ -336,6 +390,22 @@ export class FakeSlack {
       .sort((a, b) => compareTs(a.ts, b.ts))
       .map(wireMessage);
     return ok({ messages, has_more: false, response_metadata: { next_cursor: '' } });
+  }
+
+  /** `GET /files/<id>/<name>`: the bytes with the bot token, Slack's sign-in page (HTML) without access. */
+  private async serveFile(req: IncomingMessage, res: ServerResponse, path: string, at: number): Promise<void> {
+    const id = path.split('/')[2] ?? '';
+    const token = bearerToken(req.headers.authorization);
+    const file = this.files.get(id);
+    let answer: { status: number; headers: Record<string, string>; body: Buffer | string };
+    if (file?.redirectTo) answer = { status: 302, headers: { location: file.redirectTo }, body: '' };
+    else if (!token || !file || file.access === 'html') {
+      // Slack answers a download it will not serve with its sign-in page, not with an error status.
+      answer = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<!DOCTYPE html><title>Sign in | Slack</title>' };
+    } else answer = { status: 200, headers: { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }, body: file.bytes };
+    const response = typeof answer.body === 'string' ? answer.body : `<${answer.body.length} bytes>`;
+    this.calls.push({ method: FILE_DOWNLOAD_METHOD, params: { id, path }, at, status: answer.status, response, token });
+    res.writeHead(answer.status, answer.headers).end(answer.body);
   }
 
   /** The undeleted message at `ts` in `channel`, if any. */
