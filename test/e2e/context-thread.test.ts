@@ -125,6 +125,17 @@ describe('thread context: Claude sees the thread it was pulled into', () => {
     expect(versionsOf(t.slack, replyTs).at(-1)).toBe('It seems so.');
   });
 
+  test("a thread message's file Claude does not get is mentioned by name in that message's line", async () => {
+    t = await startTestBot();
+    t.claude.enqueue({ chunks: ['It failed.'] });
+    const threadTs = deployThread(t);
+    // A file Slack no longer has (deleted): it cannot be read, whatever the reader supports.
+    t.slack.addUserMessage({ channel: CHANNEL, threadTs, user: 'U0ANN', text: 'the log', files: [{ id: 'F0GONE', name: 'build.log', mimetype: 'text/plain' }] });
+    await askInThread(t, threadTs, '<@UBOT> why did it fail?');
+
+    expect(turnsOf(t, 0)[0]!.content).toContain('@U0ANN: the log [attached file not read: build.log]\n');
+  });
+
   test('THREAD_CONTEXT=off: no conversations.replies call, and Claude gets the question and system prompt as before', async () => {
     t = await startTestBot({ THREAD_CONTEXT: 'off', SYSTEM_PROMPT: 'Be brief.' });
     t.claude.enqueue({ chunks: ['Maybe.'] });
