@@ -37,6 +37,8 @@ export interface StoredMessage {
   app?: { botId: string; name: string };
   /** Files as Slack lists them on the message (`files[]`). */
   files?: Json[];
+  /** A person's message of a special kind (`channel_join`, `thread_broadcast`…). */
+  subtype?: string;
 }
 
 /** What the fake sends back for one call. */
@@ -150,10 +152,12 @@ export class FakeSlack {
 
   /**
    * Stores a message a person posted (no `bot_id`), in a thread or, without `threadTs`, at the top level
-   * (e.g. a thread's parent), with its `files` as Slack lists them; `conversations.replies` will list it.
+   * (e.g. a thread's parent), with its `files` as Slack lists them and its `subtype`, if any;
+   * `conversations.replies` will list it.
    */
-  addUserMessage(fields: { channel: string; threadTs?: string; user: string; text: string; files?: Json[] }): StoredMessage {
-    return this.storeMessage(fields.channel, fields.threadTs, fields.text, { user: fields.user, ...(fields.files ? { files: fields.files } : {}) });
+  addUserMessage(fields: { channel: string; threadTs?: string; user: string; text: string; files?: Json[]; subtype?: string }): StoredMessage {
+    const { files, subtype } = fields;
+    return this.storeMessage(fields.channel, fields.threadTs, fields.text, { user: fields.user, ...(files ? { files } : {}), ...(subtype ? { subtype } : {}) });
   }
 
   /** Stores another app's post in a thread: a `bot_message` with its own `bot_id`, `username` and `bot_profile.name`, no `user`. */
@@ -162,7 +166,7 @@ export class FakeSlack {
   }
 
   /** Stores a message from outside the bot with a fresh ts. */
-  private storeMessage(channel: string, threadTs: string | undefined, text: string, author: Pick<StoredMessage, 'user' | 'app' | 'files'>): StoredMessage {
+  private storeMessage(channel: string, threadTs: string | undefined, text: string, author: Pick<StoredMessage, 'user' | 'app' | 'files' | 'subtype'>): StoredMessage {
     const ts = this.nextTs();
     const message: StoredMessage = {
       channel,
@@ -453,7 +457,7 @@ function wireMessage(message: StoredMessage): Record<string, Json> {
     ? { subtype: 'bot_message', bot_id: app.botId, username: app.name, bot_profile: { id: app.botId, name: app.name } }
     : message.user === undefined
       ? { user: 'UBOT', bot_id: 'BBOT', app_id: 'A0001' }
-      : { user: message.user };
+      : { user: message.user, ...(message.subtype === undefined ? {} : { subtype: message.subtype }) };
   return {
     type: 'message',
     ...author,
