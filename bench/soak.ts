@@ -133,8 +133,9 @@ async function main(): Promise<void> {
   const history = new RedisHistoryStore(redis, 40, 24 * 60 * 60 * 1000, keyPrefix);
   let brokenThreads = 0;
   for (const thread of threads) {
-    const turns = await history.load({ teamId: 'T0001', channel: thread.channel, threadTs: thread.ts });
-    if (turns.some((turn, i) => turn.role !== (i % 2 === 0 ? 'user' : 'assistant'))) brokenThreads++;
+    const exchanges = await history.load({ teamId: 'T0001', channel: thread.channel, threadTs: thread.ts });
+    // An exchange stored without its answer (or question) would be a half-written pair.
+    if (exchanges.some((exchange) => !exchange.question || !exchange.answer)) brokenThreads++;
   }
   const badRequests = claude.requests.filter((request) =>
     (request.body.messages as { role: string }[]).some((turn, i) => turn.role !== (i % 2 === 0 ? 'user' : 'assistant')),
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
     ['answered twice', answeredTwice, '0'],
     ['never answered', neverAnswered, '0'],
     ['placeholders left unfinished', placeholdersLeft, '0'],
-    ['threads whose history breaks alternation', brokenThreads, '0'],
+    ['threads with a half-stored exchange', brokenThreads, '0'],
     ['Claude requests whose messages break alternation', badRequests, '0'],
     ['peak RSS (MB)', Math.round(process.resourceUsage().maxRSS / 1024), ''],
   ];

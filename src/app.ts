@@ -4,16 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { ClaudeStream } from './claude/claudeStream.js';
 import { checkModel } from './claude/modelCheck.js';
 import type { Config } from './config.js';
+import { PromptContext } from './context/promptContext.js';
 import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
-import { EditScheduler } from './slack/editScheduler.js';
 import { SlackDirectory } from './slack/directory.js';
+import { EditScheduler } from './slack/editScheduler.js';
+import { FileReader } from './slack/fileReader.js';
 import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
 import { startSocketMode } from './slack/socketMode.js';
+import { ThreadReader } from './slack/threadReader.js';
 import type { Stores } from './stores.js';
 
 export interface BotDeps {
@@ -45,6 +48,15 @@ const MAX_WAITING_PER_THREAD = 5;
 export function createBot(config: Config, { logger, stores, instanceId = randomUUID() }: BotDeps): Bot {
   const slack = createSlackClients(config, logger);
   const anthropic = new Anthropic({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL ?? null });
+  let identity: BotIdentity | undefined;
+  const directory = new SlackDirectory(slack.reads, () => identity?.botUserId, logger);
+  const context = new PromptContext({
+    history: stores.history,
+    reader: new ThreadReader(slack.reads, directory, () => identity),
+    directory,
+    files: new FileReader(slack.reads, { botToken: config.SLACK_BOT_TOKEN, maxBytes: config.FILE_MAX_BYTES }),
+    options: { systemPrompt: config.SYSTEM_PROMPT, threadContext: config.THREAD_CONTEXT === 'on', maxChars: config.THREAD_CONTEXT_MAX_CHARS },
+  });
   const conversation = new Conversation({
     claude: new ClaudeStream(anthropic, {
       model: config.CLAUDE_MODEL,
@@ -54,7 +66,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       idleTimeoutMs: config.STREAM_IDLE_TIMEOUT_MS,
       firstEventTimeoutMs: config.CLAUDE_FIRST_TOKEN_TIMEOUT_MS,
     }),
-    history: stores.history,
+    context,
     lock: stores.lock,
     inflight: stores.inflight,
     instanceId,
@@ -63,7 +75,6 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     thinkingDisplay: config.THINKING_DISPLAY,
     logger,
     options: {
-      systemPrompt: config.SYSTEM_PROMPT,
       maxTokens: config.CLAUDE_MAX_TOKENS,
       retries: config.STREAM_RETRIES,
       maxWaitingPerThread: MAX_WAITING_PER_THREAD,
@@ -72,7 +83,6 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     },
   });
 
-  let identity: BotIdentity | undefined;
   const boltLogger = toBoltLogger(logger);
   const receiver = config.SLACK_APP_TOKEN ? undefined : new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, logger: boltLogger });
   const app = new App({
@@ -88,7 +98,6 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
-  const directory = new SlackDirectory(slack.reads, () => identity?.botUserId, logger);
   registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, directory, identity: () => identity });
 
   let draining = false;

@@ -5,8 +5,8 @@ import { ClaudeError, type AnswerUsage, type ClaudeAnswer, type ClaudeStream } f
 import { RetryBackoff } from './claude/retryBackoff.js';
 import type { ReleaseLock, ThreadLock } from './coordination/threadLock.js';
 import { copy } from './copy.js';
-import type { Turn } from './claude/turn.js';
-import type { HistoryStore, ThreadKey } from './history/historyStore.js';
+import type { PromptContext, PromptRequest } from './context/promptContext.js';
+import type { ThreadKey } from './history/historyStore.js';
 import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
@@ -35,7 +35,6 @@ export interface Prompt extends ThreadKey {
 }
 
 export interface ConversationOptions {
-  systemPrompt: string;
   maxTokens: number;
   /** Fresh attempts after a mid-stream failure (STREAM_RETRIES). */
   retries: number;
@@ -49,7 +48,8 @@ export interface ConversationOptions {
 
 export interface ConversationDeps extends ReplyDeps {
   claude: ClaudeStream;
-  history: HistoryStore;
+  /** Builds each request (history, thread, files, system prompt) and stores each exchange. */
+  context: PromptContext;
   /** Serialises a thread's answers across instances (a no-op with a single process). */
   lock: ThreadLock;
   /** Records answers in flight so a crashed instance's placeholders are finished by the next one. */
@@ -207,7 +207,7 @@ export class Conversation {
     }
   }
 
-  /** Loads the thread's history and streams the answer; the caller shows the ending. */
+  /** Builds the request (history, thread, files) and streams the answer; the caller shows the ending, with the request's notes. */
   private async answerAdmitted(
     prompt: Prompt,
     reply: ReplyMessage,
@@ -215,15 +215,15 @@ export class Conversation {
     timeline: AnswerTimeline,
     logger: Logger,
   ): Promise<Ending> {
-    const history = await this.deps.history.load(prompt);
-    const turns: Turn[] = [...history, { role: 'user', content: prompt.text }];
-    return this.stream(reply, turns, signal, timeline, logger);
+    const request = await this.deps.context.build(prompt, signal, logger);
+    const ending = await this.stream(reply, request, signal, timeline, logger);
+    return ending.final === undefined ? ending : { ...ending, final: withNote(ending.final, ...request.notes) };
   }
 
   /** Stores the exchange; a failure is reported once per kind and noted in the thread's next answer. */
   private async save(prompt: Prompt, answer: string): Promise<void> {
     try {
-      await this.deps.history.appendExchange(prompt, prompt.text, answer);
+      await this.deps.context.save(prompt, answer);
       this.saves.saved();
     } catch (error) {
       this.saves.failed(prompt, error);
@@ -262,7 +262,7 @@ export class Conversation {
   }
 
   /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */
-  private async stream(reply: ReplyMessage, turns: Turn[], signal: AbortSignal, timeline: AnswerTimeline, logger: Logger): Promise<Ending> {
+  private async stream(reply: ReplyMessage, { system, turns }: PromptRequest, signal: AbortSignal, timeline: AnswerTimeline, logger: Logger): Promise<Ending> {
     const { claude, options } = this.deps;
     const onText = (text: string) => {
       timeline.text();
@@ -274,7 +274,7 @@ export class Conversation {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await claude.answer({ system: options.systemPrompt, turns, signal, onText, onThinking });
+        const answer = await claude.answer({ system, turns, signal, onText, onThinking });
         return { ...this.endingOfAnswer(answer), usage: answer.usage };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;

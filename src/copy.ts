@@ -34,6 +34,9 @@ export const copy = {
     stopped: '_(Stopped.)_',
     restart: '_(Answer cut short by a restart of the bot. Please ask again.)_',
     unsaved: "_(I couldn't save our previous exchange in this thread, so I may not remember it.)_",
+    /** Thread context (issue #11 §2): the thread could not be read because the app lacks `scope`. */
+    threadScope: (scope: string) =>
+      `_(I couldn't read the earlier messages of this thread, so I answered from your message alone. An admin can add the \`${scope}\` scope to the app to fix this.)_`,
     /** Replaces a message of an earlier attempt that Slack would not delete. */
     staleContinuation: '_(Part of an earlier attempt, replaced by the answer above.)_',
     /** The last resort when Slack takes the answer in no form: the first message must not stay unfinished. */

@@ -1,9 +1,8 @@
-import type { Turn } from '../claude/turn.js';
-import type { HistoryStore, ThreadKey } from './historyStore.js';
+import { storedExchange, type Exchange, type HistoryStore, type ThreadKey } from './historyStore.js';
 import { threadId } from './threadId.js';
 
 interface Thread {
-  turns: Turn[];
+  exchanges: Exchange[];
   /** When its newest exchange was stored (ms since the epoch). */
   updatedAt: number;
 }
@@ -11,20 +10,23 @@ interface Thread {
 /** History kept in this process only (tests, throwaway runs): lost on restart. Retention: `deleteExpired`, run on a schedule by its owner. */
 export class MemoryHistoryStore implements HistoryStore {
   private readonly threads = new Map<string, Thread>();
+  private readonly maxExchanges: number;
 
   constructor(
-    private readonly maxMessages: number,
+    maxMessages: number,
     private readonly retentionMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  async load(thread: ThreadKey): Promise<Turn[]> {
-    return [...(this.threads.get(threadId(thread))?.turns ?? [])];
+  ) {
+    this.maxExchanges = exchangeLimit(maxMessages);
   }
 
-  async appendExchange(thread: ThreadKey, question: string, answer: string): Promise<void> {
-    const turns = [...(this.threads.get(threadId(thread))?.turns ?? []), { role: 'user' as const, content: question }, { role: 'assistant' as const, content: answer }];
-    this.threads.set(threadId(thread), { turns: turns.slice(-evenLimit(this.maxMessages)), updatedAt: this.now() });
+  async load(thread: ThreadKey): Promise<Exchange[]> {
+    return [...(this.threads.get(threadId(thread))?.exchanges ?? [])];
+  }
+
+  async appendExchange(thread: ThreadKey, exchange: Exchange): Promise<void> {
+    const exchanges = [...(this.threads.get(threadId(thread))?.exchanges ?? []), storedExchange(exchange)];
+    this.threads.set(threadId(thread), { exchanges: exchanges.slice(-this.maxExchanges), updatedAt: this.now() });
   }
 
   /** Deletes the threads idle for longer than the retention time; returns how many exchanges went. */
@@ -34,7 +36,7 @@ export class MemoryHistoryStore implements HistoryStore {
     for (const [id, thread] of this.threads) {
       if (thread.updatedAt >= cutoff) continue;
       this.threads.delete(id);
-      deleted += thread.turns.length / 2;
+      deleted += thread.exchanges.length;
     }
     return deleted;
   }
@@ -42,7 +44,7 @@ export class MemoryHistoryStore implements HistoryStore {
   async close(): Promise<void> {}
 }
 
-/** The message limit rounded down to whole question/answer pairs, so history always starts with a user turn. */
-export function evenLimit(maxMessages: number): number {
-  return Math.max(2, maxMessages - (maxMessages % 2));
+/** Exchanges kept per thread: HISTORY_MAX_MESSAGES counts a question and its answer as two messages (at least one exchange). */
+export function exchangeLimit(maxMessages: number): number {
+  return Math.max(1, Math.floor(maxMessages / 2));
 }

@@ -1,11 +1,23 @@
 import type Database from 'better-sqlite3';
-import type { Turn } from '../claude/turn.js';
-import type { HistoryStore, ThreadKey } from './historyStore.js';
-import { evenLimit } from './memoryHistoryStore.js';
+import { exchangeSchema, storedExchange, type Exchange, type HistoryStore, type ThreadKey } from './historyStore.js';
+import { exchangeLimit } from './memoryHistoryStore.js';
+
+/** Columns added after the first release, with their types: an older file gets them on open (NULL in old rows). */
+const ADDED_COLUMNS = { question_ts: 'TEXT', files: 'TEXT' } as const;
+
+/** The `files` column: a JSON list of file references. */
+const fileRefsSchema = exchangeSchema.shape.files.unwrap();
+
+interface Row {
+  question: string;
+  answer: string;
+  question_ts: string | null;
+  files: string | null;
+}
 
 /**
- * History in a table of the sqlite history file (the default): survives restarts. One row per
- * question/answer pair, so the turns always alternate. better-sqlite3 is synchronous, but each statement is
+ * History in a table of the sqlite history file (the default): survives restarts. One row per exchange,
+ * its file references as JSON; a file written before references were kept gains their columns on open. better-sqlite3 is synchronous, but each statement is
  * a sub-millisecond index hit. Retention (see HistoryStore): `deleteExpired`, which the owner of the file
  * runs on a schedule.
  */
@@ -14,7 +26,7 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly select: Database.Statement;
   private readonly trim: Database.Statement;
   private readonly expire: Database.Statement;
-  private readonly maxPairs: number;
+  private readonly maxExchanges: number;
 
   constructor(
     private readonly db: Database.Database,
@@ -30,13 +42,14 @@ export class SqliteHistoryStore implements HistoryStore {
     );
     CREATE INDEX IF NOT EXISTS exchanges_thread ON exchanges (team_id, channel, thread_ts, id);
     CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);`);
-    this.maxPairs = evenLimit(maxMessages) / 2;
+    addMissingColumns(db);
+    this.maxExchanges = exchangeLimit(maxMessages);
     this.insert = db.prepare(
-      'INSERT INTO exchanges (team_id, channel, thread_ts, question, answer, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO exchanges (team_id, channel, thread_ts, question, answer, question_ts, files, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.select = db.prepare(
-      `SELECT question, answer FROM (
-         SELECT id, question, answer FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ?
+      `SELECT question, answer, question_ts, files FROM (
+         SELECT id, question, answer, question_ts, files FROM exchanges WHERE team_id = ? AND channel = ? AND thread_ts = ?
          ORDER BY id DESC LIMIT ?
        ) ORDER BY id`,
     );
@@ -58,18 +71,16 @@ export class SqliteHistoryStore implements HistoryStore {
     );
   }
 
-  async load({ teamId, channel, threadTs }: ThreadKey): Promise<Turn[]> {
-    const rows = this.select.all(teamId, channel, threadTs, this.maxPairs) as { question: string; answer: string }[];
-    return rows.flatMap(({ question, answer }) => [
-      { role: 'user' as const, content: question },
-      { role: 'assistant' as const, content: answer },
-    ]);
+  async load({ teamId, channel, threadTs }: ThreadKey): Promise<Exchange[]> {
+    const rows = this.select.all(teamId, channel, threadTs, this.maxExchanges) as Row[];
+    return rows.map((row) => storedExchange({ question: row.question, answer: row.answer, questionTs: row.question_ts ?? undefined, files: fileRefsOf(row.files) }));
   }
 
-  async appendExchange({ teamId, channel, threadTs }: ThreadKey, question: string, answer: string): Promise<void> {
+  async appendExchange({ teamId, channel, threadTs }: ThreadKey, exchange: Exchange): Promise<void> {
+    const { question, answer, questionTs, files } = storedExchange(exchange);
     this.db.transaction(() => {
-      this.insert.run(teamId, channel, threadTs, question, answer, this.now());
-      this.trim.run(teamId, channel, threadTs, teamId, channel, threadTs, this.maxPairs);
+      this.insert.run(teamId, channel, threadTs, question, answer, questionTs ?? null, files ? JSON.stringify(files) : null, this.now());
+      this.trim.run(teamId, channel, threadTs, teamId, channel, threadTs, this.maxExchanges);
     })();
   }
 
@@ -80,4 +91,23 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** The connection is shared: its owner closes it. */
   async close(): Promise<void> {}
+}
+
+/** Upgrades a file from an older release in place: adds each column of ADDED_COLUMNS it lacks. */
+function addMissingColumns(db: Database.Database): void {
+  const present = new Set((db.pragma('table_info(exchanges)') as { name: string }[]).map((column) => column.name));
+  for (const [name, type] of Object.entries(ADDED_COLUMNS)) {
+    if (!present.has(name)) db.exec(`ALTER TABLE exchanges ADD COLUMN ${name} ${type}`);
+  }
+}
+
+/** The file references in a `files` cell; a cell that does not parse (edited by hand) counts as none. */
+function fileRefsOf(cell: string | null): Exchange['files'] {
+  if (cell === null) return undefined;
+  try {
+    const parsed = fileRefsSchema.safeParse(JSON.parse(cell));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { copy } from '../copy.js';
 import { toMrkdwn } from './render.js';
+import { compareTs } from './slackTs.js';
 
 const PLACEHOLDER = toMrkdwn(copy.thinking);
 const STILL_WRITING = toMrkdwn(copy.stillWriting);
@@ -47,11 +48,4 @@ export async function readAnswer(web: WebClient, { channel, threadTs, replyTs }:
     if (message.bot_id === first.bot_id) continuation.push(message.ts!);
   }
   return { finalShown, continuation };
-}
-
-/** Orders Slack timestamps ("seconds.micros") numerically. */
-function compareTs(a: string, b: string): number {
-  const [aSeconds = '0', aMicros = '0'] = a.split('.');
-  const [bSeconds = '0', bMicros = '0'] = b.split('.');
-  return Number(aSeconds) - Number(bSeconds) || Number(aMicros.padEnd(6, '0')) - Number(bMicros.padEnd(6, '0'));
 }

@@ -1,4 +1,4 @@
-import type { HistoryStore, ThreadKey } from '../../src/history/historyStore.js';
+import type { Exchange, HistoryStore, ThreadKey } from '../../src/history/historyStore.js';
 import { MemoryHistoryStore } from '../../src/history/memoryHistoryStore.js';
 import { startTestBot, versionsOf, type TestBot } from '../harness.js';
 
@@ -11,9 +11,9 @@ class FlakyHistoryStore implements HistoryStore {
     return this.inner.load(thread);
   }
 
-  async appendExchange(thread: ThreadKey, question: string, answer: string) {
+  async appendExchange(thread: ThreadKey, exchange: Exchange) {
     if (this.failure) throw this.failure;
-    await this.inner.appendExchange(thread, question, answer);
+    await this.inner.appendExchange(thread, exchange);
   }
 
   close() {

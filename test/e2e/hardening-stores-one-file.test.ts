@@ -38,9 +38,8 @@ describe('two processes on one sqlite file (a rolling deploy on a shared volume)
 
     const stores = openSqliteStores(path);
     try {
-      expect(await stores.history.load({ teamId: 'T0001', channel: 'C123', threadTs: slack.callsOf('chat.postMessage')[0]!.params.thread_ts as string })).toEqual([
-        { role: 'user', content: 'one question' },
-        { role: 'assistant', content: words(20, 'w').join('') },
+      expect(await stores.history.load({ teamId: 'T0001', channel: 'C123', threadTs: slack.callsOf('chat.postMessage')[0]!.params.thread_ts as string })).toMatchObject([
+        { question: 'one question', answer: words(20, 'w').join('') },
       ]);
     } finally {
       await stores.close();

@@ -73,14 +73,12 @@ describe('SqliteHistoryStore', () => {
   test('keeps whole pairs within HISTORY_MAX_MESSAGES, oldest dropped, across reopen', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'history-')), 'h.sqlite');
     const store = openSqliteStores(path, { HISTORY_MAX_MESSAGES: '5' });
-    for (let i = 1; i <= 4; i++) await store.history.appendExchange(thread, `q${i}`, `a${i}`);
+    for (let i = 1; i <= 4; i++) await store.history.appendExchange(thread, { question: `q${i}`, answer: `a${i}` });
     await store.close();
     const reopened = openSqliteStores(path, { HISTORY_MAX_MESSAGES: '5' });
     expect(await reopened.history.load(thread)).toEqual([
-      { role: 'user', content: 'q3' },
-      { role: 'assistant', content: 'a3' },
-      { role: 'user', content: 'q4' },
-      { role: 'assistant', content: 'a4' },
+      { question: 'q3', answer: 'a3' },
+      { question: 'q4', answer: 'a4' },
     ]);
     expect(await reopened.history.load({ ...thread, threadTs: '2.2' })).toEqual([]);
     await reopened.close();

@@ -61,7 +61,7 @@ describe('answers that read right in Slack', () => {
     for (const message of messages) for (const version of message.versions) expect(fenceCount(version.text) % 2).toBe(0);
     // History keeps the whole answer once.
     const stored = await t.history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts });
-    expect(stored[1]!.content).toBe(markdown);
+    expect(stored[0]!.answer).toBe(markdown);
   });
 
   test('Markdown renders as Slack mrkdwn: bold, link, heading, list, code fence, table; nothing Claude writes can notify', async () => {

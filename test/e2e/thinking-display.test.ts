@@ -54,8 +54,7 @@ describe('Claude thinks: what the user sees', () => {
     expect(texts.slice(firstAnswer).some((text) => THINKING_LINE.test(text))).toBe(false);
     expect(texts.at(-1)).toBe('The answer is 42.');
     expect(await t.history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts })).toEqual([
-      { role: 'user', content: 'what is the answer?' },
-      { role: 'assistant', content: 'The answer is 42.' },
+      { question: 'what is the answer?', answer: 'The answer is 42.', questionTs: event.ts },
     ]);
   });
 

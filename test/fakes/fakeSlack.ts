@@ -19,6 +19,8 @@ export interface SlackFailure {
   retryAfter?: number;
   /** A 429 without a Retry-After header (as a proxy in front of Slack may answer). */
   noRetryAfter?: boolean;
+  /** The scope Slack names in a `missing_scope` answer (`needed`). */
+  needed?: string;
 }
 
 /** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
@@ -32,6 +34,12 @@ export interface StoredMessage {
   deleted: boolean;
   /** Set for a message a person posted (`addUserMessage`); unset for the bot's own messages. */
   user?: string;
+  /** Set for another app's post (`addAppMessage`): listed as a `bot_message` with no `user`. */
+  app?: { botId: string; name: string };
+  /** Files as Slack lists them on the message (`files[]`). */
+  files?: Json[];
+  /** A person's message of a special kind (`channel_join`, `thread_broadcast`…). */
+  subtype?: string;
 }
 
 /** A workspace member as `users.info` describes them (only the name fields). */
@@ -64,6 +72,9 @@ interface Bucket {
   tokens: number;
   last: number;
 }
+
+/** conversations.replies' default and largest `limit`. */
+const MAX_REPLIES_LIMIT = 1000;
 
 /** Slack's documented per-message limits. */
 const SLACK_TEXT_LIMIT = 40_000;
@@ -178,17 +189,32 @@ export class FakeSlack {
     this.channelErrors.set(channel, error);
   }
 
-  /** Stores a message a person posted in a thread (no `bot_id`), as `conversations.replies` will list it. */
-  addUserMessage(fields: { channel: string; threadTs: string; user: string; text: string }): StoredMessage {
+  /**
+   * Stores a message a person posted (no `bot_id`), in a thread or, without `threadTs`, at the top level
+   * (e.g. a thread's parent), with its `files` as Slack lists them and its `subtype`, if any;
+   * `conversations.replies` will list it.
+   */
+  addUserMessage(fields: { channel: string; threadTs?: string; user: string; text: string; files?: Json[]; subtype?: string }): StoredMessage {
+    const { files, subtype } = fields;
+    return this.storeMessage(fields.channel, fields.threadTs, fields.text, { user: fields.user, ...(files ? { files } : {}), ...(subtype ? { subtype } : {}) });
+  }
+
+  /** Stores another app's post in a thread: a `bot_message` with its own `bot_id`, `username` and `bot_profile.name`, no `user`. */
+  addAppMessage(fields: { channel: string; threadTs: string; text: string; name: string; botId?: string }): StoredMessage {
+    return this.storeMessage(fields.channel, fields.threadTs, fields.text, { app: { botId: fields.botId ?? 'B0OTHERAPP', name: fields.name } });
+  }
+
+  /** Stores a message from outside the bot with a fresh ts. */
+  private storeMessage(channel: string, threadTs: string | undefined, text: string, author: Pick<StoredMessage, 'user' | 'app' | 'files' | 'subtype'>): StoredMessage {
     const ts = this.nextTs();
     const message: StoredMessage = {
-      channel: fields.channel,
+      channel,
       ts,
-      thread_ts: fields.threadTs,
-      text: fields.text,
-      versions: [{ text: fields.text, at: preciseNow() }],
+      ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+      text,
+      versions: [{ text, at: preciseNow() }],
       deleted: false,
-      user: fields.user,
+      ...author,
     };
     this.messages.set(ts, message);
     return message;
@@ -382,14 +408,29 @@ export class FakeSlack {
     return ok({ channel: message.channel, ts: message.ts });
   }
 
-  /** conversations.replies: the thread's stored parent (if any) and replies, in ts order. */
+  /**
+   * conversations.replies: the thread's stored parent (if any) and replies, in ts order, a page of `limit`
+   * (default and maximum 1000, as Slack documents) at a time; `next_cursor` is opaque (the next offset).
+   * https://docs.slack.dev/reference/methods/conversations.replies
+   */
   private replies(params: Record<string, Json>): Answer {
     const threadTs = params.ts;
-    const messages = [...this.messages.values()]
+    const thread = [...this.messages.values()]
       .filter((m) => m.channel === params.channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs))
-      .sort((a, b) => compareTs(a.ts, b.ts))
-      .map(wireMessage);
-    return ok({ messages, has_more: false, response_metadata: { next_cursor: '' } });
+      .sort((a, b) => compareTs(a.ts, b.ts));
+    const limit = Math.min(MAX_REPLIES_LIMIT, Number(params.limit ?? MAX_REPLIES_LIMIT) || MAX_REPLIES_LIMIT);
+    let offset = 0;
+    if (typeof params.cursor === 'string' && params.cursor !== '') {
+      offset = Number(Buffer.from(params.cursor, 'base64url').toString().replace(/^offset:/, ''));
+      if (!Number.isInteger(offset) || offset <= 0) return platformError('invalid_cursor');
+    }
+    const end = offset + limit;
+    const hasMore = end < thread.length;
+    return ok({
+      messages: thread.slice(offset, end).map(wireMessage),
+      has_more: hasMore,
+      response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${end}`).toString('base64url') : '' },
+    });
   }
 
   /** `GET /files/<id>/<name>`: the bytes with the bot token, Slack's sign-in page (HTML) without access. */
@@ -458,7 +499,8 @@ function failureAnswer(failure: SlackFailure): Answer {
   const status = failure.status ?? 200;
   const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
   const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
-  return { status, body: { ok: false, error }, ...(headers ? { headers } : {}) };
+  const body = { ok: false, error, ...(failure.needed ? { needed: failure.needed } : {}) };
+  return { status, body, ...(headers ? { headers } : {}) };
 }
 
 /** Decodes a form or JSON body; form values that look like JSON objects/arrays are parsed back. */
@@ -517,10 +559,16 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
 
 /** A stored message as Slack returns it in `message` / `messages`. */
 function wireMessage(message: StoredMessage): Record<string, Json> {
-  const author = message.user === undefined ? { user: 'UBOT', bot_id: 'BBOT', app_id: 'A0001' } : { user: message.user };
+  const { app } = message;
+  const author = app
+    ? { subtype: 'bot_message', bot_id: app.botId, username: app.name, bot_profile: { id: app.botId, name: app.name } }
+    : message.user === undefined
+      ? { user: 'UBOT', bot_id: 'BBOT', app_id: 'A0001' }
+      : { user: message.user, ...(message.subtype === undefined ? {} : { subtype: message.subtype }) };
   return {
     type: 'message',
     ...author,
+    ...(message.files === undefined ? {} : { files: message.files }),
     team: 'T0001',
     text: message.text,
     ts: message.ts,

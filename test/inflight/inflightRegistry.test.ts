@@ -88,10 +88,10 @@ describe('SqliteInflightRegistry', () => {
   test('shares the history file with the history store', async () => {
     const stores = open(tempDbPath());
     const thread = { teamId: 'T1', channel: 'C1', threadTs: '1.1' };
-    await stores.history.appendExchange(thread, 'q', 'a');
+    await stores.history.appendExchange(thread, { question: 'q', answer: 'a' });
     await stores.inflight.add(answer());
 
-    expect(await stores.history.load(thread)).toHaveLength(2);
+    expect(await stores.history.load(thread)).toHaveLength(1);
     expect(await stores.inflight.claimOrphans('instance-b')).toHaveLength(1);
   });
 });

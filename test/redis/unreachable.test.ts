@@ -59,7 +59,7 @@ describeRedis('Redis unreachable', () => {
     const lock = new RedisThreadLock(redis, logger, prefix);
     const inflight = new RedisInflightRegistry(redis, prefix);
     try {
-      await history.appendExchange(thread, 'before', 'the outage');
+      await history.appendExchange(thread, { question: 'before', answer: 'the outage' });
       for (let i = 0; i < 10; i++) await budget.tryTake('T1', 0);
 
       await server.kill();
@@ -68,7 +68,7 @@ describeRedis('Redis unreachable', () => {
       const load = await timed(history.load(thread));
       expect(load.result).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
       expect(load.ms).toBeLessThan(2_000);
-      await expect(history.appendExchange(thread, 'q', 'a')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(history.appendExchange(thread, { question: 'q', answer: 'a' })).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(lock.acquire('T1:C1:1.1')).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(inflight.heartbeat('instance-a')).rejects.toBeInstanceOf(StoreUnavailableError);
 
@@ -92,10 +92,9 @@ describeRedis('Redis unreachable', () => {
       expect(lines.filter((line) => line.level === INFO && line.msg.startsWith('Redis reachable again'))).toHaveLength(1);
 
       // The restarted server kept nothing on disk: history starts again, the budget is Redis's full bucket.
-      await history.appendExchange(thread, 'after', 'the outage');
+      await history.appendExchange(thread, { question: 'after', answer: 'the outage' });
       expect(await history.load(thread)).toEqual([
-        { role: 'user', content: 'after' },
-        { role: 'assistant', content: 'the outage' },
+        { question: 'after', answer: 'the outage' },
       ]);
       expect(await budget.tryTake('T1', 0)).toEqual({ waitMs: 0, remaining: 49 });
       expect(await redis.exists(`${prefix}edit-budget:T1`)).toBe(1);

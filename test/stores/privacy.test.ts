@@ -12,7 +12,7 @@ describe('privacy of the sqlite history file', () => {
     const path = tempDbPath('data');
     const stores = openSqliteStores(path);
     try {
-      await stores.history.appendExchange(thread, 'a private question', 'a private answer');
+      await stores.history.appendExchange(thread, { question: 'a private question', answer: 'a private answer' });
       expect(modeOf(dirname(path))).toBe('700');
       for (const file of [path, `${path}-wal`, `${path}-shm`]) {
         expect(existsSync(file)).toBe(true);
@@ -28,7 +28,7 @@ describe('privacy of the sqlite history file', () => {
     chmodSync(dir, 0o755);
     const path = join(dir, 'history.sqlite');
     const first = openSqliteStores(path);
-    await first.history.appendExchange(thread, 'q', 'a');
+    await first.history.appendExchange(thread, { question: 'q', answer: 'a' });
     await first.close();
     writeFileSync(`${path}-wal`, '');
     writeFileSync(`${path}-shm`, Buffer.alloc(32 * 1024));
@@ -44,7 +44,7 @@ describe('privacy of the sqlite history file', () => {
         `${path}-wal`,
         `${path}-shm`,
       ]);
-      expect(await stores.history.load(thread)).toHaveLength(2);
+      expect(await stores.history.load(thread)).toHaveLength(1);
     } finally {
       await stores.close();
     }

@@ -27,7 +27,7 @@ describe('Stores.ready()', () => {
     const path = tempDbPath();
     const stores = openSqliteStores(path);
     try {
-      await stores.history.appendExchange(thread, 'q', 'a');
+      await stores.history.appendExchange(thread, { question: 'q', answer: 'a' });
       expect(await stores.ready()).toBe(true);
 
       for (const file of [path, `${path}-wal`]) {

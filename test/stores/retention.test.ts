@@ -31,15 +31,15 @@ describe('retention: a thread idle for HISTORY_TTL_DAYS is deleted', () => {
   test.each(Object.keys(stores))('%s: swept hourly while running; a thread with a recent exchange keeps its older ones', async (kind) => {
     const open = stores[kind]!('90', tempDbPath());
     try {
-      await open.history.appendExchange(stale, 'old question', 'old answer');
-      await open.history.appendExchange(active, 'first', 'one');
+      await open.history.appendExchange(stale, { question: 'old question', answer: 'old answer' });
+      await open.history.appendExchange(active, { question: 'first', answer: 'one' });
       jest.setSystemTime(T0 + 50 * DAY);
-      await open.history.appendExchange(active, 'second', 'two');
+      await open.history.appendExchange(active, { question: 'second', answer: 'two' });
 
       jest.setSystemTime(T0 + 90 * DAY + HOUR);
       jest.advanceTimersByTime(HOUR);
       expect(await open.history.load(stale)).toEqual([]);
-      expect(await open.history.load(active)).toHaveLength(4);
+      expect(await open.history.load(active)).toHaveLength(2);
     } finally {
       await open.close();
     }
@@ -48,9 +48,9 @@ describe('retention: a thread idle for HISTORY_TTL_DAYS is deleted', () => {
   test('sqlite: swept when the stores open, with the configured HISTORY_TTL_DAYS', async () => {
     const path = tempDbPath();
     const first = stores.sqlite!('1', path);
-    await first.history.appendExchange(stale, 'q', 'a');
+    await first.history.appendExchange(stale, { question: 'q', answer: 'a' });
     jest.setSystemTime(T0 + DAY / 2);
-    await first.history.appendExchange(active, 'q', 'a');
+    await first.history.appendExchange(active, { question: 'q', answer: 'a' });
     await first.close();
 
     jest.setSystemTime(T0 + DAY + HOUR);
@@ -58,7 +58,7 @@ describe('retention: a thread idle for HISTORY_TTL_DAYS is deleted', () => {
     const reopened = openSqliteStores(path, { HISTORY_TTL_DAYS: '1' }, logger);
     try {
       expect(await reopened.history.load(stale)).toEqual([]);
-      expect(await reopened.history.load(active)).toHaveLength(2);
+      expect(await reopened.history.load(active)).toHaveLength(1);
       expect(lines.filter((line) => /HISTORY_TTL_DAYS/.test(line.msg))).toEqual([expect.objectContaining({ deleted: 1, ttlDays: 1 })]);
     } finally {
       await reopened.close();

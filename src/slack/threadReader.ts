@@ -1,0 +1,157 @@
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import type { BotIdentity } from './botIdentity.js';
+import type { SlackDirectory } from './directory.js';
+import { slackFilesOf, type SlackFile } from './slackFile.js';
+import { classifySlackError } from './slackErrors.js';
+import { compareTs } from './slackTs.js';
+
+/** One message of a thread as Claude may see it: who wrote it, what a person reads, what it attaches. */
+export interface ThreadMessage {
+  ts: string;
+  /** `@Display Name` for a person, the app's name for another app's post. */
+  speaker: string;
+  /** Plain text (SlackDirectory.plainText). */
+  text: string;
+  files: SlackFile[];
+}
+
+/** Why a thread could not be read; `scope` is what Slack said is missing (its `needed`), when it said. */
+export type ThreadReadFailure =
+  | { reason: 'missing_scope'; scope?: string }
+  | { reason: 'not_in_channel' | 'channel_not_found' | 'rate_limited' | 'unreachable' | 'timeout' | 'too_long' | 'aborted' }
+  | { reason: 'other'; error: string };
+
+/** The thread's messages before the question, oldest first; or why there are none. Never thrown. */
+export type ThreadRead = { ok: true; messages: ThreadMessage[] } | ({ ok: false } & ThreadReadFailure);
+
+/** Where to read and up to which message (exclusive): the question's ts. */
+export interface ThreadPlace {
+  channel: string;
+  threadTs: string;
+  before: string;
+}
+
+/** conversations.replies' largest (and default) `limit`: the fewest calls against its Tier 3 budget. */
+const PAGE_LIMIT = 1000;
+/**
+ * At most this many pages (10,000 messages): Slack pages from the thread's start, so a longer thread cannot
+ * be read up to the question at all and is answered without context.
+ */
+const MAX_PAGES = 10;
+/**
+ * The whole read (pages, names, text) gives up after this long: one `reads` call's own timeout (see
+ * slackClients), because an answer without context beats a late answer.
+ */
+const READ_DEADLINE_MS = 10_000;
+
+/**
+ * Subtypes that are something someone said (https://docs.slack.dev/reference/events/message#subtypes):
+ * plain messages, other apps' posts, replies also sent to the channel, files with a comment, `/me`.
+ * Joins, leaves, topic and purpose changes and the like are noise.
+ */
+const SPOKEN_SUBTYPES = new Set([undefined, 'bot_message', 'thread_broadcast', 'file_share', 'me_message']);
+
+/** A message of conversations.replies: the fields read here. */
+interface WireMessage {
+  ts?: string;
+  user?: string;
+  bot_id?: string;
+  subtype?: string;
+  text?: string;
+  username?: string;
+  bot_profile?: { name?: string };
+  files?: unknown;
+}
+
+/**
+ * Reads a thread's earlier messages with `conversations.replies` (https://docs.slack.dev/reference/methods/conversations.replies;
+ * scopes channels/groups/mpim/im:history) on the `reads` client, which throws at once on a 429. Keeps what
+ * people and other apps said before the question; drops the bot's own posts and noise subtypes.
+ */
+export class ThreadReader {
+  constructor(
+    private readonly web: WebClient,
+    private readonly directory: SlackDirectory,
+    private readonly identity: () => BotIdentity | undefined,
+  ) {}
+
+  /** The messages of `place`'s thread before `place.before`, oldest first; bounded (MAX_PAGES, READ_DEADLINE_MS) and aborted with `signal`. */
+  async read(place: ThreadPlace, signal?: AbortSignal): Promise<ThreadRead> {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort('timeout'), READ_DEADLINE_MS);
+    const stopped = signal ? AbortSignal.any([stop.signal, signal]) : stop.signal;
+    const ended = new Promise<ThreadRead>((resolve) => {
+      const end = () => resolve({ ok: false, reason: stop.signal.aborted ? 'timeout' : 'aborted' });
+      if (stopped.aborted) end();
+      else stopped.addEventListener('abort', end, { once: true });
+    });
+    try {
+      return await Promise.race([this.readAll(place, stopped), ended]);
+    } catch (error) {
+      return failureOf(error);
+    } finally {
+      clearTimeout(timer);
+      stop.abort('done');
+    }
+  }
+
+  private async readAll(place: ThreadPlace, stopped: AbortSignal): Promise<ThreadRead> {
+    const raw: WireMessage[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page === MAX_PAGES) return { ok: false, reason: 'too_long' };
+      const answer = await this.web.conversations.replies({ channel: place.channel, ts: place.threadTs, limit: PAGE_LIMIT, ...(cursor ? { cursor } : {}) });
+      if (stopped.aborted) return { ok: false, reason: 'aborted' };
+      raw.push(...((answer.messages ?? []) as WireMessage[]));
+      cursor = answer.response_metadata?.next_cursor;
+      if (!answer.has_more || !cursor) break;
+    }
+    return { ok: true, messages: await this.toThreadMessages(this.spoken(raw, place.before)) };
+  }
+
+  /** What people and other apps said before `before`, oldest first, once each (a page may repeat the parent). */
+  private spoken(raw: WireMessage[], before: string): (WireMessage & { ts: string })[] {
+    const bot = this.identity();
+    const byTs = new Map<string, WireMessage & { ts: string }>();
+    for (const message of raw) {
+      const { ts } = message;
+      if (!ts || compareTs(ts, before) >= 0 || !SPOKEN_SUBTYPES.has(message.subtype)) continue;
+      if (bot && (message.user === bot.botUserId || message.bot_id === bot.botId)) continue;
+      byTs.set(ts, { ...message, ts });
+    }
+    return [...byTs.values()].sort((a, b) => compareTs(a.ts, b.ts));
+  }
+
+  /** Names the speakers (one lookup per person) and turns each text into what a person reads, concurrently. */
+  private async toThreadMessages(messages: (WireMessage & { ts: string })[]): Promise<ThreadMessage[]> {
+    const people = [...new Set(messages.flatMap((message) => (isApp(message) || !message.user ? [] : [message.user])))];
+    const names = new Map(await Promise.all(people.map(async (id) => [id, `@${(await this.directory.userName(id)) ?? id}`] as const)));
+    return Promise.all(
+      messages.map(async (message) => ({
+        ts: message.ts,
+        speaker: isApp(message) ? message.bot_profile?.name || message.username || 'an app' : (names.get(message.user ?? '') ?? 'someone'),
+        text: await this.directory.plainText(message.text ?? ''),
+        files: slackFilesOf(message.files),
+      })),
+    );
+  }
+}
+
+/** Another app's post (`bot_message`, or any message carrying a bot id that is not ours). */
+function isApp(message: WireMessage): boolean {
+  return message.subtype === 'bot_message' || message.bot_id !== undefined;
+}
+
+/** A failed call as a typed failure (the classes and codes of @slack/web-api and Slack's error list). */
+function failureOf(error: unknown): ThreadRead {
+  const failure = classifySlackError(error);
+  if (failure.kind === 'rate_limited') return { ok: false, reason: 'rate_limited' };
+  if (failure.kind === 'transient') return { ok: false, reason: 'unreachable' };
+  const code = failure.error;
+  if (code === 'missing_scope') {
+    const needed = error instanceof WebAPIPlatformError ? (error.data as { needed?: unknown }).needed : undefined;
+    return { ok: false, reason: 'missing_scope', ...(typeof needed === 'string' && needed ? { scope: needed } : {}) };
+  }
+  if (code === 'not_in_channel' || code === 'channel_not_found') return { ok: false, reason: code };
+  return { ok: false, reason: 'other', error: code };
+}

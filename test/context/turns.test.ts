@@ -1,0 +1,141 @@
+import fc from 'fast-check';
+import type { Turn } from '../../src/claude/turn.js';
+import { assembleTurns, contextLine, omissionLine, selectContext, type ContextMessage, type PastExchange } from '../../src/context/turns.js';
+
+/** A ts `1700000000.<n>` (n < 1,000,000): increasing n, increasing time. */
+const tsOf = (n: number) => `1700000000.${String(n).padStart(6, '0')}`;
+
+/**
+ * A thread: messages and exchanges at distinct increasing times, each text unique (so it can be found in the
+ * turns); some exchanges' questions are themselves thread messages (the bot saw them as questions), some
+ * exchanges are from before ts were kept (only at the start, as history written before the change).
+ */
+const threadArb = fc
+  .record({
+    kinds: fc.array(fc.constantFrom('message', 'exchange', 'asked'), { maxLength: 30 }),
+    legacy: fc.nat({ max: 3 }),
+    words: fc.array(fc.string({ minLength: 0, maxLength: 30 }), { minLength: 40, maxLength: 40 }),
+    maxChars: fc.integer({ min: 0, max: 600 }),
+  })
+  .map(({ kinds, legacy, words, maxChars }) => {
+    const messages: ContextMessage[] = [];
+    const exchanges: PastExchange[] = Array.from({ length: legacy }, (_, i) => ({ question: `legacy question ${i}`, answer: `<legacy answer ${i}>` }));
+    kinds.forEach((kind, i) => {
+      const ts = tsOf(i + 1);
+      if (kind === 'message') messages.push({ ts, speaker: `@user${i % 3}`, text: `m${i} ${words[i]}` });
+      else {
+        if (kind === 'asked') messages.push({ ts, speaker: '@asker', text: `q${i}` });
+        exchanges.push({ question: `q${i}`, answer: `<answer ${i}>`, questionTs: ts });
+      }
+    });
+    return { messages, exchanges, maxChars, question: { text: 'the question?' } };
+  });
+
+/** Every context line of the turns, in order. */
+function contextLinesOf(turns: Turn[]): string[] {
+  return turns.flatMap((turn) => {
+    const block = /<thread_messages>\n([\s\S]*)\n<\/thread_messages>/.exec(turn.content);
+    return block ? block[1]!.split('\n') : [];
+  });
+}
+
+describe('selectContext and assembleTurns', () => {
+  test('turns start with a user turn, alternate, and end with the question', () => {
+    fc.assert(
+      fc.property(threadArb, ({ messages, exchanges, maxChars, question }) => {
+        const turns = assembleTurns({ exchanges, context: selectContext(messages, exchanges, maxChars), question });
+        turns.forEach((turn, i) => expect(turn.role).toBe(i % 2 === 0 ? 'user' : 'assistant'));
+        expect(turns.at(-1)!.content.endsWith(question.text)).toBe(true);
+        expect(turns).toHaveLength(exchanges.length * 2 + 1);
+      }),
+    );
+  });
+
+  test('kept context is the newest messages within the budget, oldest first, none the bot already saw as a question', () => {
+    fc.assert(
+      fc.property(threadArb, ({ messages, exchanges, maxChars }) => {
+        const { kept, omitted } = selectContext(messages, exchanges, maxChars);
+        const asked = new Set(exchanges.map((exchange) => exchange.questionTs));
+        const fresh = messages.filter((message) => !asked.has(message.ts));
+        expect(kept).toEqual(fresh.slice(fresh.length - kept.length));
+        expect(omitted).toBe(fresh.length - kept.length);
+        expect(kept.reduce((sum, message) => sum + contextLine(message).length + 1, 0)).toBeLessThanOrEqual(maxChars);
+        // Newest first while they fit: the next older one would not have.
+        if (omitted > 0) {
+          const next = fresh[omitted - 1]!;
+          const used = kept.reduce((sum, message) => sum + contextLine(message).length + 1, 0);
+          expect(used + contextLine(next).length + 1).toBeGreaterThan(maxChars);
+        }
+      }),
+    );
+  });
+
+  test('each kept message appears once, in ts order, in the turn of the first question after it; the omission line once, first', () => {
+    fc.assert(
+      fc.property(threadArb, ({ messages, exchanges, maxChars, question }) => {
+        const context = selectContext(messages, exchanges, maxChars);
+        const turns = assembleTurns({ exchanges, context, question });
+        const expectedLines = [...(context.omitted ? [omissionLine(context.omitted)] : []), ...context.kept.map(contextLine)];
+        expect(contextLinesOf(turns)).toEqual(expectedLines);
+        // Placement: a message sits in the user turn of the first exchange asked after it, else the question's.
+        for (const message of context.kept) {
+          const at = exchanges.findIndex((exchange) => exchange.questionTs !== undefined && exchange.questionTs > message.ts);
+          const turn = turns[at === -1 ? exchanges.length * 2 : at * 2]!;
+          expect(turn.content).toContain(`\n${contextLine(message)}\n`);
+        }
+        // No question or answer is repeated.
+        for (const exchange of exchanges) {
+          expect(turns.filter((turn) => turn.content.includes(exchange.answer)).length).toBe(1);
+        }
+      }),
+    );
+  });
+
+  test('a user turn without context is exactly its question text', () => {
+    fc.assert(
+      fc.property(threadArb, ({ exchanges, question }) => {
+        const turns = assembleTurns({ exchanges, context: { kept: [], omitted: 0 }, question });
+        expect(turns).toEqual([
+          ...exchanges.flatMap((exchange) => [
+            { role: 'user', content: exchange.question },
+            { role: 'assistant', content: exchange.answer },
+          ]),
+          { role: 'user', content: question.text },
+        ]);
+      }),
+    );
+  });
+
+  test('context comes framed before the question, with speakers; attachments go to the turn holding their message', () => {
+    const image = { type: 'image', name: 'graph.png', mediaType: 'image/png', data: 'aGk=' } as const;
+    const log = { type: 'text', name: 'q.log', text: 'log' } as const;
+    const turns = assembleTurns({
+      exchanges: [{ question: 'first?', answer: 'First.', questionTs: tsOf(2) }],
+      context: {
+        kept: [
+          { ts: tsOf(1), speaker: '@Ann', text: 'see graph', attachments: [image] },
+          { ts: tsOf(3), speaker: 'Deploy bot', text: 'done', unreadFiles: ['big.zip'] },
+        ],
+        omitted: 0,
+      },
+      question: { text: 'and now?', attachments: [log] },
+    });
+    expect(turns[0]).toEqual({
+      role: 'user',
+      content: ['Messages posted in this thread before the question, oldest first:', '<thread_messages>', '@Ann: see graph', '</thread_messages>', '', 'The question to answer:', 'first?'].join('\n'),
+      attachments: [image],
+    });
+    expect(turns[2]!.content).toContain('Deploy bot: done [attached file not read: big.zip]\n</thread_messages>\n\nThe question to answer:\nand now?');
+    expect(turns[2]!.attachments).toEqual([log]);
+  });
+
+  test('exchanges from before ts were kept count as older than any message', () => {
+    const turns = assembleTurns({
+      exchanges: [{ question: 'old?', answer: 'Old.' }],
+      context: { kept: [{ ts: tsOf(1), speaker: '@Ann', text: 'hello' }], omitted: 0 },
+      question: { text: 'new?' },
+    });
+    expect(turns[0]).toEqual({ role: 'user', content: 'old?' });
+    expect(turns[2]!.content).toContain('@Ann: hello');
+  });
+});
