@@ -30,7 +30,8 @@ describe('Claude reads the question as the user reads it in Slack', () => {
     await t.idle();
     expect(question(t)).toEqual({ role: 'user', content: '@Ada L. I think so. summarise #general and this doc (https://ex.com/a_b)? cc' });
     expect(finalReply(t, event.ts)).toBe('Hello world');
-    expect(t.slack.callsOf('users.info').map((call) => call.params.user)).toEqual(['U0OTHER']);
+    // The asker is looked up too, for the system prompt; the bot itself never is.
+    expect(new Set(t.slack.callsOf('users.info').map((call) => call.params.user))).toEqual(new Set(['U0OTHER', event.user]));
   });
 
   test('entities are decoded once: Claude gets what the user typed', async () => {
@@ -96,7 +97,7 @@ describe('Claude reads the question as the user reads it in Slack', () => {
     await t.dm({ text: 'and <@U0OTHER> in <#C0CHAN>?' });
     await t.idle();
     expect(question(t)).toEqual({ role: 'user', content: 'and @Ada L. in #general?' });
-    expect(t.slack.callsOf('users.info')).toHaveLength(1);
+    expect(t.slack.callsOf('users.info').filter((call) => call.params.user === 'U0OTHER')).toHaveLength(1);
     expect(t.slack.callsOf('conversations.info').filter((call) => call.params.channel === 'C0CHAN')).toHaveLength(1);
   });
 });

@@ -37,6 +37,9 @@ describe('thread context: Claude sees the thread it was pulled into', () => {
 
   test("a person's message and another app's post reach Claude with their speakers, before the question", async () => {
     t = await startTestBot();
+    t.slack.addUser({ id: 'U0ANN', name: 'ann', real_name: 'Ann Example', display_name: 'Ann' });
+    t.slack.addUser({ id: 'U0ASKER', name: 'asker', real_name: 'Ada Asker' });
+    t.slack.addChannel({ id: CHANNEL, name: 'deploys' });
     t.claude.enqueue({ chunks: ['Yes: v2.3 is live.'] });
     const threadTs = deployThread(t);
     await askInThread(t, threadTs, '<@UBOT> did the deploy succeed?');
@@ -45,16 +48,18 @@ describe('thread context: Claude sees the thread it was pulled into', () => {
     expectAlternation(turns);
     expect(turns).toHaveLength(1);
     const first = turns[0]!.content;
-    const person = first.indexOf('@U0ANN: Deploying v2.3 now');
+    const person = first.indexOf('@Ann: Deploying v2.3 now');
     const app = first.indexOf('Deploy Bot: Deploy finished: v2.3 is live');
     const question = first.indexOf('did the deploy succeed?');
     expect(person).toBeGreaterThanOrEqual(0);
     expect(app).toBeGreaterThan(person);
     expect(question).toBeGreaterThan(app);
     expect(first).not.toContain('<@UBOT>');
-    // Where it is, without anything else from the workspace: Slack, and today's date.
+    // Where it is, without anything else from the workspace: Slack, the channel, the asker, and today's date.
     const system = t.claude.requests[0]!.body.system as string;
     expect(system).toContain('You are in Slack');
+    expect(system).toContain('#deploys');
+    expect(system).toContain('Ada Asker');
     expect(system).toContain(new Date().toISOString().slice(0, 10));
   });
 
