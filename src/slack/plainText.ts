@@ -92,33 +92,73 @@ function linkText(url: string, label: string | undefined): string {
 
 /**
  * Joins the pieces; a removed mention takes the whitespace around it along: none at the start or end of the
- * text, the line breaks it stood between (as many as the widest run of them), else one space.
+ * text, the line breaks it stood between (as many as the widest run of them), else one space. Linear in the
+ * text: each piece is pushed, trimmed and measured once (a message can hold thousands of the bot's mentions).
  */
 function joinPieces(pieces: readonly Piece[]): string {
-  let out = '';
-  // The whitespace runs around consecutive removed mentions, while they wait for the next text.
-  let gap: string[] | undefined;
+  const out: string[] = [];
+  // The whitespace around consecutive removed mentions, while it waits for the next text.
+  let gap: Gap | undefined;
   for (const piece of pieces) {
     if (piece === REMOVED) {
-      const kept = out.trimEnd();
-      gap = [...(gap ?? [out.slice(kept.length)]), ''];
-      out = kept;
+      gap ??= new Gap(takeTrailingWhitespace(out));
+      gap.nextRun();
       continue;
     }
     if (gap === undefined) {
-      out += piece;
+      if (piece) out.push(piece);
       continue;
     }
     const rest = piece.trimStart();
-    gap[gap.length - 1] += piece.slice(0, piece.length - rest.length);
+    gap.add(piece.slice(0, piece.length - rest.length));
     if (rest === '') continue;
-    out += (out === '' ? '' : separator(gap)) + rest;
+    if (out.length > 0) out.push(gap.separator());
+    out.push(rest);
     gap = undefined;
   }
-  return out;
+  return out.join('');
 }
 
-function separator(runs: readonly string[]): string {
-  const lineBreaks = Math.max(...runs.map((run) => run.split('\n').length - 1));
-  return lineBreaks > 0 ? '\n'.repeat(lineBreaks) : runs.some((run) => run !== '') ? ' ' : '';
+/** Removes and returns the whitespace that ends `parts` (which hold no empty strings), leaving none empty. */
+function takeTrailingWhitespace(parts: string[]): string {
+  let run = '';
+  while (parts.length > 0) {
+    const last = parts.pop()!;
+    const kept = last.trimEnd();
+    run = last.slice(kept.length) + run;
+    if (kept) {
+      parts.push(kept);
+      break;
+    }
+  }
+  return run;
+}
+
+/** The whitespace runs around a row of removed mentions, folded as they close: the most line breaks in one run, and whether any run had whitespace. */
+class Gap {
+  private lineBreaks = 0;
+  private whitespace = false;
+
+  /** `run`: the whitespace before the first removed mention. */
+  constructor(private run: string) {}
+
+  add(whitespace: string): void {
+    this.run += whitespace;
+  }
+
+  /** A removed mention: the current run ends and the one after it starts. */
+  nextRun(): void {
+    this.fold();
+    this.run = '';
+  }
+
+  separator(): string {
+    this.fold();
+    return this.lineBreaks > 0 ? '\n'.repeat(this.lineBreaks) : this.whitespace ? ' ' : '';
+  }
+
+  private fold(): void {
+    this.lineBreaks = Math.max(this.lineBreaks, this.run.split('\n').length - 1);
+    this.whitespace ||= this.run !== '';
+  }
 }

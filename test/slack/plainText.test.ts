@@ -161,3 +161,15 @@ describe('toPlainText: properties', () => {
     );
   });
 });
+
+describe('toPlainText: cost', () => {
+  // Slack caps a message at 40,000 characters, but a thread holds thousands of them: the conversion must be
+  // linear. These texts take well under a second when it is, and minutes when a removed mention copies or
+  // flattens what came before it (the test then times out).
+  test.each([
+    ['a million characters of nothing but bot mentions', '<@UBOT>'.repeat(150_000) + ' x', 'x'],
+    ['a million characters of words between bot mentions', 'a <@UBOT>'.repeat(110_000), Array(110_000).fill('a').join(' ')],
+  ])('%s convert in one pass', (_, text, plain) => {
+    expect(toPlainText(text, names)).toBe(plain);
+  });
+});
