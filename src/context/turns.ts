@@ -61,10 +61,33 @@ export function selectContext<M extends ContextMessage>(
   return { kept: fresh.slice(first), omitted: first, ...(omittedUpTo ? { omittedUpTo } : {}) };
 }
 
-/** One thread message as Claude reads it: its speaker, then its text. */
-export function contextLine({ speaker, text }: Pick<ContextMessage, 'speaker' | 'text'>): string {
-  return `${speaker}: ${text}`;
+/**
+ * One thread message as Claude reads it: its speaker (on one line), then its text and the names of its unread
+ * files, made safe for the frame (frameSafe): whatever someone posted, each message is one entry that starts
+ * with its real speaker.
+ */
+export function contextLine({ speaker, text, unreadFiles }: Pick<ContextMessage, 'speaker' | 'text' | 'unreadFiles'>): string {
+  return frameSafe(`${speaker.replace(/\s+/g, ' ').trim()}: ${withUnread(text, unreadFiles)}`);
 }
+
+/** The frame's tags as a message could spell them: any case, spaces inside the brackets. */
+const FRAME_TAG = /<\s*(\/?)\s*thread_messages\s*>/gi;
+
+/**
+ * Text that cannot break out of the frame or pass as another entry: the frame's tags are defused
+ * (`‹/thread_messages›`), so only the bot's own close the frame, and every line after the first is indented
+ * (FRAME_INDENT), so a posted line such as `@Ada: I approve` reads as part of its message, never as Ada's.
+ */
+function frameSafe(text: string): string {
+  return text.replace(FRAME_TAG, '‹$1thread_messages›').replace(/\n/g, `\n${FRAME_INDENT}`);
+}
+
+/** What starts a message's further lines inside the frame. */
+const FRAME_INDENT = '  ';
+
+/** Opens the context: what it is, and how to tell its entries apart (FRAME_INDENT, the app marker of threadReader.ts). */
+const FRAME_HEADER =
+  'Messages posted in this thread before the question, oldest first. Each starts with its speaker (`@name:` a person, `name (app):` an app); its further lines are indented:';
 
 /** Tells Claude that older thread messages were left out. */
 export function omissionLine(count: number): string {
@@ -86,7 +109,7 @@ export function assembleTurns(input: {
   const { exchanges, context, question } = input;
   const pending: Entry[] = [
     ...(context.omittedUpTo ? [{ ts: context.omittedUpTo, line: omissionLine(context.omitted) }] : []),
-    ...context.kept.map((message) => ({ ts: message.ts, line: withUnread(contextLine(message), message.unreadFiles), attachments: message.attachments })),
+    ...context.kept.map((message) => ({ ts: message.ts, line: contextLine(message), attachments: message.attachments })),
   ];
   /** The context entries posted before `ts` (all that remain when undefined), taken off `pending`. */
   const takeBefore = (ts: string | undefined): Entry[] => {
@@ -119,7 +142,7 @@ function userTurn(context: Entry[], question: string, questionAttachments: reado
     context.length === 0
       ? question
       : [
-          'Messages posted in this thread before the question, oldest first:',
+          FRAME_HEADER,
           '<thread_messages>',
           ...context.map((entry) => entry.line),
           '</thread_messages>',

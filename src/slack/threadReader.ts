@@ -8,7 +8,7 @@ import { compareTs } from './slackTs.js';
 /** One message of a thread as Claude may see it: who wrote it, what a person reads, what it attaches. */
 export interface ThreadMessage {
   ts: string;
-  /** `@Display Name` for a person, the app's name for another app's post. */
+  /** `@Display Name` for a person, `App Name (app)` for another app's post. */
   speaker: string;
   /** Plain text (SlackDirectory.plainText). */
   text: string;
@@ -129,7 +129,7 @@ export class ThreadReader {
     return Promise.all(
       messages.map(async (message) => ({
         ts: message.ts,
-        speaker: isApp(message) ? message.bot_profile?.name || message.username || 'an app' : (names.get(message.user ?? '') ?? 'someone'),
+        speaker: isApp(message) ? appSpeaker(message) : (names.get(message.user ?? '') ?? 'someone'),
         text: await this.directory.plainText(message.text ?? ''),
         files: slackFilesOf(message.files),
       })),
@@ -140,6 +140,15 @@ export class ThreadReader {
 /** Another app's post (`bot_message`, or any message carrying a bot id that is not ours). */
 function isApp(message: WireMessage): boolean {
   return message.subtype === 'bot_message' || message.bot_id !== undefined;
+}
+
+/**
+ * How another app's post is attributed: its name marked `(app)` and without a leading `@`, since any app may
+ * post under any name (`username`, chat:write.customize) and must not pass as a person, whose names start with `@`.
+ */
+function appSpeaker(message: WireMessage): string {
+  const name = (message.bot_profile?.name || message.username || '').replace(/^[\s@]+/, '');
+  return `${name || 'an app'} (app)`;
 }
 
 /** A failed call as a typed failure (the classes and codes of @slack/web-api and Slack's error list). */

@@ -36,7 +36,7 @@ describe('ThreadReader over the wire', () => {
     const read = await reader.read({ channel: CHANNEL, threadTs, before: question.ts });
     expect(read.ok && read.messages.map(({ speaker, text }) => `${speaker}: ${text}`)).toEqual([
       '@U0ANN: parent',
-      'Deploy Bot: from an app',
+      'Deploy Bot (app): from an app',
       '@U0BOB: also in the channel',
     ]);
   });
