@@ -21,6 +21,10 @@ import { ThreadQueue } from './threadQueue.js';
 /** A question from Slack, whatever surface it came from. */
 export interface Prompt extends ThreadKey {
   userId: string;
+  /**
+   * The question as Slack sent it (markup, entities escaped): the request builder turns it into plain text after
+   * the placeholder is up, and the in-flight record keeps it as is, so a resumed answer converts it the same way.
+   */
   text: string;
   source: 'mention' | 'dm' | 'command' | 'resumed';
   /** Notes (Markdown, from copy) the final message carries after the answer, e.g. that attached files were not read. */
@@ -78,6 +82,8 @@ interface Ending {
   kind: AnswerOutcome;
   final?: string;
   storeText?: string;
+  /** The question as plain text, once the request was built: what history stores with `storeText`. */
+  question?: string;
   usage?: AnswerUsage;
 }
 
@@ -187,7 +193,7 @@ export class Conversation {
         const unsaved = this.saves.takeUnsaved(prompt) ? [copy.notes.unsaved] : [];
         await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved));
       }
-      if (ending.storeText) await this.save(prompt, ending.storeText);
+      if (ending.storeText && ending.question !== undefined) await this.save(prompt, ending.question, ending.storeText);
       logger.info(
         { outcome: ending.kind, replyTs: reply.ts, source: prompt.source, ...usageFields(ending.usage), ...timeline.fields },
         'answer finished',
@@ -216,14 +222,14 @@ export class Conversation {
     logger: Logger,
   ): Promise<Ending> {
     const request = await this.deps.context.build(prompt, signal, logger);
-    const ending = await this.stream(reply, request, signal, timeline, logger);
+    const ending = { ...(await this.stream(reply, request, signal, timeline, logger)), question: request.question };
     return ending.final === undefined ? ending : { ...ending, final: withNote(ending.final, ...request.notes) };
   }
 
   /** Stores the exchange; a failure is reported once per kind and noted in the thread's next answer. */
-  private async save(prompt: Prompt, answer: string): Promise<void> {
+  private async save(prompt: Prompt, question: string, answer: string): Promise<void> {
     try {
-      await this.deps.context.save(prompt, answer);
+      await this.deps.context.save(prompt, question, answer);
       this.saves.saved();
     } catch (error) {
       this.saves.failed(prompt, error);

@@ -6,15 +6,17 @@ import type { Logger } from '../logger.js';
 import type { ConversationInfo, SlackDirectory } from '../slack/directory.js';
 import type { FileOutcome, FileReader } from '../slack/fileReader.js';
 import { fileNameOf, type SlackFile } from '../slack/slackFile.js';
-import type { ThreadReader } from '../slack/threadReader.js';
+import type { ThreadMessage, ThreadReader } from '../slack/threadReader.js';
 import { systemPrompt } from './systemPrompt.js';
-import { assembleTurns, selectContext, type ContextMessage, type FilesForClaude } from './turns.js';
+import { assembleTurns, type ContextMessage, type FilesForClaude, type SelectedContext } from './turns.js';
 
 /** One Claude request's inputs, and the notes (Markdown, from copy) the answer's final message must carry. */
 export interface PromptRequest {
   system: string;
   turns: Turn[];
   notes: string[];
+  /** The question as plain text (what Claude got, and what history keeps). */
+  question: string;
 }
 
 export interface PromptContextOptions {
@@ -49,16 +51,24 @@ export class PromptContext {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** The request for `prompt`; a thread that cannot be read never fails it (one warning, and a note for a missing scope). */
+  /**
+   * The request for `prompt`: its Slack text becomes plain text here, after the placeholder, with the names
+   * looked up alongside the history load and the thread read. A thread that cannot be read never fails it
+   * (one warning, and a note for a missing scope).
+   */
   async build(prompt: Prompt, signal: AbortSignal, logger: Logger): Promise<PromptRequest> {
     const { history, reader, directory, options } = this.deps;
     const on = options.threadContext;
     // Only a question inside a thread has earlier messages. A resumed answer has no ts: which messages came
     // before its question is unknown, and its question's own message would come back as context.
     const inThread = on && prompt.ts !== undefined && prompt.ts !== prompt.threadTs;
-    const [exchanges, thread, conversation, asker] = await Promise.all([
-      history.load(prompt),
-      inThread ? reader.read({ channel: prompt.channel, threadTs: prompt.threadTs, before: prompt.ts! }, signal) : undefined,
+    const loaded = history.load(prompt);
+    const budget = loaded.then((exchanges) => ({ maxChars: options.maxChars, exchanges }));
+    // The question's names are asked for first: they matter most.
+    const [questionText, exchanges, thread, conversation, asker] = await Promise.all([
+      directory.plainText(prompt.text, signal),
+      loaded,
+      inThread ? reader.read({ channel: prompt.channel, threadTs: prompt.threadTs, before: prompt.ts! }, budget, signal) : undefined,
       on ? directory.conversation(prompt.channel) : undefined,
       on ? directory.userName(prompt.userId) : undefined,
     ]);
@@ -67,7 +77,7 @@ export class PromptContext {
       logger.warn({ reason: thread.reason, ...('error' in thread ? { error: thread.error } : {}) }, 'could not read the thread: answering without its earlier messages');
       if (thread.reason === 'missing_scope') notes.push(copy.notes.threadScope(thread.scope ?? historyScope(conversation)));
     }
-    const context = selectContext(thread?.ok ? thread.messages : [], exchanges, options.maxChars);
+    const context: SelectedContext<ThreadMessage> = thread?.ok ? thread : { kept: [], omitted: 0 };
 
     const questionFiles = prompt.files ?? [];
     const contextFiles = [...context.kept].reverse().flatMap((message) => message.files);
@@ -86,15 +96,16 @@ export class PromptContext {
     }
     return {
       system: on ? systemPrompt(options.systemPrompt, { conversation, asker, today: this.now() }) : options.systemPrompt,
-      turns: assembleTurns({ exchanges: past, context: { ...context, kept }, question: { text: prompt.text, attachments: question.attachments } }),
+      turns: assembleTurns({ exchanges: past, context: { ...context, kept }, question: { text: questionText, attachments: question.attachments } }),
       notes,
+      question: questionText,
     };
   }
 
-  /** Stores `prompt`'s exchange: its plain text, the answer, the question's ts and its files by reference (never bytes). Rejects when the store fails. */
-  save(prompt: Prompt, answer: string): Promise<void> {
+  /** Stores `prompt`'s exchange: `question` (its plain text, PromptRequest.question), the answer, the question's ts and its files by reference (never bytes). Rejects when the store fails. */
+  save(prompt: Prompt, question: string, answer: string): Promise<void> {
     const files = (prompt.files ?? []).map((file) => ({ id: file.id, name: fileNameOf(file) }));
-    const exchange: Exchange = { question: prompt.text, answer, ...(prompt.ts ? { questionTs: prompt.ts } : {}), ...(files.length ? { files } : {}) };
+    const exchange: Exchange = { question, answer, ...(prompt.ts ? { questionTs: prompt.ts } : {}), ...(files.length ? { files } : {}) };
     return this.deps.history.appendExchange(prompt, exchange);
   }
 }

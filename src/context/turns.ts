@@ -37,28 +37,39 @@ export interface SelectedContext<M> {
   omittedUpTo?: string;
 }
 
+/** Thread messages converted at a time (one round of name lookups): see selectContext. */
+export const CONVERT_BATCH = 20;
+
 /**
  * Picks the thread messages Claude gets as context: those that are not already a question of `exchanges`
- * (the bot saw them as questions: the history holds them), newest first while their lines (`speaker: text`,
- * see contextLine) fit `maxChars` characters, a line and its newline each counting. Returns them oldest first.
+ * (the bot saw them as questions: the history holds them), newest first while their lines (see contextLine)
+ * fit `maxChars` characters, a line and its newline each counting. `convert` turns raw messages into context
+ * messages (one each, in order) CONVERT_BATCH at a time, newest first, and is not called past the first batch holding a message
+ * that does not fit, so a long thread costs what the budget holds, not its length. Returns them oldest first.
  */
-export function selectContext<M extends ContextMessage>(
-  messages: readonly M[],
+export async function selectContext<R extends { ts: string }, M extends ContextMessage>(
+  messages: readonly R[],
   exchanges: readonly Pick<PastExchange, 'questionTs'>[],
   maxChars: number,
-): SelectedContext<M> {
+  convert: (batch: R[]) => Promise<M[]>,
+): Promise<SelectedContext<M>> {
   const asked = new Set(exchanges.flatMap((exchange) => (exchange.questionTs ? [exchange.questionTs] : [])));
   const fresh = messages.filter((message) => !asked.has(message.ts));
+  const kept: M[] = [];
   let used = 0;
-  let first = fresh.length;
-  while (first > 0) {
-    const size = contextLine(fresh[first - 1]!).length + 1;
-    if (used + size > maxChars) break;
-    used += size;
-    first -= 1;
+  let next = fresh.length;
+  fill: while (next > 0) {
+    const batch = fresh.slice(Math.max(0, next - CONVERT_BATCH), next).reverse();
+    for (const message of await convert(batch)) {
+      const size = contextLine(message).length + 1;
+      if (used + size > maxChars) break fill;
+      used += size;
+      kept.push(message);
+      next -= 1;
+    }
   }
-  const omittedUpTo = first > 0 ? fresh[first - 1]!.ts : undefined;
-  return { kept: fresh.slice(first), omitted: first, ...(omittedUpTo ? { omittedUpTo } : {}) };
+  const omittedUpTo = next > 0 ? fresh[next - 1]!.ts : undefined;
+  return { kept: kept.reverse(), omitted: next, ...(omittedUpTo ? { omittedUpTo } : {}) };
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
+import pLimit from 'p-limit';
+import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
-import { referencedIds, toPlainText } from './plainText.js';
+import { referencedIds, toPlainText, type PlainTextNames } from './plainText.js';
 import { classifySlackError } from './slackErrors.js';
 
 /** What the bot needs to know about a conversation to tell Claude where it is. */
@@ -19,6 +21,27 @@ const FAILURE_TTL_MS = 60_000;
 /** Ids remembered per cache: a workspace's active people and channels, in a bounded amount of memory. */
 const MAX_ENTRIES = 5_000;
 
+/**
+ * Distinct ids one conversion may look up (users.info, conversations.info, Tier 4: 100+ a minute): a person or
+ * channel is rarely named more often in one message, and a message naming hundreds must not spend the
+ * workspace's budget. Later ids are named from the cache, else by their label or id.
+ */
+export const MAX_LOOKUPS = 20;
+/**
+ * How long one conversion waits for its lookups, in ms: users.info answers in well under a second, and a slow
+ * Slack must not hold the answer up (the reads client alone would wait 10 s, twice). Names that come later
+ * are cached for the next message.
+ */
+export const LOOKUP_WAIT_MS = 2_000;
+/** Lookups in flight at once, across all answers of the process: a burst stays far below Tier 4's. */
+const LOOKUP_CONCURRENCY = 5;
+
+/** Which ids a conversion wants named: users and conversations. */
+export interface NameRequest {
+  users: readonly string[];
+  channels: readonly string[];
+}
+
 /** A cached lookup result; `value` undefined when Slack would not tell (lru-cache cannot hold undefined). */
 interface Entry<T> {
   value?: T;
@@ -34,6 +57,7 @@ export class SlackDirectory {
   private readonly users: LRUCache<string, Entry<string>>;
   private readonly conversations: LRUCache<string, Entry<ConversationInfo>>;
   private readonly logged = new Set<string>();
+  private readonly limit = pLimit(LOOKUP_CONCURRENCY);
 
   constructor(
     private readonly web: WebClient,
@@ -41,11 +65,11 @@ export class SlackDirectory {
     private readonly logger?: Logger,
   ) {
     this.users = this.cache('users.info', async (user) => {
-      const found = (await this.web.users.info({ user })).user;
+      const found = (await this.limit(() => this.web.users.info({ user }))).user;
       return found?.profile?.display_name || found?.profile?.real_name || found?.real_name || found?.name || undefined;
     });
     this.conversations = this.cache('conversations.info', async (channel) => {
-      const found = (await this.web.conversations.info({ channel })).channel;
+      const found = (await this.limit(() => this.web.conversations.info({ channel }))).channel;
       if (!found) return undefined;
       const isIm = found.is_im === true;
       const isMpim = found.is_mpim === true;
@@ -64,18 +88,43 @@ export class SlackDirectory {
     return (await this.conversations.fetch(channel))?.value;
   }
 
-  /** Slack markup → plain text: entities decoded once, mentions/channels/links as a person reads them, the bot's own mentions removed. */
-  async plainText(text: string): Promise<string> {
-    const botUserId = this.botUserId();
+  /**
+   * Slack markup → plain text: entities decoded once, mentions/channels/links as a person reads them, the bot's
+   * own mentions removed; the names it mentions looked up first (lookUp: at most MAX_LOOKUPS, LOOKUP_WAIT_MS).
+   */
+  async plainText(text: string, signal?: AbortSignal): Promise<string> {
     const ids = referencedIds(text);
-    const [users, channels] = await Promise.all([
-      namesOf(
-        ids.users.filter((id) => id !== botUserId),
-        (id) => this.userName(id),
-      ),
-      namesOf(ids.channels, async (id) => (await this.conversation(id))?.name),
-    ]);
-    return toPlainText(text, { ...(botUserId ? { botUserId } : {}), users, channels });
+    await this.lookUp(ids, signal);
+    return toPlainText(text, this.cachedNames(ids));
+  }
+
+  /** Slack markup → plain text with the names already cached: no lookups, so it never waits. */
+  plainTextFromCache(text: string): string {
+    return toPlainText(text, this.cachedNames(referencedIds(text)));
+  }
+
+  /**
+   * Loads the names of the first `max` distinct ids `request` lists (users first; the bot's own never), at most
+   * LOOKUP_CONCURRENCY calls in flight across the process; waits for them at most LOOKUP_WAIT_MS, or until
+   * `signal` aborts. Lookups still running then go on filling the cache. Never rejects.
+   */
+  async lookUp(request: NameRequest, signal?: AbortSignal, max = MAX_LOOKUPS): Promise<void> {
+    const botUserId = this.botUserId();
+    const users = unique(request.users.filter((id) => id !== botUserId)).map((id) => () => this.users.fetch(id));
+    const channels = unique(request.channels).map((id) => () => this.conversations.fetch(id));
+    const loads = [...users, ...channels].slice(0, max).map((load) => load());
+    if (loads.length === 0) return;
+    const settled = new AbortController();
+    await Promise.race([Promise.allSettled(loads), sleep(LOOKUP_WAIT_MS, signal ? AbortSignal.any([signal, settled.signal]) : settled.signal)]);
+    settled.abort();
+  }
+
+  /** Names for `request`'s ids, and the bot's id, from the cache alone. */
+  cachedNames(request: NameRequest): PlainTextNames {
+    const botUserId = this.botUserId();
+    const users = new Map(request.users.flatMap((id) => nameOf(id, this.users.get(id)?.value)));
+    const channels = new Map(request.channels.flatMap((id) => nameOf(id, this.conversations.get(id)?.value?.name)));
+    return { ...(botUserId ? { botUserId } : {}), users, channels };
   }
 
   /**
@@ -109,8 +158,11 @@ export class SlackDirectory {
   }
 }
 
-/** id → name for the ids `lookup` can name, looked up concurrently. */
-async function namesOf(ids: readonly string[], lookup: (id: string) => Promise<string | undefined>): Promise<Map<string, string>> {
-  const names = await Promise.all(ids.map(async (id) => [id, await lookup(id)] as const));
-  return new Map(names.filter((pair): pair is readonly [string, string] => pair[1] !== undefined));
+/** `[id, name]` when there is a name. */
+function nameOf(id: string, name: string | undefined): [string, string][] {
+  return name === undefined ? [] : [[id, name]];
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
 }

@@ -1,6 +1,9 @@
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { selectContext, type PastExchange, type SelectedContext } from '../context/turns.js';
 import type { BotIdentity } from './botIdentity.js';
-import type { SlackDirectory } from './directory.js';
+import { LOOKUP_WAIT_MS, type SlackDirectory } from './directory.js';
+import { referencedIds, toPlainText } from './plainText.js';
 import { slackFilesOf, type SlackFile } from './slackFile.js';
 import { classifySlackError } from './slackErrors.js';
 import { compareTs } from './slackTs.js';
@@ -10,7 +13,7 @@ export interface ThreadMessage {
   ts: string;
   /** `@Display Name` for a person, `App Name (app)` for another app's post. */
   speaker: string;
-  /** Plain text (SlackDirectory.plainText). */
+  /** Plain text (plainText.ts), with the names the directory had. */
   text: string;
   files: SlackFile[];
 }
@@ -21,8 +24,14 @@ export type ThreadReadFailure =
   | { reason: 'not_in_channel' | 'channel_not_found' | 'rate_limited' | 'unreachable' | 'timeout' | 'too_long' | 'aborted' }
   | { reason: 'other'; error: string };
 
-/** The thread's messages before the question, oldest first; or why there are none. Never thrown. */
-export type ThreadRead = { ok: true; messages: ThreadMessage[] } | ({ ok: false } & ThreadReadFailure);
+/** The thread's messages before the question that fit the budget (ThreadBudget), oldest first; or why there are none. Never thrown. */
+export type ThreadRead = ({ ok: true } & SelectedContext<ThreadMessage>) | ({ ok: false } & ThreadReadFailure);
+
+/** How much of the thread Claude gets (see selectContext): the characters, and the exchanges whose questions it already has. */
+export interface ThreadBudget {
+  maxChars: number;
+  exchanges: readonly Pick<PastExchange, 'questionTs'>[];
+}
 
 /** Where to read and up to which message (exclusive): the question's ts. */
 export interface ThreadPlace {
@@ -43,6 +52,11 @@ const MAX_PAGES = 10;
  * slackClients), because an answer without context beats a late answer.
  */
 const READ_DEADLINE_MS = 10_000;
+/**
+ * Distinct people and channels one read may look up (users.info and conversations.info share Tier 4, 100+
+ * a minute, with every other answer): the rest are named from the cache, else by id.
+ */
+const READ_LOOKUPS = 100;
 
 /**
  * Subtypes that are something someone said (https://docs.slack.dev/reference/events/message#subtypes):
@@ -75,8 +89,12 @@ export class ThreadReader {
     private readonly identity: () => BotIdentity | undefined,
   ) {}
 
-  /** The messages of `place`'s thread before `place.before`, oldest first; bounded (MAX_PAGES, READ_DEADLINE_MS) and aborted with `signal`. */
-  async read(place: ThreadPlace, signal?: AbortSignal): Promise<ThreadRead> {
+  /**
+   * The messages of `place`'s thread before `place.before` that fit `budget`, oldest first; bounded (MAX_PAGES,
+   * READ_DEADLINE_MS, READ_LOOKUPS) and aborted with `signal`. The budget may come later (it needs the history):
+   * the pages are read meanwhile.
+   */
+  async read(place: ThreadPlace, budget: ThreadBudget | Promise<ThreadBudget>, signal?: AbortSignal): Promise<ThreadRead> {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort('timeout'), READ_DEADLINE_MS);
     const stopped = signal ? AbortSignal.any([stop.signal, signal]) : stop.signal;
@@ -86,7 +104,7 @@ export class ThreadReader {
       else stopped.addEventListener('abort', end, { once: true });
     });
     try {
-      return await Promise.race([this.readAll(place, stopped), ended]);
+      return await Promise.race([this.readAll(place, budget, stopped), ended]);
     } catch (error) {
       return failureOf(error);
     } finally {
@@ -95,7 +113,7 @@ export class ThreadReader {
     }
   }
 
-  private async readAll(place: ThreadPlace, stopped: AbortSignal): Promise<ThreadRead> {
+  private async readAll(place: ThreadPlace, budget: ThreadBudget | Promise<ThreadBudget>, stopped: AbortSignal): Promise<ThreadRead> {
     const raw: WireMessage[] = [];
     let cursor: string | undefined;
     for (let page = 0; ; page++) {
@@ -106,13 +124,14 @@ export class ThreadReader {
       cursor = answer.response_metadata?.next_cursor;
       if (!answer.has_more || !cursor) break;
     }
-    return { ok: true, messages: await this.toThreadMessages(this.spoken(raw, place.before)) };
+    const { maxChars, exchanges } = await budget;
+    return { ok: true, ...(await selectContext(this.spoken(raw, place.before), exchanges, maxChars, this.converter(stopped))) };
   }
 
   /** What people and other apps said before `before`, oldest first, once each (a page may repeat the parent). */
-  private spoken(raw: WireMessage[], before: string): (WireMessage & { ts: string })[] {
+  private spoken(raw: WireMessage[], before: string): SpokenMessage[] {
     const bot = this.identity();
-    const byTs = new Map<string, WireMessage & { ts: string }>();
+    const byTs = new Map<string, SpokenMessage>();
     for (const message of raw) {
       const { ts } = message;
       if (!ts || compareTs(ts, before) >= 0 || !SPOKEN_SUBTYPES.has(message.subtype)) continue;
@@ -122,20 +141,44 @@ export class ThreadReader {
     return [...byTs.values()].sort((a, b) => compareTs(a.ts, b.ts));
   }
 
-  /** Names the speakers (one lookup per person) and turns each text into what a person reads, concurrently. */
-  private async toThreadMessages(messages: (WireMessage & { ts: string })[]): Promise<ThreadMessage[]> {
-    const people = [...new Set(messages.flatMap((message) => (isApp(message) || !message.user ? [] : [message.user])))];
-    const names = new Map(await Promise.all(people.map(async (id) => [id, `@${(await this.directory.userName(id)) ?? id}`] as const)));
-    return Promise.all(
-      messages.map(async (message) => ({
-        ts: message.ts,
-        speaker: isApp(message) ? appSpeaker(message) : (names.get(message.user ?? '') ?? 'someone'),
-        text: await this.directory.plainText(message.text ?? ''),
-        files: slackFilesOf(message.files),
-      })),
-    );
+  /**
+   * Converts batches of messages for one read: names the speakers and what the texts mention (READ_LOOKUPS
+   * distinct ids looked up per read, waited for LOOKUP_WAIT_MS in all), and turns each text into what a person
+   * reads. Gives the event loop a turn before each message, since one can be 40,000 characters of markup: the
+   * read's deadline and other answers run meanwhile, and a stopped read stops converting.
+   */
+  private converter(stopped: AbortSignal): (batch: SpokenMessage[]) => Promise<ThreadMessage[]> {
+    const requested = new Set<string>();
+    const lookupsEnd = AbortSignal.any([stopped, AbortSignal.timeout(LOOKUP_WAIT_MS)]);
+    return async (batch) => {
+      const mentioned = batch.map((message) => referencedIds(message.text ?? ''));
+      const users = [...batch.flatMap((message) => (isApp(message) || !message.user ? [] : [message.user])), ...mentioned.flatMap((ids) => ids.users)];
+      const channels = mentioned.flatMap((ids) => ids.channels);
+      const room = Math.max(0, READ_LOOKUPS - requested.size);
+      const fresh = (ids: string[], max: number) => [...new Set(ids)].filter((id) => !requested.has(id)).slice(0, max);
+      const newUsers = fresh(users, room);
+      const newChannels = fresh(channels, room - newUsers.length);
+      for (const id of [...newUsers, ...newChannels]) requested.add(id);
+      await this.directory.lookUp({ users: newUsers, channels: newChannels }, lookupsEnd, room);
+      const names = this.directory.cachedNames({ users, channels });
+      const converted: ThreadMessage[] = [];
+      for (const message of batch) {
+        await nextTurn();
+        if (stopped.aborted) throw new Error('thread read stopped');
+        converted.push({
+          ts: message.ts,
+          speaker: isApp(message) ? appSpeaker(message) : `@${(message.user && names.users.get(message.user)) ?? message.user ?? 'someone'}`,
+          text: toPlainText(message.text ?? '', names),
+          files: slackFilesOf(message.files),
+        });
+      }
+      return converted;
+    };
   }
 }
+
+/** A message someone said, with its ts. */
+type SpokenMessage = WireMessage & { ts: string };
 
 /** Another app's post (`bot_message`, or any message carrying a bot id that is not ours). */
 function isApp(message: WireMessage): boolean {

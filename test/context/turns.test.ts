@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Turn } from '../../src/claude/turn.js';
-import { assembleTurns, contextLine, omissionLine, selectContext, type ContextMessage, type PastExchange } from '../../src/context/turns.js';
+import { assembleTurns, CONVERT_BATCH, contextLine, omissionLine, selectContext, type ContextMessage, type PastExchange } from '../../src/context/turns.js';
 
 /** A ts `1700000000.<n>` (n < 1,000,000): increasing n, increasing time. */
 const tsOf = (n: number) => `1700000000.${String(n).padStart(6, '0')}`;
@@ -31,6 +31,9 @@ const threadArb = fc
     return { messages, exchanges, maxChars, question: { text: 'the question?' } };
   });
 
+/** A conversion that changes nothing. */
+const same = <M>(batch: M[]): Promise<M[]> => Promise.resolve(batch);
+
 /** Every context line of the turns, in order. */
 function contextLinesOf(turns: Turn[]): string[] {
   return turns.flatMap((turn) => {
@@ -40,10 +43,10 @@ function contextLinesOf(turns: Turn[]): string[] {
 }
 
 describe('selectContext and assembleTurns', () => {
-  test('turns start with a user turn, alternate, and end with the question', () => {
-    fc.assert(
-      fc.property(threadArb, ({ messages, exchanges, maxChars, question }) => {
-        const turns = assembleTurns({ exchanges, context: selectContext(messages, exchanges, maxChars), question });
+  test('turns start with a user turn, alternate, and end with the question', async () => {
+    await fc.assert(
+      fc.asyncProperty(threadArb, async ({ messages, exchanges, maxChars, question }) => {
+        const turns = assembleTurns({ exchanges, context: await selectContext(messages, exchanges, maxChars, same), question });
         turns.forEach((turn, i) => expect(turn.role).toBe(i % 2 === 0 ? 'user' : 'assistant'));
         expect(turns.at(-1)!.content.endsWith(question.text)).toBe(true);
         expect(turns).toHaveLength(exchanges.length * 2 + 1);
@@ -51,10 +54,10 @@ describe('selectContext and assembleTurns', () => {
     );
   });
 
-  test('kept context is the newest messages within the budget, oldest first, none the bot already saw as a question', () => {
-    fc.assert(
-      fc.property(threadArb, ({ messages, exchanges, maxChars }) => {
-        const { kept, omitted } = selectContext(messages, exchanges, maxChars);
+  test('kept context is the newest messages within the budget, oldest first, none the bot already saw as a question', async () => {
+    await fc.assert(
+      fc.asyncProperty(threadArb, async ({ messages, exchanges, maxChars }) => {
+        const { kept, omitted } = await selectContext(messages, exchanges, maxChars, same);
         const asked = new Set(exchanges.map((exchange) => exchange.questionTs));
         const fresh = messages.filter((message) => !asked.has(message.ts));
         expect(kept).toEqual(fresh.slice(fresh.length - kept.length));
@@ -70,10 +73,27 @@ describe('selectContext and assembleTurns', () => {
     );
   });
 
-  test('each kept message appears once, in ts order, in the turn of the first question after it; the omission line once, first', () => {
-    fc.assert(
-      fc.property(threadArb, ({ messages, exchanges, maxChars, question }) => {
-        const context = selectContext(messages, exchanges, maxChars);
+  test('conversion goes newest first and stops within a batch of the first message that does not fit', async () => {
+    await fc.assert(
+      fc.asyncProperty(threadArb, async ({ messages, exchanges, maxChars }) => {
+        const converted: string[] = [];
+        const { omitted } = await selectContext(messages, exchanges, maxChars, (batch) => {
+          converted.push(...batch.map((message) => message.ts));
+          return Promise.resolve(batch);
+        });
+        const asked = new Set(exchanges.map((exchange) => exchange.questionTs));
+        const fresh = messages.filter((message) => !asked.has(message.ts)).map((message) => message.ts);
+        // Converted: a suffix of the fresh messages, newest first, reaching at most one batch past the kept ones.
+        expect(converted).toEqual(fresh.slice(fresh.length - converted.length).reverse());
+        expect(converted.length).toBeLessThanOrEqual(fresh.length - omitted + CONVERT_BATCH);
+      }),
+    );
+  });
+
+  test('each kept message appears once, in ts order, in the turn of the first question after it; the omission line once, first', async () => {
+    await fc.assert(
+      fc.asyncProperty(threadArb, async ({ messages, exchanges, maxChars, question }) => {
+        const context = await selectContext(messages, exchanges, maxChars, same);
         const turns = assembleTurns({ exchanges, context, question });
         const expectedLines = [...(context.omitted ? [omissionLine(context.omitted)] : []), ...context.kept.map(contextLine)];
         expect(contextLinesOf(turns)).toEqual(expectedLines);

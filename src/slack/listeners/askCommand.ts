@@ -25,7 +25,8 @@ export function askCommandListener(deps: SurfaceDeps) {
       return;
     }
     await ack();
-    // Names are looked up after the ack: Slack waits only 3 s for it.
+    // The echo shows names, so they are looked up first (after the ack: Slack waits only 3 s for it), bounded
+    // like every conversion (SlackDirectory.lookUp); the answer converts the same Slack text again from the cache.
     const question = await deps.directory.plainText(command.text);
     if (!question) {
       await respond({ response_type: 'ephemeral', text: toMrkdwn(copy.usage(deps.slashCommand)) });
@@ -44,7 +45,7 @@ export function askCommandListener(deps: SurfaceDeps) {
     }
     // Claude gets the whole question; only the echo is shortened.
     const { teamId, channel, userId } = command;
-    await handlePrompt({ teamId, channel, threadTs, userId, text: question, source: 'command', ts: threadTs }, deps);
+    await handlePrompt({ teamId, channel, threadTs, userId, text: command.text, source: 'command', ts: threadTs }, deps);
   };
 }
 

@@ -1,4 +1,6 @@
+import { copy } from '../../copy.js';
 import type { SlackDirectory } from '../directory.js';
+import { toMrkdwn } from '../render.js';
 import type { EventDedupe } from '../eventDedupe.js';
 import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
 import type { IncomingMessage } from './incoming.js';
@@ -26,12 +28,17 @@ export async function firstDelivery(deps: SurfaceDeps, key: string): Promise<boo
 }
 
 /**
- * Answers a user's message (mention or DM) once, in its thread: Claude gets the text as the user reads it in
- * Slack (the bot's own mentions removed) and the attached files.
+ * Answers a user's message (mention or DM) once, in its thread, with Slack's text: the request builder turns it
+ * into plain text (names looked up) after the placeholder is up. Whether anything was asked needs no names
+ * (only the bot's own mentions and whitespace read as nothing), so a message with neither text nor files gets
+ * the usage hint at once.
  */
 export async function answerMessage(message: IncomingMessage, source: 'mention' | 'dm', deps: SurfaceDeps): Promise<void> {
   if (!(await firstDelivery(deps, messageKey(message)))) return;
-  const text = await deps.directory.plainText(message.text);
-  const { teamId, channel, threadTs, userId, ts, files } = message;
+  const { teamId, channel, threadTs, userId, ts, files, text } = message;
+  if (!deps.directory.plainTextFromCache(text) && !files.length) {
+    await deps.web.chat.postMessage({ channel, thread_ts: threadTs, text: toMrkdwn(copy.usage(deps.slashCommand)) });
+    return;
+  }
   await handlePrompt({ teamId, channel, threadTs, userId, text, source, ts, files }, deps);
 }

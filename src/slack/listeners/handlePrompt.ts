@@ -12,14 +12,10 @@ export interface ListenerDeps {
   slashCommand: string;
 }
 
-/** Answers a prompt from any surface; one with neither text nor files gets the usage hint instead of a Claude call. */
+/** Answers a prompt from any surface (each surface has already answered an empty question with the usage hint). */
 export async function handlePrompt(prompt: Prompt, deps: ListenerDeps): Promise<void> {
   const { conversation, web, logger } = deps;
   const context = { teamId: prompt.teamId, channel: prompt.channel, threadTs: prompt.threadTs, source: prompt.source };
-  if (!prompt.text && !prompt.files?.length) {
-    await web.chat.postMessage({ channel: prompt.channel, thread_ts: prompt.threadTs, text: toMrkdwn(copy.usage(deps.slashCommand)) });
-    return;
-  }
   try {
     await conversation.answer(prompt);
   } catch (error) {
