@@ -91,6 +91,32 @@ describe('Claude reads the question as the user reads it in Slack', () => {
     expect(finalReply(t, event.ts)).toBe('Hello world');
   });
 
+  test('the placeholder does not wait for names: a slow users.info answers after it, and the question falls back to the id', async () => {
+    t.slack.methodLatencyMs.set('users.info', 8_000);
+    const event = await t.mention({ text: '<@UBOT> what does <@U0OTHER> think?' });
+    await t.slack.waitFor(() => t.slack.callsOf('chat.postMessage').some((call) => call.params.thread_ts === event.ts), 30_000);
+    // The fake records a call when it answers: no name had come when the placeholder was posted.
+    expect(t.slack.callsOf('users.info')).toHaveLength(0);
+    await t.idle(30_000);
+    expect(question(t)).toEqual({ role: 'user', content: 'what does @U0OTHER think?' });
+    expect(finalReply(t, event.ts)).toBe('Hello world');
+  }, 60_000);
+
+  test('a message naming 500 people: 20 looked up, the rest by their id, no rate limit hit', async () => {
+    // Slack's Tier 4 for users.info: 100+ a minute, in bursts.
+    t.slack.rateLimit('users.info', { perMinute: 100, burst: 100 });
+    const ids = Array.from({ length: 500 }, (_, i) => `U0P${String(i).padStart(5, '0')}`);
+    for (const id of ids) t.slack.addUser({ id, name: id.toLowerCase(), display_name: `Person ${id}` });
+    const event = await t.mention({ text: `<@UBOT> who is on call? ${ids.map((id) => `<@${id}>`).join(' ')}` });
+    await t.idle(30_000);
+
+    const looked = t.slack.callsOf('users.info').map((call) => call.params.user);
+    expect(new Set(looked)).toEqual(new Set([...ids.slice(0, 20), event.user]));
+    expect(t.slack.count429('users.info')).toBe(0);
+    const content = question(t).content as string;
+    expect(content).toBe(`who is on call? ${[...ids.slice(0, 20).map((id) => `@Person ${id}`), ...ids.slice(20).map((id) => `@${id}`)].join(' ')}`);
+  }, 60_000);
+
   test('names are looked up once for a while: a second question reuses them', async () => {
     await t.mention({ text: '<@UBOT> ask <@U0OTHER> and <@U0OTHER> in <#C0CHAN>' });
     await t.idle();
