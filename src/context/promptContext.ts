@@ -63,12 +63,11 @@ export class PromptContext {
     // before its question is unknown, and its question's own message would come back as context.
     const inThread = on && prompt.ts !== undefined && prompt.ts !== prompt.threadTs;
     const loaded = history.load(prompt);
-    const budget = loaded.then((exchanges) => ({ maxChars: options.maxChars, exchanges }));
     // The question's names are asked for first: they matter most.
     const [questionText, exchanges, thread, conversation, asker] = await Promise.all([
       directory.plainText(prompt.text, signal),
       loaded,
-      inThread ? reader.read({ channel: prompt.channel, threadTs: prompt.threadTs, before: prompt.ts! }, budget, signal) : undefined,
+      inThread ? reader.read({ channel: prompt.channel, threadTs: prompt.threadTs, before: prompt.ts! }, loaded.then((exchanges) => ({ maxChars: options.maxChars, exchanges })), signal) : undefined,
       on ? directory.conversation(prompt.channel) : undefined,
       on ? directory.userName(prompt.userId) : undefined,
     ]);

@@ -95,6 +95,8 @@ export class ThreadReader {
    * the pages are read meanwhile.
    */
   async read(place: ThreadPlace, budget: ThreadBudget | Promise<ThreadBudget>, signal?: AbortSignal): Promise<ThreadRead> {
+    // Awaited only after the pages: a rejection meanwhile (the history failed) must not count as unhandled.
+    Promise.resolve(budget).catch(() => undefined);
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort('timeout'), READ_DEADLINE_MS);
     const stopped = signal ? AbortSignal.any([stop.signal, signal]) : stop.signal;
