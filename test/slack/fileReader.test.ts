@@ -151,7 +151,7 @@ describe('FileReader', () => {
       add({ name: 'c.pdf', mimetype: 'application/pdf', bytes: await pdf(40) }),
     ]);
     expect(first).toMatchObject({ attachment: { type: 'pdf', name: 'a.pdf' } });
-    expect(second).toEqual({ note: expect.stringMatching(/couldn't read `b\.pdf`: .*100 PDF pages/) });
+    expect(second).toEqual({ note: expect.stringMatching(/couldn't read `b\.pdf`: .*100 images and PDF pages/) });
     expect(third).toMatchObject({ attachment: { type: 'pdf', name: 'c.pdf' } });
   });
 
