@@ -90,6 +90,7 @@ export class FileReader {
     const deadline = AbortSignal.timeout(this.options.deadlineMs ?? FILES_DEADLINE_MS);
     const done = new AbortController();
     const stop = AbortSignal.any([deadline, done.signal, ...(signal ? [signal] : [])]);
+    const stopped = aborted(stop);
     const budget = new RequestBudget();
     const limit = pLimit(CONCURRENT_DOWNLOADS);
     const results = new Map<string, Result>();
@@ -97,7 +98,7 @@ export class FileReader {
     let before: Promise<unknown> = Promise.resolve();
     const reads = unique.slice(0, MAX_FILES).map((file) => {
       const earlier = before;
-      const read = limit(() => this.readOne(file, { budget, earlier, stop }))
+      const read = limit(() => this.readOne(file, { budget, earlier, stop, stopped }))
         .catch((): Result => ({ name: fileNameOf(file), problem: 'failed' }))
         .then((result) => {
           // Past the deadline the answer has gone on without this file.
@@ -106,7 +107,7 @@ export class FileReader {
       before = read;
       return read;
     });
-    await Promise.race([Promise.all(reads), aborted(stop)]);
+    await Promise.race([Promise.all(reads), stopped]);
     done.abort();
     const late: Problem = deadline.aborted ? 'tookTooLong' : 'failed';
     const outcomes = new Map<string, FileOutcome>();
@@ -132,7 +133,10 @@ export class FileReader {
    * One file: looked up if need be, downloaded only when what it may cost fits the budget left (waiting for the
    * files before it to settle when it does not yet), read, then spent in order once the files before it are.
    */
-  private async readOne(listed: SlackFile, { budget, earlier, stop }: { budget: RequestBudget; earlier: Promise<unknown>; stop: AbortSignal }): Promise<Result> {
+  private async readOne(
+    listed: SlackFile,
+    { budget, earlier, stop, stopped }: { budget: RequestBudget; earlier: Promise<unknown>; stop: AbortSignal; stopped: Promise<void> },
+  ): Promise<Result> {
     const lookup = needsLookup(listed) ? await this.lookUp(listed) : { file: listed };
     if ('problem' in lookup) return { name: fileNameOf(listed), ...lookup };
     const found = lookup.file;
@@ -141,14 +145,14 @@ export class FileReader {
     if (problem) return { name, problem };
     const estimate = maxRequestBytes(found.size ?? this.options.maxBytes);
     if (!budget.fits(estimate)) {
-      await settled(earlier, stop);
+      await Promise.race([earlier, stopped]);
       if (!budget.fits(estimate)) return { name, problem: 'requestFull' };
     }
     budget.reserve(estimate);
     let content: FileContent | Unread;
     try {
       content = await this.contentOf(found, stop);
-      await settled(earlier, stop);
+      await Promise.race([earlier, stopped]);
     } finally {
       budget.release(estimate);
     }
@@ -185,11 +189,6 @@ export class FileReader {
       return { problem: gone ? 'gone' : 'failed', detail: `files.info: ${failure.kind === 'other' ? failure.error : failure.kind}` };
     }
   }
-}
-
-/** Resolves once `earlier` has, or `stop` fires (then nothing is spent any more). */
-function settled(earlier: Promise<unknown>, stop: AbortSignal): Promise<unknown> {
-  return Promise.race([earlier, aborted(stop)]);
 }
 
 /** Resolves when `signal` aborts. */
