@@ -94,6 +94,7 @@ export class FileReader {
     const budget = new RequestBudget();
     const limit = pLimit(CONCURRENT_DOWNLOADS);
     const results = new Map<string, Result>();
+    let closed = false;
     // Each file spends the budget once the files before it have: the chain of their results, in order.
     let before: Promise<unknown> = Promise.resolve();
     const reads = unique.slice(0, MAX_FILES).map((file) => {
@@ -102,13 +103,16 @@ export class FileReader {
         .catch((): Result => ({ name: fileNameOf(file), problem: 'failed' }))
         .then((result) => {
           // Past the deadline the answer has gone on without this file.
-          if (!stop.aborted) results.set(file.id, result);
+          if (result && !closed) results.set(file.id, result);
         });
       before = read;
       return read;
     });
     await Promise.race([Promise.all(reads), stopped]);
     done.abort();
+    // Files read in time but waiting on a stalled earlier one now spend, in order: microtasks only, done by then.
+    await new Promise((resolve) => setImmediate(resolve));
+    closed = true;
     const late: Problem = deadline.aborted ? 'tookTooLong' : 'failed';
     const outcomes = new Map<string, FileOutcome>();
     for (const [i, file] of unique.entries()) {
@@ -131,12 +135,13 @@ export class FileReader {
 
   /**
    * One file: looked up if need be, downloaded only when what it may cost fits the budget left (waiting for the
-   * files before it to settle when it does not yet), read, then spent in order once the files before it are.
+   * files before it to settle when it does not yet), read, then spent in order once the files before it are
+   * (or the deadline passed). Undefined when the deadline or the caller cut it short.
    */
   private async readOne(
     listed: SlackFile,
     { budget, earlier, stop, stopped }: { budget: RequestBudget; earlier: Promise<unknown>; stop: AbortSignal; stopped: Promise<void> },
-  ): Promise<Result> {
+  ): Promise<Result | undefined> {
     const lookup = needsLookup(listed) ? await this.lookUp(listed) : { file: listed };
     if ('problem' in lookup) return { name: fileNameOf(listed), ...lookup };
     const found = lookup.file;
@@ -146,18 +151,20 @@ export class FileReader {
     const estimate = maxRequestBytes(found.size ?? this.options.maxBytes);
     if (!budget.fits(estimate)) {
       await Promise.race([earlier, stopped]);
+      if (stop.aborted) return undefined;
       if (!budget.fits(estimate)) return { name, problem: 'requestFull' };
     }
     budget.reserve(estimate);
     let content: FileContent | Unread;
+    let cut: boolean;
     try {
       content = await this.contentOf(found, stop);
+      cut = stop.aborted;
       await Promise.race([earlier, stopped]);
     } finally {
       budget.release(estimate);
     }
-    if (stop.aborted) return { name, problem: 'failed' };
-    if ('problem' in content) return { name, ...content };
+    if ('problem' in content) return cut ? undefined : { name, ...content };
     const over = budget.spend(content.requestBytes, content.media);
     return over ? { name, problem: over } : { name, content };
   }
