@@ -54,7 +54,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     history: stores.history,
     reader: new ThreadReader(slack.reads, directory, () => identity),
     directory,
-    files: new FileReader(slack.reads, { botToken: config.SLACK_BOT_TOKEN, maxBytes: config.FILE_MAX_BYTES }),
+    files: new FileReader(slack.reads, { botToken: config.SLACK_BOT_TOKEN, maxBytes: config.FILE_MAX_BYTES, logger }),
     options: { systemPrompt: config.SYSTEM_PROMPT, threadContext: config.THREAD_CONTEXT === 'on', maxChars: config.THREAD_CONTEXT_MAX_CHARS },
   });
   const conversation = new Conversation({

@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
-import { PDFDocument } from 'pdf-lib';
 import type { Attachment } from '../claude/turn.js';
+import { pdfPages } from './pdfPages.js';
 
 /**
  * The Messages API's largest image: 5 MB of base64 (its 400 reads "image exceeds 5 MB maximum: … bytes >
@@ -21,9 +21,12 @@ export const IMAGE_MAX_EDGE = 1568;
  */
 export const TEXT_MAX_CHARS = 100_000;
 
-/** What the bytes of one file became: an attachment (with its size in the request and PDF pages), or why not. */
+/**
+ * What the bytes of one file became: an attachment with what it costs the request (its bytes on the wire, and
+ * media: 1 for an image, its pages for a PDF), or why not.
+ */
 export type FileContent =
-  | { attachment: Attachment; requestBytes: number; pages: number; cut?: boolean }
+  | { attachment: Attachment; requestBytes: number; media: number; cut?: boolean }
   | { problem: 'unsupported' | 'empty' | 'damaged' | 'encrypted' | 'imageTooLarge' };
 
 type ImageType = Extract<Attachment, { type: 'image' }>['mediaType'];
@@ -33,11 +36,11 @@ const IMAGE_TYPES: ReadonlySet<string> = new Set<ImageType>(['image/png', 'image
  * Turns a file's bytes into what Claude can read, by the bytes themselves (file-type's magic numbers), never
  * by the name or Slack's mimetype: a wrong `media_type` is a 400 that would fail the whole answer.
  */
-export async function fileContentOf(name: string, bytes: Buffer): Promise<FileContent> {
+export async function fileContentOf(name: string, bytes: Buffer, signal?: AbortSignal): Promise<FileContent> {
   if (bytes.length === 0) return { problem: 'empty' };
   const mime = (await fileTypeFromBuffer(bytes))?.mime;
   if (isImageType(mime)) return imageContent(name, bytes, mime);
-  if (mime === 'application/pdf') return pdfContent(name, bytes);
+  if (mime === 'application/pdf') return pdfContent(name, bytes, signal);
   return textContent(name, bytes);
 }
 
@@ -66,23 +69,16 @@ async function imageContent(name: string, bytes: Buffer, mediaType: ImageType): 
 
 function image(name: string, mediaType: ImageType, bytes: Buffer): FileContent {
   const data = bytes.toString('base64');
-  return { attachment: { type: 'image', name, mediaType, data }, requestBytes: data.length, pages: 0 };
+  return { attachment: { type: 'image', name, mediaType, data }, requestBytes: data.length, media: 1 };
 }
 
-/** A PDF with its page count (pdf-lib parses it; a PDF it cannot parse or count would be a 400 from Claude). */
-async function pdfContent(name: string, bytes: Buffer): Promise<FileContent> {
-  let pages: number;
-  try {
-    const pdf = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false });
-    // Claude cannot open an encrypted PDF (https://platform.claude.com/docs/en/build-with-claude/pdf-support).
-    if (pdf.isEncrypted) return { problem: 'encrypted' };
-    pages = pdf.getPageCount();
-  } catch {
-    return { problem: 'damaged' };
-  }
-  if (pages === 0) return { problem: 'damaged' };
+/** A PDF with its page count (a PDF pdf-lib cannot parse or count would be a 400 from Claude). */
+async function pdfContent(name: string, bytes: Buffer, signal?: AbortSignal): Promise<FileContent> {
+  // Claude cannot open an encrypted PDF (https://platform.claude.com/docs/en/build-with-claude/pdf-support).
+  const parsed = await pdfPages(bytes, { signal });
+  if ('problem' in parsed) return parsed;
   const data = bytes.toString('base64');
-  return { attachment: { type: 'pdf', name, data }, requestBytes: data.length, pages };
+  return { attachment: { type: 'pdf', name, data }, requestBytes: data.length, media: parsed.pages };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -99,7 +95,15 @@ function textContent(name: string, bytes: Buffer): FileContent {
   const cut = text.length > TEXT_MAX_CHARS;
   // Claude is told too, so it does not take the cut for the end of the file.
   if (cut) text = `${cutAt(text, TEXT_MAX_CHARS)}\n${textCutMarker(text.length)}`;
-  return { attachment: { type: 'text', name, text }, requestBytes: Buffer.byteLength(text), pages: 0, ...(cut ? { cut } : {}) };
+  return { attachment: { type: 'text', name, text }, requestBytes: textWireBytes(text), media: 0, ...(cut ? { cut } : {}) };
+}
+
+/**
+ * The bytes `text` takes in the request: it travels as a JSON string, where a control character (a log's ESC
+ * colour codes) becomes a 6-byte `\u00XX` and `"` or `\` two bytes, so its UTF-8 length would undercount.
+ */
+export function textWireBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
 }
 
 /** The line ending a cut text file, for Claude: how much of it there was. */

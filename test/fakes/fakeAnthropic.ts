@@ -1,3 +1,4 @@
+import { PDFDocument } from 'pdf-lib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
 
@@ -174,7 +175,7 @@ export class FakeAnthropic {
     }
     const record: RecordedRequest = { body, headers: req.headers, at, chunkTimes: [], thinkingTimes: [] };
     this.requests.push(record);
-    const invalid = Buffer.byteLength(raw) > REQUEST_MAX_BYTES ? REQUEST_TOO_LARGE : contentError(body);
+    const invalid = Buffer.byteLength(raw) > REQUEST_MAX_BYTES ? REQUEST_TOO_LARGE : (contentError(body) ?? (await mediaError(body)));
     if (invalid) {
       sendError(res, requestId, invalid);
       return;
@@ -479,6 +480,25 @@ function blockProblem(block: Json): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Images plus PDF pages the API takes in one request. */
+const MEDIA_MAX = 100;
+
+/**
+ * The 400 the API answers for more than 100 images and PDF pages in one request, worded as it does
+ * ("Too much media: 0 document pages + 102 images > 100", https://github.com/anthropics/claude-code/issues/19822).
+ */
+async function mediaError(body: Json): Promise<HttpErrorScript['httpError'] | undefined> {
+  const blocks: Json[] = (Array.isArray(body?.messages) ? body.messages : []).flatMap((message: Json) => (Array.isArray(message?.content) ? message.content : []));
+  const images = blocks.filter((block) => block?.type === 'image').length;
+  let pages = 0;
+  for (const block of blocks) {
+    if (block?.type !== 'document' || block.source?.type !== 'base64') continue;
+    pages += (await PDFDocument.load(Buffer.from(block.source.data, 'base64'), { ignoreEncryption: true, updateMetadata: false })).getPageCount();
+  }
+  if (pages + images <= MEDIA_MAX) return undefined;
+  return { status: 400, type: 'invalid_request_error', message: `Too much media: ${pages} document pages + ${images} images > ${MEDIA_MAX}` };
 }
 
 /** Strict base64 (the alphabet, padding, a multiple of 4 characters) decoded, or undefined. */

@@ -105,6 +105,8 @@ export interface FakeFile {
   redirectTo?: string;
   /** The `size` Slack reports, when it should differ from the bytes' length. */
   size?: number;
+  /** The download answers 200 and its first bytes, then a byte every 5 s, never finishing (a stalled download). */
+  stall?: boolean;
 }
 
 /** Fake Slack Web API on loopback: records every call, keeps message state, injects errors and rate limits. */
@@ -446,6 +448,12 @@ export class FakeSlack {
     } else answer = { status: 200, headers: { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }, body: file.bytes };
     const response = typeof answer.body === 'string' ? answer.body : `<${answer.body.length} bytes>`;
     this.calls.push({ method: FILE_DOWNLOAD_METHOD, params: { id, path }, at, status: answer.status, response, token });
+    if (file?.stall && answer.status === 200 && token) {
+      res.writeHead(200, { 'content-type': file.mimetype }).write(file.bytes.subarray(0, 16));
+      const drip = setInterval(() => res.write(' '), 5000);
+      res.on('close', () => clearInterval(drip));
+      return;
+    }
     res.writeHead(answer.status, answer.headers).end(answer.body);
   }
 

@@ -9,7 +9,7 @@ describe('fileContentOf: text', () => {
   test('valid UTF-8 without NULs is a text attachment, unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(text, async (s) => {
-        expect(await fileContentOf('a.txt', Buffer.from(s))).toEqual({ attachment: { type: 'text', name: 'a.txt', text: s }, requestBytes: Buffer.byteLength(s), pages: 0 });
+        expect(await fileContentOf('a.txt', Buffer.from(s))).toEqual({ attachment: { type: 'text', name: 'a.txt', text: s }, requestBytes: Buffer.byteLength(JSON.stringify(s)), media: 0 });
       }),
     );
   });

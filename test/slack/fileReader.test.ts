@@ -1,5 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { PDFDocument } from 'pdf-lib';
 import { textCutMarker } from '../../src/slack/fileContent.js';
 import { FileReader, type FileOutcome } from '../../src/slack/fileReader.js';
 import type { SlackFile } from '../../src/slack/slackFile.js';
@@ -18,13 +19,15 @@ describe('FileReader', () => {
   });
   afterEach(() => slack.close());
 
-  function reader(options: { maxBytes?: number } = {}): FileReader {
+  type Options = { maxBytes?: number; deadlineMs?: number };
+
+  function reader(options: Options = {}): FileReader {
     const web = new WebClient(TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-    return new FileReader(web, { botToken: TOKEN, maxBytes: options.maxBytes ?? 20 * MB, slackApiUrl: slack.apiUrl });
+    return new FileReader(web, { botToken: TOKEN, maxBytes: options.maxBytes ?? 20 * MB, slackApiUrl: slack.apiUrl, ...(options.deadlineMs ? { deadlineMs: options.deadlineMs } : {}) });
   }
 
   /** Reads `files` and returns their outcomes in the same order. */
-  async function read(files: SlackFile[], options: { maxBytes?: number } = {}): Promise<FileOutcome[]> {
+  async function read(files: SlackFile[], options: Options = {}): Promise<FileOutcome[]> {
     const outcomes = await reader(options).read(files);
     return files.map((file) => outcomes.get(file.id)!);
   }
@@ -151,7 +154,7 @@ describe('FileReader', () => {
       add({ name: 'c.pdf', mimetype: 'application/pdf', bytes: await pdf(40) }),
     ]);
     expect(first).toMatchObject({ attachment: { type: 'pdf', name: 'a.pdf' } });
-    expect(second).toEqual({ note: expect.stringMatching(/couldn't read `b\.pdf`: .*100 PDF pages/) });
+    expect(second).toEqual({ note: expect.stringMatching(/couldn't read `b\.pdf`: .*100 images and PDF pages/) });
     expect(third).toMatchObject({ attachment: { type: 'pdf', name: 'c.pdf' } });
   });
 
@@ -179,4 +182,46 @@ describe('FileReader', () => {
     const outcomes = await reader().read([listed], controller.signal);
     expect(outcomes.get(listed.id)).toEqual({ note: expect.stringMatching(/couldn't read `late\.txt`/) });
   });
+
+  test('what may not fit the request is not downloaded: of three 10 MB PDFs only the first two are, a small log after them still is', async () => {
+    const big = await bigPdf(10 * MB);
+    const files = [0, 1, 2].map((i) => add({ name: `r${i}.pdf`, mimetype: 'application/pdf', bytes: big }));
+    files.push(add({ name: 'small.log', mimetype: 'text/plain', bytes: Buffer.from('ok\n') }));
+    const outcomes = await read(files);
+    expect(outcomes.map((outcome) => ('attachment' in outcome ? outcome.attachment.name : outcome.note))).toEqual([
+      'r0.pdf',
+      'r1.pdf',
+      expect.stringMatching(/couldn't read `r2\.pdf`: .*32 MB/),
+      'small.log',
+    ]);
+    expect(slack.callsOf(FILE_DOWNLOAD_METHOD).map((call) => call.params.id)).toEqual([files[0]!.id, files[1]!.id, files[3]!.id]);
+  });
+
+  test('a stalled download gets the took-too-long note at the deadline; the files beside it are read', async () => {
+    const [stalled, fine] = await read(
+      [add({ name: 'slow.pdf', mimetype: 'application/pdf', bytes: await pdf(1), stall: true }), add({ name: 'fine.txt', mimetype: 'text/plain', bytes: Buffer.from('fine') })],
+      { deadlineMs: 1500 },
+    );
+    expect(stalled).toEqual({ note: expect.stringMatching(/couldn't read `slow\.pdf`: it took too long/) });
+    expect(fine).toEqual({ attachment: { type: 'text', name: 'fine.txt', text: 'fine' } });
+  });
+
+  test('at most 40 files are considered: the rest get a note and are not downloaded', async () => {
+    const files = Array.from({ length: 42 }, (_, i) => add({ name: `n${i}.txt`, mimetype: 'text/plain', bytes: Buffer.from(`note ${i}`) }));
+    const outcomes = await read(files);
+    expect(outcomes.slice(0, 40).every((outcome) => 'attachment' in outcome)).toBe(true);
+    expect(outcomes.slice(40)).toEqual([
+      { note: expect.stringMatching(/couldn't read `n40\.txt`: I read at most 40 files/) },
+      { note: expect.stringMatching(/couldn't read `n41\.txt`: I read at most 40 files/) },
+    ]);
+    expect(slack.callsOf(FILE_DOWNLOAD_METHOD)).toHaveLength(40);
+  });
 });
+
+/** A valid one-page PDF of about `size` bytes (one large unreferenced stream). */
+async function bigPdf(size: number): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  doc.addPage([200, 200]);
+  doc.context.register(doc.context.stream(Buffer.alloc(size, 0x61)));
+  return Buffer.from(await doc.save({ useObjectStreams: false }));
+}
