@@ -1,4 +1,3 @@
-import { FILE_DOWNLOAD_METHOD } from '../fakes/fakeSlack.js';
 import { API_KEY, BOT_TOKEN, startTestBot, type TestBot } from '../harness.js';
 
 /**
@@ -6,7 +5,7 @@ import { API_KEY, BOT_TOKEN, startTestBot, type TestBot } from '../harness.js';
  * size, a PDF pdf-lib rejects, a bomb image), neither the bot token nor the API key shows up in a log line,
  * a Slack message or a Claude request; and the token only ever reaches the fake Slack host.
  */
-describe('attack: secrets under file failures', () => {
+describe('secrets under file failures', () => {
   let t: TestBot;
   afterEach(() => t.stop());
 
@@ -35,7 +34,7 @@ describe('attack: secrets under file failures', () => {
       expect(claude.replace(`${BOT_TOKEN}.txt`, '')).not.toContain(secret === BOT_TOKEN ? `Bearer ${secret}` : secret);
     }
     expect(slackText).not.toContain(API_KEY);
-    console.log(slackText.split('\n').filter((line) => line.includes("couldn't read")).join('\n'));
-    console.log(`downloads: ${t.slack.callsOf(FILE_DOWNLOAD_METHOD).length}`);
+    // The four failures were met, not skipped (the token-named file and the looping URL are read).
+    for (const name of ['F00000002', 'signin.txt', 'liar.txt', 'bad.pdf']) expect(slackText).toContain(`couldn't read \`${name}\``);
   }, 60_000);
 });
