@@ -40,6 +40,8 @@ export interface StoredMessage {
   files?: Json[];
   /** A person's message of a special kind (`channel_join`, `thread_broadcast`…). */
   subtype?: string;
+  /** Set for a message the bot streamed natively (`chat.startStream`). */
+  stream?: StreamState;
 }
 
 /** A workspace member as `users.info` describes them (only the name fields). */
@@ -57,6 +59,40 @@ export interface FakeChannel {
   is_im?: boolean;
   is_mpim?: boolean;
 }
+
+/**
+ * A natively streamed message (chat.startStream → appendStream → stopStream). `versions` of its StoredMessage
+ * hold the text the user saw after each call; `chunks` every chunk sent, in order (task_update, plan_update…).
+ * https://docs.slack.dev/reference/methods/chat.startStream, …/chat.appendStream, …/chat.stopStream
+ */
+export interface StreamState {
+  /** `streaming` until stopStream (`completed`) or the user's Stop (`stopped_by_user`); expiry is judged by time. */
+  state: 'streaming' | 'completed' | 'stopped_by_user';
+  /** How content arrives, fixed by the first call that carries some; the other form is then refused. */
+  mode?: 'markdown_text' | 'chunks';
+  /** `Date.now()` at chat.startStream. */
+  startedAt: number;
+  /** Streamed text so far, in characters (the cap `streamMaxChars` applies to it). */
+  chars: number;
+  chunks: Json[];
+  recipientUserId?: string;
+  recipientTeamId?: string;
+  /** stopStream's `metadata`, as sent. */
+  metadata?: Json;
+}
+
+/** An agent session (a thread, or a session channel without `thread_ts`) and every status it was given, in order. */
+export interface AgentSession {
+  status: AgentSessionStatus;
+  history: AgentSessionStatus[];
+  title?: string;
+}
+
+/** `agents.sessions.setStatus` statuses (https://docs.slack.dev/reference/methods/agents.sessions.setStatus). */
+export type AgentSessionStatus = 'active' | 'processing' | 'suspended' | 'closed';
+
+/** How Slack refuses native streaming to an app or workspace without it (DESIGN.md §6). */
+export type StreamRefusal = 'feature_disabled' | 'not_allowed' | 'unknown_method' | 'channel_type_not_supported' | 'messages_tab_disabled';
 
 /** What the fake sends back for one call. */
 interface Answer {
@@ -81,6 +117,18 @@ const SLACK_TEXT_LIMIT = 40_000;
 const MAX_BLOCKS = 50;
 const SECTION_TEXT_LIMIT = 3_000;
 const MARKDOWN_BLOCKS_LIMIT = 12_000;
+
+/** Native streaming: a stream expires about 5 minutes after it starts, and takes about 12,000 characters in total (DESIGN.md §6, *field*). */
+const STREAM_LIFETIME_MS = 5 * 60_000;
+const STREAM_MAX_CHARS = 12_000;
+/** The workspace of a call that names none (the fake's only bot token's team, as auth.test answers). */
+const FAKE_TEAM_ID = 'T0001';
+const SESSION_STATUSES: readonly string[] = ['active', 'processing', 'suspended', 'closed'] satisfies AgentSessionStatus[];
+const TASK_STATUSES: readonly string[] = ['pending', 'in_progress', 'complete', 'error'];
+/** assistant.threads.setSuggestedPrompts takes up to 4 prompts (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts). */
+const MAX_SUGGESTED_PROMPTS = 4;
+/** agents.sessions.rename: a title of 1–200 characters (@slack/web-api 8 AgentsSessionsRenameArguments). */
+const MAX_SESSION_TITLE = 200;
 
 /** Seconds part of every ts the fake hands out; far from "now" so it never collides with event builders' ts. */
 const TS_EPOCH = 1_700_000_000;
@@ -260,6 +308,46 @@ export class FakeSlack {
     };
   }
 
+  // ── Native streaming and agent sessions (issue #12) ──────────────────────────────────────────────────────
+
+  /** After this many ms a stream answers appends/stops with `message_not_in_streaming_state` (Slack: about 5 min, *field*). */
+  streamLifetimeMs = STREAM_LIFETIME_MS;
+  /** Streamed text (start + appends + stop) beyond this many characters answers `msg_too_long` (Slack: about 12,000, *field*). */
+  streamMaxChars = STREAM_MAX_CHARS;
+  /**
+   * What chat.stopStream answers after the user's Stop: undefined accepts it (the agent_session_stopped page tells
+   * apps to leave `processing` "using either agents.sessions.setStatus or chat.stopStream"), or this error code.
+   */
+  stopStreamAfterUserStop: string | undefined;
+  /** Agent sessions by `channel/thread_ts` (see `agentSession`). */
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly streamRefusals = new Map<string, StreamRefusal>();
+
+  /**
+   * chat.startStream in `team` (the call's `recipient_team_id`, else T0001), or in every team with `'all'`,
+   * answers `error` from now on.
+   */
+  refuseStreaming(team: string, error: StreamRefusal): void {
+    this.streamRefusals.set(team, error);
+  }
+
+  /**
+   * The user clicks Slack's Stop on the streaming message at `ts`: later appends answer `stopped_by_user`; the
+   * session stays `processing` (Slack leaves that to the app). Returns the `agent_session_stopped` fields Slack
+   * then sends, for `agentSessionStoppedEvent`. Throws if no stream is running there.
+   */
+  stopStreamByUser(channel: string, ts: string): { channel: string; user: string; thread_ts: string; streaming_message_ts: string[] } {
+    const message = this.liveMessage(channel, ts);
+    if (!message?.stream || this.streamError(message.stream) !== undefined) throw new Error(`FakeSlack: no stream running at ${channel}/${ts}`);
+    message.stream.state = 'stopped_by_user';
+    return { channel, user: message.stream.recipientUserId ?? 'U123', thread_ts: message.thread_ts ?? ts, streaming_message_ts: [ts] };
+  }
+
+  /** The agent session of a thread (or of a session channel, without `threadTs`), if any call touched it. */
+  agentSession(channel: string, threadTs?: string): AgentSession | undefined {
+    return this.sessions.get(sessionKey(channel, threadTs));
+  }
+
   /** Polls `predicate` every 10 ms; on timeout rejects listing the calls received so far. */
   waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
     return pollUntil(predicate, timeoutMs, () => `FakeSlack calls so far: ${this.describeCalls()}`);
@@ -360,6 +448,31 @@ export class FakeSlack {
           channel: params.channel,
           permalink: `https://test-team.slack.com/archives/${params.channel}/p${String(params.message_ts).replace('.', '')}`,
         });
+      // Native streaming and agent sessions (issue #12).
+      case 'chat.startStream':
+        return this.startStream(params);
+      case 'chat.appendStream':
+        return this.appendStream(params);
+      case 'chat.stopStream':
+        return this.stopStream(params);
+      case 'agents.sessions.setStatus':
+        return this.setSessionStatus(params);
+      case 'agents.sessions.rename': {
+        const { channel_id: channel, title } = params;
+        if (!isNonEmpty(channel)) return platformError('channel_not_found');
+        if (!isNonEmpty(title) || title.length > MAX_SESSION_TITLE) return platformError('invalid_arguments');
+        this.session(channel, params.thread_ts).title = title;
+        return ok({ title });
+      }
+      case 'assistant.threads.setStatus':
+        if (!isNonEmpty(params.channel_id)) return platformError('channel_not_found');
+        return isNonEmpty(params.thread_ts) && typeof params.status === 'string' ? ok({}) : platformError('invalid_arguments');
+      case 'assistant.threads.setSuggestedPrompts': {
+        const { prompts } = params;
+        if (!isNonEmpty(params.channel_id)) return platformError('channel_not_found');
+        const valid = Array.isArray(prompts) && prompts.length <= MAX_SUGGESTED_PROMPTS && prompts.every((p: Json) => isNonEmpty(p?.title) && isNonEmpty(p?.message));
+        return valid ? ok({}) : platformError('invalid_arguments');
+      }
       default:
         return ok({});
     }
@@ -392,6 +505,7 @@ export class FakeSlack {
   private update(params: Record<string, Json>): Answer {
     const message = this.liveMessage(params.channel, params.ts);
     if (!message) return platformError('message_not_found');
+    if (message.stream && this.streamError(message.stream) === undefined) return platformError('streaming_state_conflict');
     const invalid = contentError(params, this.maxTextLength);
     if (invalid) return platformError(invalid);
     const content = messageContent(params);
@@ -433,6 +547,134 @@ export class FakeSlack {
       has_more: hasMore,
       response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${end}`).toString('base64url') : '' },
     });
+  }
+
+  /**
+   * chat.startStream: a thread reply in streaming state; outside DMs (channel ids not starting with D) it needs
+   * `recipient_user_id` and `recipient_team_id` (Slack answers `missing_recipient_*`, seen in the field). Moves
+   * the thread's agent session to `processing`.
+   */
+  private startStream(params: Record<string, Json>): Answer {
+    const { channel, thread_ts: threadTs, recipient_user_id: userId, recipient_team_id: teamId } = params;
+    if (!isNonEmpty(channel)) return platformError('channel_not_found');
+    const refusal = this.streamRefusals.get(isNonEmpty(teamId) ? teamId : FAKE_TEAM_ID) ?? this.streamRefusals.get('all');
+    if (refusal) return platformError(refusal);
+    if (!isNonEmpty(threadTs)) return platformError('invalid_arguments');
+    if (!channel.startsWith('D')) {
+      if (!isNonEmpty(teamId)) return platformError('missing_recipient_team_id');
+      if (!isNonEmpty(userId)) return platformError('missing_recipient_user_id');
+    }
+    const content = streamContent(params);
+    if ('error' in content) return platformError(content.error);
+    if (content.text.length > this.streamMaxChars) return platformError('msg_too_long');
+    const ts = this.nextTs();
+    const stream: StreamState = {
+      state: 'streaming',
+      ...(content.mode ? { mode: content.mode } : {}),
+      startedAt: Date.now(),
+      chars: content.text.length,
+      chunks: content.chunks,
+      ...(isNonEmpty(userId) ? { recipientUserId: userId } : {}),
+      ...(isNonEmpty(teamId) ? { recipientTeamId: teamId } : {}),
+    };
+    const message: StoredMessage = { channel, ts, thread_ts: threadTs, text: content.text, versions: [{ text: content.text, at: preciseNow() }], deleted: false, stream };
+    this.messages.set(ts, message);
+    this.setStatus(channel, threadTs, 'processing');
+    return ok({ channel, ts });
+  }
+
+  /** chat.appendStream: adds `markdown_text` or `chunks` (one is required) to a running stream. */
+  private appendStream(params: Record<string, Json>): Answer {
+    const found = this.runningStream(params, 'append');
+    if ('error' in found) return platformError(found.error);
+    const content = streamContent(params);
+    if ('error' in content) return platformError(content.error);
+    if (content.mode === undefined) return platformError('invalid_arguments');
+    const refused = this.addToStream(found.message, content);
+    return refused ? platformError(refused) : ok({ channel: found.message.channel, ts: found.message.ts });
+  }
+
+  /**
+   * chat.stopStream: adds the last content and `blocks` (≤ 50, shown after the text), keeps `metadata`, ends the
+   * stream and sets the session to `session_status` (default `active`).
+   */
+  private stopStream(params: Record<string, Json>): Answer {
+    const found = this.runningStream(params, 'stop');
+    if ('error' in found) return platformError(found.error);
+    const { message } = found;
+    const content = streamContent(params);
+    if ('error' in content) return platformError(content.error);
+    const sessionStatus = params.session_status ?? 'active';
+    if (!SESSION_STATUSES.includes(sessionStatus)) return platformError('invalid_arguments');
+    const { blocks } = params;
+    if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length > MAX_BLOCKS)) return platformError('invalid_blocks');
+    const refused = this.addToStream(message, content, blocks);
+    if (refused) return platformError(refused);
+    const stream = message.stream!;
+    stream.state = 'completed';
+    if (params.metadata !== undefined) stream.metadata = params.metadata;
+    this.setStatus(message.channel, message.thread_ts, sessionStatus);
+    return ok({ channel: message.channel, ts: message.ts, message: { ...wireMessage(message), streaming_state: 'completed' } });
+  }
+
+  /** The streamed message `params` names, or the error Slack answers for it (after a user's Stop, see `stopStreamAfterUserStop`). */
+  private runningStream(params: Record<string, Json>, call: 'append' | 'stop'): { message: StoredMessage } | { error: string } {
+    const message = this.liveMessage(params.channel, params.ts);
+    if (!message) return { error: 'message_not_found' };
+    if (!message.stream) return { error: 'message_not_in_streaming_state' };
+    const error = this.streamError(message.stream);
+    if (error === 'stopped_by_user' && call === 'stop') {
+      return this.stopStreamAfterUserStop === undefined ? { message } : { error: this.stopStreamAfterUserStop };
+    }
+    return error === undefined ? { message } : { error };
+  }
+
+  /** Why a stream takes no more content (undefined while it runs). */
+  private streamError(stream: StreamState): string | undefined {
+    if (stream.state === 'stopped_by_user') return 'stopped_by_user';
+    if (stream.state === 'completed' || Date.now() - stream.startedAt >= this.streamLifetimeMs) return 'message_not_in_streaming_state';
+    return undefined;
+  }
+
+  /** Adds content to a stream, keeping one version per call; the error code when Slack would refuse it. */
+  private addToStream(message: StoredMessage, content: StreamContent, blocks?: Json[]): string | undefined {
+    const stream = message.stream!;
+    if (content.mode && stream.mode && content.mode !== stream.mode) return 'invalid_arguments';
+    if (stream.chars + content.text.length > this.streamMaxChars) return 'msg_too_long';
+    if (content.mode) stream.mode = content.mode;
+    stream.chars += content.text.length;
+    stream.chunks.push(...content.chunks);
+    message.text += content.text;
+    if (blocks !== undefined) message.blocks = blocks;
+    message.versions.push({ text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), at: preciseNow() });
+    return undefined;
+  }
+
+  /** agents.sessions.setStatus `{channel_id, thread_ts?, status}`; answers the status set. */
+  private setSessionStatus(params: Record<string, Json>): Answer {
+    const { channel_id: channel, status } = params;
+    if (!isNonEmpty(channel)) return platformError('channel_not_found');
+    if (!SESSION_STATUSES.includes(status)) return platformError('invalid_arguments');
+    this.setStatus(channel, params.thread_ts, status);
+    return ok({ status });
+  }
+
+  /** Records a session status change. */
+  private setStatus(channel: string, threadTs: unknown, status: AgentSessionStatus): void {
+    const session = this.session(channel, threadTs);
+    session.status = status;
+    session.history.push(status);
+  }
+
+  /** The session of a thread, created `active` on first use. */
+  private session(channel: string, threadTs: unknown): AgentSession {
+    const key = sessionKey(channel, isNonEmpty(threadTs) ? threadTs : undefined);
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = { status: 'active', history: [] };
+      this.sessions.set(key, session);
+    }
+    return session;
   }
 
   /** `GET /files/<id>/<name>`: the bytes with the bot token, Slack's sign-in page (HTML) without access. */
@@ -563,6 +805,54 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
     if (block?.type === 'markdown' && typeof block.text === 'string') markdownLength += block.text.length;
   }
   return markdownLength > MARKDOWN_BLOCKS_LIMIT ? 'msg_blocks_too_long' : undefined;
+}
+
+/** The content one streaming call carries: its form (none when it carries nothing), text and chunks. */
+interface StreamContent {
+  mode?: 'markdown_text' | 'chunks';
+  text: string;
+  chunks: Json[];
+}
+
+/**
+ * Reads `markdown_text` or `chunks` (not both) of a streaming call. Chunks as @slack/types 3 `AnyChunk`:
+ * markdown_text {text}, task_update {id, title, status, details?, output?}, plan_update {title}, blocks {blocks};
+ * only markdown_text chunks add text. An empty `chunks` (the SDK's chatStream stop sends one) carries nothing.
+ */
+function streamContent(params: Record<string, Json>): StreamContent | { error: string } {
+  const { markdown_text: markdown, chunks } = params;
+  if (markdown !== undefined && chunks !== undefined) return { error: 'invalid_arguments' };
+  if (typeof markdown === 'string' && markdown !== '') return { mode: 'markdown_text', text: markdown, chunks: [] };
+  if (chunks === undefined) return { text: '', chunks: [] };
+  if (!Array.isArray(chunks) || !chunks.every(isValidChunk)) return { error: 'invalid_arguments' };
+  const text = chunks.map((c: Json) => (c.type === 'markdown_text' ? c.text : '')).join('');
+  return chunks.length === 0 ? { text: '', chunks: [] } : { mode: 'chunks', text, chunks };
+}
+
+/** True for a chunk shaped as @slack/types 3 (chunk.d.ts) describes it. */
+function isValidChunk(chunk: Json): boolean {
+  switch (chunk?.type) {
+    case 'markdown_text':
+      return typeof chunk.text === 'string';
+    case 'task_update':
+      return isNonEmpty(chunk.id) && typeof chunk.title === 'string' && TASK_STATUSES.includes(chunk.status);
+    case 'plan_update':
+      return typeof chunk.title === 'string';
+    case 'blocks':
+      return Array.isArray(chunk.blocks) && chunk.blocks.length <= MAX_BLOCKS;
+    default:
+      return false;
+  }
+}
+
+/** The sessions map key of a thread (or a session channel). */
+function sessionKey(channel: string, threadTs: string | undefined): string {
+  return `${channel}/${threadTs ?? ''}`;
+}
+
+/** True for a non-empty string. */
+function isNonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }
 
 /** A stored message as Slack returns it in `message` / `messages`. */
