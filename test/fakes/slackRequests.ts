@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { BasicElementAction, BlockAction, FeedbackButtonsAction, types } from '@slack/bolt';
 
 /** An `app_mention` event as Slack delivers it inside `event_callback`. */
 export interface MentionEvent {
@@ -170,4 +171,107 @@ export function dmEvent(overrides: Partial<DmEvent> = {}): DmEvent {
     ts,
     event_ts: overrides.event_ts ?? ts,
   };
+}
+
+// ── Agent events and interactivity (issue #12) ────────────────────────────────────────────────────────────────
+
+/**
+ * An `agent_session_stopped` event (the user clicked Slack's Stop while the session was `processing`); the
+ * shape of https://docs.slack.dev/reference/events/agent_session_stopped and @slack/types 3
+ * `AgentSessionStoppedEvent`. `streaming_message_ts` lists the streams Slack stopped (empty when none ran).
+ */
+export function agentSessionStoppedEvent(
+  fields: Pick<types.AgentSessionStoppedEvent, 'channel' | 'thread_ts'> & Partial<types.AgentSessionStoppedEvent>,
+): types.AgentSessionStoppedEvent {
+  return { type: 'agent_session_stopped', user: 'U123', streaming_message_ts: [], event_ts: freshTs(), ...fields };
+}
+
+/**
+ * An `app_home_opened` event for the app's Messages tab (`tab: 'messages'`, no `view`), as
+ * https://docs.slack.dev/reference/events/app_home_opened and @slack/types 3 `AppHomeOpenedEvent` describe it.
+ */
+export function appHomeOpenedEvent(overrides: Partial<types.AppHomeOpenedEvent> = {}): types.AppHomeOpenedEvent {
+  return { type: 'app_home_opened', user: 'U123', channel: 'D123', tab: 'messages', event_ts: freshTs(), ...overrides };
+}
+
+/** Where a clicked element sits: the message (with its blocks) in a channel, and who clicked. */
+export interface ClickFields {
+  messageTs: string;
+  channel?: string;
+  threadTs?: string;
+  user?: string;
+  team?: string;
+  /** The message as Slack echoes it in the payload (its blocks, text…). */
+  message?: Record<string, unknown>;
+}
+
+/**
+ * A `block_actions` payload for a click on a message's element, shaped as
+ * https://docs.slack.dev/reference/interaction-payloads/block_actions-payload and Bolt 5's `BlockAction`:
+ * `container` `{type: 'message', message_ts, channel_id, is_ephemeral, thread_ts?}`, `team`, `user`, `channel`,
+ * `message`, `state`, `response_url`, `trigger_id`, `actions` (the clicked element with a fresh `action_ts`).
+ */
+export function blockActionsPayload<A extends BasicElementAction>(action: Omit<A, 'action_ts'>, fields: ClickFields): BlockAction<A> {
+  const channel = fields.channel ?? 'C123';
+  const team = fields.team ?? 'T0001';
+  const user = fields.user ?? 'U123';
+  const container = {
+    type: 'message',
+    message_ts: fields.messageTs,
+    channel_id: channel,
+    is_ephemeral: false,
+    ...(fields.threadTs === undefined ? {} : { thread_ts: fields.threadTs }),
+  };
+  return {
+    type: 'block_actions',
+    user: { id: user, username: 'tester', name: 'tester', team_id: team },
+    api_app_id: 'A0001',
+    token: 'legacy-verification-token',
+    container,
+    trigger_id: `${++sequence}.${randomBytes(4).readUInt32BE()}.${randomBytes(8).toString('hex')}`,
+    team: { id: team, domain: 'test-team' },
+    is_enterprise_install: false,
+    channel: { id: channel, name: channel.startsWith('D') ? 'directmessage' : 'general' },
+    message: {
+      type: 'message',
+      user: 'UBOT',
+      ts: fields.messageTs,
+      ...(fields.threadTs === undefined ? {} : { thread_ts: fields.threadTs }),
+      ...fields.message,
+    },
+    state: { values: {} },
+    // Port 1 on loopback refuses connections at once (see commandRequest).
+    response_url: `http://127.0.0.1:1/actions/${team}/${sequence}/unused`,
+    actions: [{ ...action, action_ts: freshTs() } as A],
+  };
+}
+
+/**
+ * A click on one of the `feedback_buttons` of a `context_actions` block: the action carries the clicked
+ * button's `value` and `text` (Bolt 5 `FeedbackButtonsAction`;
+ * https://docs.slack.dev/reference/block-kit/block-elements/feedback-buttons-element).
+ */
+export function feedbackClick(
+  click: { value: string; text?: string; actionId?: string; blockId?: string },
+  fields: ClickFields,
+): BlockAction<FeedbackButtonsAction> {
+  const action = {
+    type: 'feedback_buttons' as const,
+    action_id: click.actionId ?? 'feedback',
+    block_id: click.blockId ?? 'feedback',
+    value: click.value,
+    text: { type: 'plain_text' as const, text: click.text ?? click.value },
+  };
+  return blockActionsPayload<FeedbackButtonsAction>(action, fields);
+}
+
+/** A signed interactivity request: form-encoded `payload=<JSON>`, as Slack POSTs block_actions. */
+export function interactionRequest(secret: string, payload: object): SignedRequest {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return { body, headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signSlackRequest(secret, body) } };
+}
+
+/** POSTs a signed interaction payload (e.g. `feedbackClick(…)`) to `${baseUrl}/slack/events`. */
+export function deliverInteraction(baseUrl: string, secret: string, payload: object): Promise<Response> {
+  return postSigned(baseUrl, interactionRequest(secret, payload));
 }
