@@ -257,13 +257,15 @@ describe('FakeSlack agent sessions and assistant threads', () => {
 });
 
 describe('agent events and feedback clicks, signed, into a real Bolt app', () => {
+  let slack: FakeSlack;
   let app: App;
   let baseUrl: string;
   const stops: types.AgentSessionStoppedEvent[] = [];
   const homes: types.AppHomeOpenedEvent[] = [];
   const clicks: BlockFeedbackButtonsAction[] = [];
   beforeAll(async () => {
-    app = new App({ token: 'xoxb-test', signingSecret: 's3cret', tokenVerificationEnabled: false, logLevel: BoltLogLevel.ERROR });
+    slack = await FakeSlack.start();
+    app = new App({ token: 'xoxb-test', signingSecret: 's3cret', clientOptions: { slackApiUrl: slack.apiUrl }, logLevel: BoltLogLevel.ERROR });
     app.event('agent_session_stopped', async ({ event }) => {
       stops.push(event as types.AgentSessionStoppedEvent);
     });
@@ -279,6 +281,7 @@ describe('agent events and feedback clicks, signed, into a real Bolt app', () =>
   });
   afterAll(async () => {
     await app.stop();
+    await slack.close();
   });
 
   it('delivers agent_session_stopped with the streams Slack stopped', async () => {
