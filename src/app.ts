@@ -98,7 +98,17 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
-  registerListeners(app, { conversation, web: slack.web, logger, slashCommand: config.SLASH_COMMAND, dedupe: stores.dedupe, directory, identity: () => identity });
+  registerListeners(app, {
+    conversation,
+    web: slack.web,
+    logger,
+    slashCommand: config.SLASH_COMMAND,
+    dedupe: stores.dedupe,
+    directory,
+    identity: () => identity,
+    // The prompts are best effort like the context reads: a 429 throws at once instead of pausing the answers' client.
+    messagesTab: { client: slack.reads, prompts: config.SUGGESTED_PROMPTS },
+  });
 
   let draining = false;
   const server =

@@ -45,6 +45,37 @@ const httpUrl = z
   })
   .optional()
   .describe('an http(s) URL without user:password@, ?query or #fragment, and with a host, such as https://example.com/');
+/**
+ * The Messages tab's suggested prompts when SUGGESTED_PROMPTS is unset; manifest.yml's `agent_view` lists the
+ * same. A click sends `message` as the user's own message, so each one is a whole question.
+ */
+export const DEFAULT_SUGGESTED_PROMPTS: readonly SuggestedPrompt[] = [
+  { title: 'Explain a concept', message: 'Explain how public-key cryptography works, in a few short paragraphs with one example.' },
+  { title: 'Draft a message', message: 'Help me write a short, friendly message telling my team that our release moves to next week.' },
+  { title: 'Brainstorm ideas', message: 'Suggest five ideas for a 30-minute team activity we can do over video.' },
+  { title: 'Write some code', message: 'Write a TypeScript function that tells whether a string is a palindrome, and explain it briefly.' },
+];
+/**
+ * Slack shows at most 4 suggested prompts (assistant.threads.setSuggestedPrompts; manifest `agent_view.suggested_prompts`
+ * maxItems 4). Slack documents no length for a prompt's title or message: a title is a short label, bounded
+ * like a Block Kit button's text (75); a message is sent as a Slack message, bounded by what one message holds
+ * in practice (4,000, DESIGN.md §5).
+ */
+const suggestedPrompt = z.strictObject({ title: z.string().trim().min(1).max(75), message: z.string().trim().min(1).max(4000) });
+const suggestedPrompts = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(suggestedPrompt).min(1).max(4))
+  .default(() => [...DEFAULT_SUGGESTED_PROMPTS])
+  .describe('a JSON list of 1 to 4 {"title", "message"} objects (title up to 75 characters, message up to 4000, neither blank)');
+
 /** Secrets and ids: blank or padded values are typos, never what was meant. */
 const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
 
@@ -87,6 +118,7 @@ const variables = {
   THREAD_CONTEXT_MAX_CHARS: integer(0, 1_000_000, 40_000, ' (characters)'),
   // Claude takes requests of at most 32 MB; a larger file could never be sent.
   FILE_MAX_BYTES: integer(1, 32_000_000, 20_000_000, ' (bytes)'),
+  SUGGESTED_PROMPTS: suggestedPrompts,
   HISTORY_STORE: z.enum(['sqlite', 'redis', 'memory']).default('sqlite').describe('one of sqlite, redis, memory'),
   HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
   REDIS_URL: z
@@ -121,6 +153,12 @@ const schema = z
   });
 
 export type Config = z.infer<typeof schema>;
+
+/** One suggested prompt of the Messages tab: the label Slack shows and the message a click sends. */
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
 
 /** What the reply shows while Claude thinks (THINKING_DISPLAY): its latest summarised sentence, a clock, or nothing. */
 export type ThinkingDisplay = Config['THINKING_DISPLAY'];

@@ -13,6 +13,8 @@ export const copy = {
   commandQuestion: (userId: string, question: string) => `<@${userId}> asked: ${question}`,
   notInChannel: (command: string) =>
     `I can't post in this channel yet. Invite me with \`/invite @Claude\` and try \`${command}\` again, or send me a DM.`,
+  /** Above the suggested prompts of the Messages tab (Slack's own default reads "Try these prompts:"). */
+  suggestedPromptsTitle: 'What can I help you with?',
   busyThread: 'I am still answering earlier messages in this thread. Please wait for those answers, then ask again.',
   retrying: '_(Response interrupted. Trying again…)_',
   resuming: '_(The bot restarted while answering this. Answering again…)_',

@@ -21,8 +21,9 @@ describe('ClaudeStream: attachments', () => {
       maxTokens: 1_000,
       effort: 'low',
       thinkingDisplay: 'off',
-      idleTimeoutMs: 5_000,
-      firstEventTimeoutMs: 5_000,
+      // Generous: sending a 33 MB body to the fake takes seconds on a loaded machine, and these tests are not about time.
+      idleTimeoutMs: 60_000,
+      firstEventTimeoutMs: 60_000,
     });
     return claude.answer({ system: 'be brief', turns, onText: () => undefined });
   }

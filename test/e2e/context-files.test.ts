@@ -1,6 +1,5 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { FILE_DOWNLOAD_METHOD } from '../fakes/fakeSlack.js';
-import { closeServer, type Json, listenOnLoopback } from '../fakes/httpUtil.js';
+import { ForeignHost, type Json } from '../fakes/httpUtil.js';
 import { emptyZip, pdf, png } from '../fixtures/files.js';
 import { BOT_TOKEN, startTestBot, versionsOf, type TestBot } from '../harness.js';
 
@@ -99,26 +98,19 @@ describe('attached files reach Claude', () => {
   });
 
   describe('the bot token never goes to another host', () => {
-    let foreign: ReturnType<typeof createServer>;
-    let foreignUrl: string;
-    const seen: IncomingHttpHeaders[] = [];
+    let foreign: ForeignHost;
     beforeEach(async () => {
-      seen.length = 0;
-      foreign = createServer((req, res) => {
-        seen.push(req.headers);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('elsewhere');
-      });
-      foreignUrl = `http://127.0.0.1:${await listenOnLoopback(foreign)}/f.txt`;
+      foreign = await ForeignHost.start();
     });
-    afterEach(() => closeServer(foreign));
+    afterEach(() => foreign.close());
 
     test('neither a foreign file URL nor a redirect to one carries it; the answer notes the files', async () => {
       const listed = t.slack.addFile({ name: 'a.txt', mimetype: 'text/plain', bytes: Buffer.from('a') });
-      const redirected = t.slack.addFile({ name: 'b.txt', mimetype: 'text/plain', bytes: Buffer.from('b'), redirectTo: foreignUrl });
-      const files = [{ ...listed, url_private: foreignUrl, url_private_download: foreignUrl }, redirected];
+      const redirected = t.slack.addFile({ name: 'b.txt', mimetype: 'text/plain', bytes: Buffer.from('b'), redirectTo: foreign.url });
+      const files = [{ ...listed, url_private: foreign.url, url_private_download: foreign.url }, redirected];
       const event = await t.dm({ subtype: 'file_share', text: 'both?', files });
       await t.idle();
-      expect(seen.filter((headers) => headers.authorization !== undefined)).toEqual([]);
+      expect(foreign.authorized).toEqual([]);
       expect(JSON.stringify(t.claude.requests[0]!.body)).not.toContain('elsewhere');
       expect(finalReply(event.ts)).toMatch(/couldn't read `a\.txt`[\s\S]*couldn't read `b\.txt`/);
     });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** A decoded JSON value; `any` so tests can reach into recorded payloads without casts. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -85,4 +85,33 @@ export async function pollUntil(
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** A host that is not Slack, on loopback: records the headers of every request it gets (to prove no token reached it). */
+export class ForeignHost {
+  readonly seen: IncomingHttpHeaders[] = [];
+  private constructor(
+    private readonly server: Server,
+    /** A file URL on this host. */
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<ForeignHost> {
+    const server = createServer();
+    const host = new ForeignHost(server, `http://127.0.0.1:${await listenOnLoopback(server)}/file.txt`);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      host.seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('from elsewhere');
+    });
+    return host;
+  }
+
+  /** The requests that carried an `Authorization` header. */
+  get authorized(): IncomingHttpHeaders[] {
+    return this.seen.filter((headers) => headers.authorization !== undefined);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server);
+  }
 }

@@ -1,11 +1,10 @@
 import { WebClient } from '@slack/web-api';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { PDFDocument } from 'pdf-lib';
 import { textCutMarker } from '../../src/slack/fileContent.js';
 import { FileReader, type FileOutcome } from '../../src/slack/fileReader.js';
 import type { SlackFile } from '../../src/slack/slackFile.js';
 import { FakeSlack, FILE_DOWNLOAD_METHOD, type FakeFile } from '../fakes/fakeSlack.js';
-import { closeServer, listenOnLoopback } from '../fakes/httpUtil.js';
+import { ForeignHost } from '../fakes/httpUtil.js';
 import { dimensionsOf, emptyZip, jpeg, pdf, png } from '../fixtures/files.js';
 
 const TOKEN = 'xoxb-files-test-SECRET';
@@ -103,31 +102,24 @@ describe('FileReader', () => {
   });
 
   describe('the token never leaves Slack', () => {
-    let foreign: ReturnType<typeof createServer>;
-    let foreignUrl: string;
-    const seen: IncomingHttpHeaders[] = [];
+    let foreign: ForeignHost;
     beforeEach(async () => {
-      seen.length = 0;
-      foreign = createServer((req, res) => {
-        seen.push(req.headers);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('from elsewhere');
-      });
-      foreignUrl = `http://127.0.0.1:${await listenOnLoopback(foreign)}/file.txt`;
+      foreign = await ForeignHost.start();
     });
-    afterEach(() => closeServer(foreign));
+    afterEach(() => foreign.close());
 
     test('a file URL on another host is not fetched with the token', async () => {
       const listed = add({ name: 'a.txt', mimetype: 'text/plain', bytes: Buffer.from('a') });
-      const [outcome] = await read([{ ...listed, url_private_download: foreignUrl, url_private: foreignUrl }]);
+      const [outcome] = await read([{ ...listed, url_private_download: foreign.url, url_private: foreign.url }]);
       expect(outcome).toEqual({ note: expect.stringMatching(/couldn't read `a\.txt`/) });
-      expect(seen.filter((headers) => headers.authorization !== undefined)).toEqual([]);
+      expect(foreign.authorized).toEqual([]);
     });
 
     test('a redirect to another host is not followed with the token', async () => {
-      const [outcome] = await read([add({ name: 'b.txt', mimetype: 'text/plain', bytes: Buffer.from('b'), redirectTo: foreignUrl })]);
+      const [outcome] = await read([add({ name: 'b.txt', mimetype: 'text/plain', bytes: Buffer.from('b'), redirectTo: foreign.url })]);
       expect(outcome).toEqual({ note: expect.stringMatching(/couldn't read `b\.txt`/) });
       expect(slack.callsOf(FILE_DOWNLOAD_METHOD)).toHaveLength(1);
-      expect(seen.filter((headers) => headers.authorization !== undefined)).toEqual([]);
+      expect(foreign.authorized).toEqual([]);
     });
   });
 

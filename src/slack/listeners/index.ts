@@ -5,19 +5,23 @@ import { askCommandListener } from './askCommand.js';
 import type { SurfaceDeps } from './delivery.js';
 import { directMessageListener } from './directMessage.js';
 import { mentionListener } from './mention.js';
+import { messagesTabListener, type MessagesTabDeps } from './messagesTab.js';
 
 /** What the listeners need: the answer pipeline, de-duplication, and the bot's identity (undefined until known). */
 export interface ListenersDeps extends SurfaceDeps {
   identity: () => BotIdentity | undefined;
+  /** The Messages tab's suggested prompts and the best-effort client that sets them. */
+  messagesTab: Omit<MessagesTabDeps, 'logger'>;
 }
 
-/** Registers every surface the bot answers on: mentions, DMs and the slash command, for this bot's own workspace only. */
+/** Registers every surface the bot answers on (mentions, DMs, the slash command) and the Messages tab's prompts, for this bot's own workspace only. */
 export function registerListeners(app: App, deps: ListenersDeps): void {
   app.use(ignoreForeignRequests(deps.identity, deps.logger));
   app.use(ackUnclaimedInteractions);
   app.event('app_mention', mentionListener(deps));
   app.message(directMessageListener(deps));
   app.command(deps.slashCommand, askCommandListener(deps));
+  app.event('app_home_opened', messagesTabListener({ ...deps.messagesTab, logger: deps.logger }));
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
