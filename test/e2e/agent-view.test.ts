@@ -2,18 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_SUGGESTED_PROMPTS } from '../../src/config.js';
 import type { SlackFailure } from '../fakes/fakeSlack.js';
-import { deliverEvent, freshTs } from '../fakes/slackRequests.js';
+import { appHomeOpenedEvent, deliverEvent } from '../fakes/slackRequests.js';
 import { BOT_TOKEN, SIGNING_SECRET, startTestBot, type TestBot } from '../harness.js';
 
 const METHOD = 'assistant.threads.setSuggestedPrompts';
 
-/** An `app_home_opened` event as Slack sends it when a user opens a tab of the bot's App Home. */
-function appHomeOpened(tab: 'messages' | 'home', overrides: { user?: string; channel?: string } = {}) {
-  return { type: 'app_home_opened', user: 'U123', channel: 'D123', tab, event_ts: freshTs(), ...overrides };
-}
-
 async function openTab(t: TestBot, tab: 'messages' | 'home', overrides: { user?: string; channel?: string } = {}): Promise<void> {
-  const response = await deliverEvent(t.url, SIGNING_SECRET, appHomeOpened(tab, overrides));
+  const response = await deliverEvent(t.url, SIGNING_SECRET, appHomeOpenedEvent({ tab, ...overrides }));
   expect(response.status).toBe(200);
 }
 
