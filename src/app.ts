@@ -73,6 +73,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     slack,
     scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budget: stores.budget, logger }),
     thinkingDisplay: config.THINKING_DISPLAY,
+    feedbackButtons: config.FEEDBACK_BUTTONS === 'on',
     logger,
     options: {
       maxTokens: config.CLAUDE_MAX_TOKENS,
@@ -108,6 +109,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     identity: () => identity,
     // The prompts are best effort like the context reads: a 429 throws at once instead of pausing the answers' client.
     messagesTab: { client: slack.reads, prompts: config.SUGGESTED_PROMPTS },
+    model: config.CLAUDE_MODEL,
   });
 
   let draining = false;

@@ -191,7 +191,7 @@ export class Conversation {
         : this.endingOfAbort(reply, '', signal, logger);
       if (ending.final !== undefined) {
         const unsaved = this.saves.takeUnsaved(prompt) ? [copy.notes.unsaved] : [];
-        await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved));
+        await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved), { answer: ending.storeText !== undefined });
       }
       if (ending.storeText && ending.question !== undefined) await this.save(prompt, ending.question, ending.storeText);
       logger.info(

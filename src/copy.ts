@@ -79,6 +79,11 @@ export const copy = {
       tooManyFiles: 'I read at most 40 files for one answer',
     },
   },
+  feedback: {
+    positive: 'Good answer',
+    negative: 'Bad answer',
+    thanks: 'Thanks for the feedback!',
+  },
   stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",

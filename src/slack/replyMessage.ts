@@ -1,7 +1,9 @@
+import type { types } from '@slack/bolt';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { backoffDelay, sleep } from '../backoff.js';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
+import { finalAnswerBlocks } from './answerBlocks.js';
 import { EditFailedError, type EditScheduler, type LiveMessage } from './editScheduler.js';
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
@@ -24,6 +26,13 @@ export interface ReplyDeps {
   logger: Logger;
   /** What the reply shows while Claude thinks before its first text (THINKING_DISPLAY). */
   thinkingDisplay: ThinkingDisplay;
+  /** FEEDBACK_BUTTONS: a final answer's last message carries 👍/👎 buttons. */
+  feedbackButtons: boolean;
+}
+
+/** How a reply ends: `answer` is true when the final shows Claude's answer (not only a note), which may get feedback buttons. */
+export interface FinishOptions {
+  answer?: boolean;
 }
 
 const PLACEHOLDER = toMrkdwn(copy.thinking);
@@ -38,10 +47,17 @@ const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
 /** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
 const SMALLEST_LIMIT = 500;
 
-/** A Slack message of the answer: its ts and the mrkdwn Slack shows. */
+/** A Slack message of the answer: its ts, the mrkdwn Slack shows, and whether it carries blocks. */
 interface PostedPart {
   ts: string;
   shown: string;
+  blocks?: boolean;
+}
+
+/** The content of one message: mrkdwn `text`, and for a final answer's last message the same answer as blocks. */
+interface PartContent {
+  text: string;
+  blocks?: types.KnownBlock[];
 }
 
 /**
@@ -57,6 +73,8 @@ export class ReplyMessage {
   /** The current attempt has shown text: thinking progress would now hide the answer. */
   private textStarted = false;
   private limit = SLACK_TEXT_LIMIT;
+  /** The final being shown is an answer that gets feedback buttons (cleared if Slack refuses them). */
+  private feedback = false;
 
   private constructor(
     private readonly deps: ReplyDeps,
@@ -136,9 +154,10 @@ export class ReplyMessage {
     this.live.showNow(markdown);
   }
 
-  /** Replaces the reply with its final `markdown` and resolves once Slack shows it. */
-  finish(markdown: string): Promise<void> {
+  /** Replaces the reply with its final `markdown` and resolves once Slack shows it; an `answer` gets feedback buttons (FEEDBACK_BUTTONS). */
+  finish(markdown: string, { answer = false }: FinishOptions = {}): Promise<void> {
     this.thinking.stop();
+    this.feedback = answer && this.deps.feedbackButtons;
     return this.live.finish(markdown);
   }
 
@@ -156,18 +175,24 @@ export class ReplyMessage {
    */
   private async render(markdown: string, final: boolean, pay: () => Promise<void>, thinking = false): Promise<void> {
     await this.placeholder;
-    let texts: string[];
+    let contents: PartContent[];
     try {
-      texts = this.textsOf(markdown, final, thinking);
+      contents = this.contentsOf(markdown, final, thinking);
     } catch (error) {
       if (!final) throw error;
       return this.showUndeliverable(error, pay);
     }
     try {
-      await this.showTexts(texts, pay);
+      await this.showContents(contents, pay);
     } catch (error) {
       const failure = classifySlackError(error);
       if (failure.kind !== 'rejected') throw error;
+      if (contents.some((content) => content.blocks)) {
+        // The buttons are extra: an answer Slack refuses with them is shown as text alone.
+        this.feedback = false;
+        this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error }, 'Slack refused the answer with feedback buttons; showing it without');
+        return this.render(markdown, final, pay, thinking);
+      }
       if (this.limit < SMALLEST_LIMIT) {
         if (!final) throw error;
         return this.showUndeliverable(error, pay);
@@ -180,45 +205,51 @@ export class ReplyMessage {
   }
 
   /**
-   * The mrkdwn of each message `markdown` needs; the last one, while streaming, carries the "still writing"
-   * mark (a thinking line does not). Sections that render to nothing are left out (Slack refuses an empty
-   * text: `no_text`), and an answer that renders to nothing at all (a bare link definition, `&nbsp;`) shows
-   * the empty-answer note.
+   * The content of each message `markdown` needs; the last one, while streaming, carries the "still writing"
+   * mark (a thinking line does not), and for a final answer, the feedback blocks. Sections that render to
+   * nothing are left out (Slack refuses an empty text: `no_text`), and an answer that renders to nothing at
+   * all (a bare link definition, `&nbsp;`) shows the empty-answer note.
    */
-  private textsOf(markdown: string, final: boolean, thinking: boolean): string[] {
+  private contentsOf(markdown: string, final: boolean, thinking: boolean): PartContent[] {
     const sections = splitAll(markdown, this.limit);
-    const texts = sections
-      .map((section, index) => {
-        const streaming = !final && !thinking && index === sections.length - 1;
+    const contents = sections
+      .map((section, index): PartContent => {
+        const last = index === sections.length - 1;
+        const streaming = !final && !thinking && last;
         const rendered = toMrkdwn(section, { streaming });
-        return streaming ? [rendered, STILL_WRITING].filter((text) => text.trim()).join('\n\n') : rendered;
+        if (streaming) return { text: [rendered, STILL_WRITING].filter((text) => text.trim()).join('\n\n') };
+        const blocks = final && last && this.feedback ? finalAnswerBlocks(section) : undefined;
+        return blocks ? { text: rendered, blocks } : { text: rendered };
       })
-      .filter((text) => text.trim() !== '');
-    return texts.length > 0 ? texts : [EMPTY];
+      .filter(({ text }) => text.trim() !== '');
+    return contents.length > 0 ? contents : [{ text: EMPTY }];
   }
 
-  private async showTexts(texts: readonly string[], pay: () => Promise<void>): Promise<void> {
-    for (const [index, text] of texts.entries()) await this.showPart(index, text, pay);
-    await this.removeExtraParts(texts.length, pay);
+  private async showContents(contents: readonly PartContent[], pay: () => Promise<void>): Promise<void> {
+    for (const [index, content] of contents.entries()) await this.showPart(index, content, pay);
+    await this.removeExtraParts(contents.length, pay);
   }
 
   /** The last resort for a final: a readable note in the first message rather than a placeholder or a half answer. */
   private async showUndeliverable(error: unknown, pay: () => Promise<void>): Promise<void> {
     this.deps.logger.error({ err: error, channel: this.target.channel, ts: this.ts }, 'Slack cannot show this answer; showing a note instead');
-    await this.showTexts([UNDELIVERABLE], pay);
+    await this.showContents([{ text: UNDELIVERABLE }], pay);
   }
 
-  private async showPart(index: number, text: string, pay: () => Promise<void>): Promise<void> {
+  private async showPart(index: number, { text, blocks }: PartContent, pay: () => Promise<void>): Promise<void> {
     const part = this.parts[index];
     if (!part) {
-      const ts = await postPart(this.deps.slack.web, this.target, text);
-      this.parts.push({ ts, shown: text });
+      const ts = await postPart(this.deps.slack.web, this.target, text, blocks);
+      this.parts.push({ ts, shown: text, blocks: blocks !== undefined });
       return;
     }
-    if (part.shown === text) return;
+    if (part.shown === text && Boolean(part.blocks) === (blocks !== undefined)) return;
     await pay();
-    await this.deps.slack.edits.chat.update({ channel: this.target.channel, ts: part.ts, text });
+    // chat.update keeps a message's blocks unless told otherwise: an empty list removes them.
+    const blocksField = blocks ? { blocks } : part.blocks ? { blocks: [] } : {};
+    await this.deps.slack.edits.chat.update({ channel: this.target.channel, ts: part.ts, text, ...blocksField });
     part.shown = text;
+    part.blocks = blocks !== undefined;
   }
 
   /**
@@ -277,8 +308,8 @@ async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget
   }
 }
 
-function postPart(web: WebClient, target: ReplyTarget, text: string): Promise<string> {
+function postPart(web: WebClient, target: ReplyTarget, text: string, blocks?: types.KnownBlock[]): Promise<string> {
   return web.chat
-    .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, unfurl_links: false, unfurl_media: false })
+    .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, ...(blocks ? { blocks } : {}), unfurl_links: false, unfurl_media: false })
     .then((result) => result.ts!);
 }

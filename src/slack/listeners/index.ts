@@ -1,9 +1,11 @@
-import { ErrorCode, type AnyMiddlewareArgs, type App, type Middleware } from '@slack/bolt';
+import { ErrorCode, type AnyMiddlewareArgs, type App, type BlockFeedbackButtonsAction, type Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
+import { FEEDBACK_ACTION_ID } from '../answerBlocks.js';
 import type { BotIdentity } from '../botIdentity.js';
 import { askCommandListener } from './askCommand.js';
 import type { SurfaceDeps } from './delivery.js';
 import { directMessageListener } from './directMessage.js';
+import { feedbackListener } from './feedback.js';
 import { mentionListener } from './mention.js';
 import { messagesTabListener, type MessagesTabDeps } from './messagesTab.js';
 
@@ -12,9 +14,11 @@ export interface ListenersDeps extends SurfaceDeps {
   identity: () => BotIdentity | undefined;
   /** The Messages tab's suggested prompts and the best-effort client that sets them. */
   messagesTab: Omit<MessagesTabDeps, 'logger'>;
+  /** The model answers come from (CLAUDE_MODEL), logged with each feedback click. */
+  model: string;
 }
 
-/** Registers every surface the bot answers on (mentions, DMs, the slash command) and the Messages tab's prompts, for this bot's own workspace only. */
+/** Registers every surface the bot answers on (mentions, DMs, the slash command), the Messages tab's prompts and the feedback buttons, for this bot's own workspace only. */
 export function registerListeners(app: App, deps: ListenersDeps): void {
   app.use(ignoreForeignRequests(deps.identity, deps.logger));
   app.use(ackUnclaimedInteractions);
@@ -22,6 +26,7 @@ export function registerListeners(app: App, deps: ListenersDeps): void {
   app.message(directMessageListener(deps));
   app.command(deps.slashCommand, askCommandListener(deps));
   app.event('app_home_opened', messagesTabListener({ ...deps.messagesTab, logger: deps.logger }));
+  app.action<BlockFeedbackButtonsAction>(FEEDBACK_ACTION_ID, feedbackListener({ web: deps.web, model: deps.model, logger: deps.logger }));
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -53,7 +58,7 @@ function ignoreForeignRequests(identity: () => BotIdentity | undefined, logger: 
 /**
  * Acknowledges an interactive payload (button, menu, shortcut, view) that no listener acknowledged once they
  * have all run: without an ack, Bolt answers 404 after 3 s and logs an error, and Slack shows the user a
- * warning. The bot listens to none of them today; a listener that acks first makes this ack a no-op.
+ * warning. Only the feedback buttons have a listener, which acks first: this second ack is then a no-op.
  */
 const ackUnclaimedInteractions: Middleware<AnyMiddlewareArgs> = async (args) => {
   await args.next();
