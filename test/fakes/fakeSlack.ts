@@ -803,8 +803,24 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
       return 'invalid_blocks';
     }
     if (block?.type === 'markdown' && typeof block.text === 'string') markdownLength += block.text.length;
+    if (block?.type === 'context_actions' && !validContextActions(block)) return 'invalid_blocks';
   }
   return markdownLength > MARKDOWN_BLOCKS_LIMIT ? 'msg_blocks_too_long' : undefined;
+}
+
+/**
+ * A `context_actions` block as Slack's Block Kit reference shapes it: 1 to 5 elements, each `feedback_buttons`
+ * (an action_id, and positive/negative buttons of plain_text text and a string value) or `icon_button`.
+ */
+function validContextActions(block: Json): boolean {
+  const { elements } = block;
+  if (!Array.isArray(elements) || elements.length < 1 || elements.length > 5) return false;
+  const validButton = (button: Json) =>
+    button?.text?.type === 'plain_text' && typeof button.text.text === 'string' && button.text.text !== '' && typeof button.value === 'string';
+  return (elements as Json[]).every((element) =>
+    element?.type === 'icon_button' ||
+    (element?.type === 'feedback_buttons' && typeof element.action_id === 'string' && validButton(element.positive_button) && validButton(element.negative_button)),
+  );
 }
 
 /** The content one streaming call carries: its form (none when it carries nothing), text and chunks. */
