@@ -112,6 +112,22 @@ describe('FakeSlack with the real @slack/web-api WebClient', () => {
     expect(await errorOf([half, half])).toBe('msg_blocks_too_long');
   });
 
+  it('checks context_actions blocks: feedback_buttons need an action_id and two plain_text buttons with values', async () => {
+    const client = slackClient(slack);
+    const button = (value: string) => ({ text: { type: 'plain_text' as const, text: value }, value });
+    const feedback = { type: 'feedback_buttons' as const, action_id: 'fb', positive_button: button('positive'), negative_button: button('negative') };
+    const accepted = await client.chat.postMessage({ channel: 'C1', text: 't', blocks: [{ type: 'context_actions', elements: [feedback] }] });
+    expect(slack.messages.get(accepted.ts!)!.blocks).toEqual([{ type: 'context_actions', elements: [feedback] }]);
+    const errorOf = async (elements: unknown[]) =>
+      ((await rejectionOf(client.chat.postMessage({ channel: 'C1', text: 't', blocks: [{ type: 'context_actions', elements } as types.KnownBlock] }))) as WebAPIPlatformError)
+        .data.error;
+    expect(await errorOf([])).toBe('invalid_blocks');
+    expect(await errorOf([{ ...feedback, action_id: undefined }])).toBe('invalid_blocks');
+    expect(await errorOf([{ ...feedback, negative_button: { text: { type: 'mrkdwn', text: 'no' }, value: 'negative' } }])).toBe('invalid_blocks');
+    expect(await errorOf([{ ...feedback, positive_button: { text: { type: 'plain_text', text: 'yes' } } }])).toBe('invalid_blocks');
+    expect(await errorOf([{ type: 'button', text: { type: 'plain_text', text: 'x' } }])).toBe('invalid_blocks');
+  });
+
   it('scripts failures, channel errors and unknown messages', async () => {
     const client = slackClient(slack);
     slack.failNext('chat.postMessage', { error: 'fatal_error' });
