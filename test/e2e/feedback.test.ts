@@ -83,6 +83,16 @@ describe('feedback buttons under final answers', () => {
     expect(t.slack.calls.some((call) => call.params.blocks !== undefined)).toBe(false);
   });
 
+  test('a Slack that refuses the buttons still shows the answer, as text alone', async () => {
+    t = await startTestBot({ EDIT_INTERVAL_MS: '100' });
+    t.slack.unknownBlockTypes.add('context_actions');
+    t.claude.enqueue({ chunks: ['Still ', 'readable.'], delayMs: 30 });
+    const [reply] = await ask();
+    expect(reply!.text).toBe('Still readable.');
+    expect(reply!.blocks ?? []).toEqual([]);
+    expect(t.logs.some((line) => line.includes('Slack refused the answer with feedback buttons'))).toBe(true);
+  });
+
   test("a failed answer's note has no buttons", async () => {
     t = await startTestBot({ EDIT_INTERVAL_MS: '100' });
     t.claude.enqueue({ httpError: { status: 400, type: 'invalid_request_error', message: 'messages: roles must alternate' } });

@@ -165,6 +165,8 @@ export class FakeSlack {
   readonly methodLatencyMs = new Map<string, number>();
   /** `text` longer than this is refused with `msg_too_long` (set near 4,000 to mimic what Slack does in practice). */
   maxTextLength = SLACK_TEXT_LIMIT;
+  /** Block types this Slack answers `invalid_blocks` to, as one that does not know them yet would. */
+  readonly unknownBlockTypes = new Set<string>();
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<string, StoredMessage>();
   /** Base URL for the WebClient's `slackApiUrl`. */
@@ -484,7 +486,7 @@ export class FakeSlack {
     if (typeof channel !== 'string' || channel === '') return platformError('channel_not_found');
     const channelError = this.channelErrors.get(channel);
     if (channelError) return platformError(channelError);
-    const invalid = contentError(params, this.maxTextLength);
+    const invalid = contentError(params, this.maxTextLength, this.unknownBlockTypes);
     if (invalid) return platformError(invalid);
     const ts = this.nextTs();
     const content = messageContent(params);
@@ -506,7 +508,7 @@ export class FakeSlack {
     const message = this.liveMessage(params.channel, params.ts);
     if (!message) return platformError('message_not_found');
     if (message.stream && this.streamError(message.stream) === undefined) return platformError('streaming_state_conflict');
-    const invalid = contentError(params, this.maxTextLength);
+    const invalid = contentError(params, this.maxTextLength, this.unknownBlockTypes);
     if (invalid) return platformError(invalid);
     const content = messageContent(params);
     message.text = content.text;
@@ -789,7 +791,7 @@ function messageContent(params: Record<string, Json>): { text: string; blocks?: 
 }
 
 /** Slack's error code for content over its size limits, or missing content. */
-function contentError(params: Record<string, Json>, maxTextLength: number): string | undefined {
+function contentError(params: Record<string, Json>, maxTextLength: number, unknownBlockTypes: ReadonlySet<string> = new Set()): string | undefined {
   const { text, blocks } = params;
   const hasText = (typeof text === 'string' && text !== '') || (typeof params.markdown_text === 'string' && params.markdown_text !== '');
   if (!hasText && blocks === undefined && params.attachments === undefined) return 'no_text';
@@ -804,6 +806,7 @@ function contentError(params: Record<string, Json>, maxTextLength: number): stri
     }
     if (block?.type === 'markdown' && typeof block.text === 'string') markdownLength += block.text.length;
     if (block?.type === 'context_actions' && !validContextActions(block)) return 'invalid_blocks';
+    if (unknownBlockTypes.has(block?.type)) return 'invalid_blocks';
   }
   return markdownLength > MARKDOWN_BLOCKS_LIMIT ? 'msg_blocks_too_long' : undefined;
 }
