@@ -1,3 +1,4 @@
+import { LogLevel, WebClient } from '@slack/web-api';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SlackFile } from '../../src/slack/slackFile.js';
 import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
@@ -929,4 +930,14 @@ function compareTs(a: string, b: string): number {
   const [aSec = 0, aMicro = 0] = a.split('.').map(Number);
   const [bSec = 0, bMicro = 0] = b.split('.').map(Number);
   return aSec - bSec || aMicro - bMicro;
+}
+
+/** A real WebClient pointed at `slack`, failing fast on 429 instead of waiting: the SDK's own argument shapes on the wire. */
+export function slackClient(slack: FakeSlack): WebClient {
+  return new WebClient('xoxb-test', {
+    slackApiUrl: slack.apiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    logLevel: LogLevel.ERROR,
+  });
 }

@@ -1,18 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { App, type BlockFeedbackButtonsAction, LogLevel as BoltLogLevel, type types } from '@slack/bolt';
-import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
-import { FakeSlack } from './fakeSlack.js';
+import { WebAPIPlatformError, WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
+import { FakeSlack, slackClient } from './fakeSlack.js';
 import { agentSessionStoppedEvent, appHomeOpenedEvent, deliverEvent, deliverInteraction, feedbackClick } from './slackRequests.js';
-
-/** A WebClient pointed at the fake, failing fast on 429 instead of waiting. */
-function slackClient(slack: FakeSlack): WebClient {
-  return new WebClient('xoxb-test', {
-    slackApiUrl: slack.apiUrl,
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    logLevel: LogLevel.ERROR,
-  });
-}
 
 /** The Slack error code a call rejects with (fails the test if it resolves or fails otherwise). */
 async function errorCode(call: Promise<unknown>): Promise<string> {

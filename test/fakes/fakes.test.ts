@@ -10,21 +10,11 @@ import Anthropic, {
   OverloadedError,
 } from '@anthropic-ai/sdk';
 import { App, isValidSlackRequest, LogLevel as BoltLogLevel, type types } from '@slack/bolt';
-import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import { FakeAnthropic, type Script } from './fakeAnthropic.js';
-import { FakeSlack } from './fakeSlack.js';
+import { FakeSlack, slackClient } from './fakeSlack.js';
 import { closeServer, listenOnLoopback, readBody } from './httpUtil.js';
 import { deliverCommand, deliverEvent, dmEvent, mentionEvent, signSlackRequest } from './slackRequests.js';
-
-/** A WebClient pointed at the fake, failing fast on 429 instead of waiting. */
-function slackClient(slack: FakeSlack): WebClient {
-  return new WebClient('xoxb-test', {
-    slackApiUrl: slack.apiUrl,
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    logLevel: LogLevel.ERROR,
-  });
-}
 
 /** The error a promise rejects with (fails the test if it resolves). */
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
