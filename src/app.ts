@@ -71,7 +71,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     inflight: stores.inflight,
     instanceId,
     slack,
-    scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budget: stores.budget, logger }),
+    scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budgets: stores.budgets, logger }),
     thinkingDisplay: config.THINKING_DISPLAY,
     feedbackButtons: config.FEEDBACK_BUTTONS === 'on',
     logger,

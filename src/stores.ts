@@ -13,15 +13,16 @@ import { RedisInflightRegistry } from './inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from './inflight/sqliteInflightRegistry.js';
 import type { Logger } from './logger.js';
 import { checkRedis, createRedis, reachRedis } from './redis/connection.js';
-import { MemoryEditBudget, type EditBudget } from './slack/editBudget.js';
+import { memoryBudgets, type SlackBudgets } from './slack/editBudget.js';
 import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
-import { RedisEditBudget } from './slack/redisEditBudget.js';
+import { redisBudgets } from './slack/redisEditBudget.js';
 
 /** Everything the bot keeps between events. With Redis all of it is shared, so several instances can run. */
 export interface Stores {
   history: HistoryStore;
   dedupe: EventDedupe;
-  budget: EditBudget;
+  /** Each paced Slack method's workspace budget (chat.update: SLACK_EDITS_PER_MINUTE; streams: their tiers). */
+  budgets: SlackBudgets;
   lock: ThreadLock;
   inflight: InflightRegistry;
   /**
@@ -119,7 +120,7 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
     history,
     inflight,
     dedupe,
-    budget: new MemoryEditBudget(config.SLACK_EDITS_PER_MINUTE),
+    budgets: memoryBudgets(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
     ready: reusedCheck(async () => parts.ready()),
     verify: async () => {},
@@ -135,7 +136,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
   const stores = {
     history: new RedisHistoryStore(redis, config.HISTORY_MAX_MESSAGES, retentionMs, keyPrefix),
     dedupe: new RedisEventDedupe(redis, logger, keyPrefix),
-    budget: new RedisEditBudget(redis, config.SLACK_EDITS_PER_MINUTE, keyPrefix, logger),
+    budgets: redisBudgets(redis, config.SLACK_EDITS_PER_MINUTE, keyPrefix, logger),
     lock: new RedisThreadLock(redis, logger, keyPrefix),
     inflight: new RedisInflightRegistry(redis, keyPrefix),
   };

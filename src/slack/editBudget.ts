@@ -1,6 +1,29 @@
+/** The Slack methods the edit scheduler paces, each against its own per-workspace budget. */
+export type PacedMethod = 'chat.update' | 'chat.appendStream' | 'chat.startStream' | 'chat.stopStream';
+
+/** One budget per paced method. */
+export type SlackBudgets = Readonly<Record<PacedMethod, EditBudget>>;
+
 /**
- * The chat.update budget of a workspace: Slack's Tier 3 allows about 50 calls a minute per workspace per
- * app, with bursts (https://api.slack.com/apis/rate-limits). Modelled as a token bucket.
+ * Calls a minute per workspace per app of the streaming methods, from their rate tiers (Tier 4 ≈ 100 for
+ * chat.appendStream, Tier 2 ≈ 20 for chat.startStream and chat.stopStream: docs.slack.dev method pages,
+ * https://docs.slack.dev/apis/web-api/rate-limits). chat.update's Tier 3 is SLACK_EDITS_PER_MINUTE.
+ */
+export const STREAM_CALLS_PER_MINUTE = { 'chat.appendStream': 100, 'chat.startStream': 20, 'chat.stopStream': 20 } as const;
+
+/** Budgets kept in this process's memory: chat.update at `editsPerMinute`, the streaming methods at their tiers. */
+export function memoryBudgets(editsPerMinute: number, now?: () => number): SlackBudgets {
+  return {
+    'chat.update': new MemoryEditBudget(editsPerMinute, now),
+    'chat.appendStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.appendStream'], now),
+    'chat.startStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.startStream'], now),
+    'chat.stopStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.stopStream'], now),
+  };
+}
+
+/**
+ * The budget of one paced Slack method in a workspace: chat.update's Tier 3 allows about 50 calls a minute
+ * per workspace per app, with bursts (https://api.slack.com/apis/rate-limits). Modelled as a token bucket.
  *
  * Hand-written rather than rate-limiter-flexible: that library offers fixed windows only, which either let
  * twice the limit through at a window boundary (and earn 429s) or, with short windows, forbid the bursts

@@ -1,21 +1,36 @@
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
-import type { EditBudget } from './editBudget.js';
+import type { EditBudget, PacedMethod, SlackBudgets } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
  * Performs one edit of a live message with the given content; `final` marks the last one, `thinking` one
  * that only shows Claude is thinking (never the answer). The edit may take several Slack calls (an answer
- * spread over several messages): `pay` must be awaited before each chat.update, so every call takes its own
- * edit from the workspace budget (the first is already paid when `send` runs).
+ * spread over several messages, a stream sealed and continued with chat.update): `pay(method)` must be
+ * awaited before each call of a paced method, so every call takes its own token from that method's
+ * workspace budget (the first call of the message's current method is already paid when `send` runs).
  */
-export type SendEdit = (content: string, final: boolean, pay: () => Promise<void>, thinking: boolean) => Promise<void>;
+export type SendEdit = (content: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking: boolean) => Promise<void>;
+
+/**
+ * The Slack methods a message's edits and its final use: chat.update for both on the edits transport;
+ * chat.appendStream, then chat.stopStream for a native stream.
+ */
+export interface EditMethods {
+  edit: PacedMethod;
+  final: PacedMethod;
+}
+
+/** A message shown with chat.update edits. */
+export const UPDATE_METHODS: EditMethods = { edit: 'chat.update', final: 'chat.update' };
+/** A message streamed natively. */
+export const STREAM_METHODS: EditMethods = { edit: 'chat.appendStream', final: 'chat.stopStream' };
 
 export interface EditSchedulerOptions {
   /** Minimum time between two edits of one message (EDIT_INTERVAL_MS). */
   intervalMs: number;
-  /** The workspace budget (SLACK_EDITS_PER_MINUTE), shared by every message of a workspace. */
-  budget: EditBudget;
+  /** Each paced Slack method's workspace budget, shared by every message of a workspace. */
+  budgets: SlackBudgets;
   logger: Logger;
   now?: () => number;
 }
@@ -56,17 +71,45 @@ export class EditScheduler {
   }
 
   /**
-   * Starts scheduling the edits of one Slack message of the team's, asked by `userId`: within a priority the
-   * workspace budget goes round-robin between users, so one user's many answers cannot hold back another's.
-   * The caller must end it with `finish` or `close`: until then it counts against the workspace's reserves.
+   * Starts scheduling the edits of one Slack message of the team's, asked by `userId`, made with `methods`
+   * (which its owner may switch later): within a priority the workspace budget goes round-robin between
+   * users, so one user's many answers cannot hold back another's. The caller must end it with `finish` or
+   * `close`: until then it counts against the workspace's reserves.
    */
-  track(teamId: string, send: SendEdit, userId = ''): LiveMessage {
+  track(teamId: string, send: SendEdit, userId = '', methods: EditMethods = UPDATE_METHODS): LiveMessage {
     let lane = this.lanes.get(teamId);
     if (!lane) {
       lane = new WorkspaceLane(teamId, this.options, this.now, () => this.lanes.delete(teamId));
       this.lanes.set(teamId, lane);
     }
-    return lane.add(send, userId);
+    return lane.add(send, userId, methods);
+  }
+
+  /**
+   * Takes a chat.startStream for the team if its budget has one now (Tier 2): false means this answer should
+   * use the edits transport instead of waiting, since the placeholder must appear at once.
+   */
+  async tryStartStream(teamId: string): Promise<boolean> {
+    const { waitMs } = await this.options.budgets['chat.startStream'].tryTake(teamId, 0);
+    return waitMs === 0;
+  }
+
+  /**
+   * Pays for a Slack call made outside any message's edits (a stream sealed before its message is tracked, a
+   * stale stream stopped), waiting for the method's budget.
+   */
+  async pay(teamId: string, method: PacedMethod): Promise<void> {
+    await takeWaiting(this.options.budgets[method], teamId, () => false);
+  }
+}
+
+/** Takes one token from `budget`, waiting for it (and any 429 pause) with no reserve; throws once `abandoned()`. */
+async function takeWaiting(budget: EditBudget, teamId: string, abandoned: () => boolean): Promise<number> {
+  for (;;) {
+    const { waitMs, remaining } = await budget.tryTake(teamId, 0);
+    if (waitMs === 0) return remaining;
+    if (abandoned()) throw new EditFailedError('edit abandoned while waiting for the edit budget');
+    await sleep(waitMs);
   }
 }
 
@@ -86,6 +129,10 @@ export class LiveMessage {
   sent: string | undefined;
   /** Whether Slack shows any of our content yet (the placeholder is not content): until then, a first text. */
   hasText = false;
+  /** The method of the pending edit: the final's once the message is final. */
+  get method(): PacedMethod {
+    return this.final ? this.methods.final : this.methods.edit;
+  }
   final = false;
   inFlight = false;
   /** Pending content the user must see without waiting for the interval (a retry notice). */
@@ -108,6 +155,8 @@ export class LiveMessage {
     private readonly lane: WorkspaceLane,
     readonly send: SendEdit,
     readonly userId: string,
+    /** The methods its edits and final use now; the owner switches them when a stream falls back to chat.update. */
+    public methods: EditMethods,
     now: number,
   ) {
     this.lastVisibleAt = now;
@@ -197,7 +246,10 @@ interface UserShare {
   servedAt: number;
 }
 
-/** The messages of one workspace and its share of the edit budget. */
+/** How many of a lane's messages use each method, counted once per planning round. */
+type MethodCounts = Map<PacedMethod, number>;
+
+/** The messages of one workspace and their share of each method's budget. */
 class WorkspaceLane {
   private readonly messages = new Set<LiveMessage>();
   private readonly users = new Map<string, UserShare>();
@@ -206,28 +258,22 @@ class WorkspaceLane {
   private timerAt = Infinity;
   private pumping = false;
   private pumpAgain = false;
-  private readonly refreshReserve: number;
-  private readonly thinkingReserve: number;
-  /** Edits left in the workspace bucket at the last take: below half, refresh intervals stretch. */
-  private remaining: number;
+  /** Tokens left in each method's workspace bucket at its last take: below half, refresh intervals stretch. */
+  private readonly remaining = new Map<PacedMethod, number>();
 
   constructor(
     private readonly teamId: string,
     private readonly options: EditSchedulerOptions,
     private readonly now: () => number,
     private readonly onEmpty: () => void,
-  ) {
-    this.refreshReserve = Math.floor(options.budget.perMinute * REFRESH_RESERVE_SHARE);
-    this.thinkingReserve = this.refreshReserve + Math.floor(options.budget.perMinute * THINKING_RESERVE_SHARE);
-    this.remaining = options.budget.perMinute;
-  }
+  ) {}
 
   get size(): number {
     return this.messages.size;
   }
 
-  add(send: SendEdit, userId: string): LiveMessage {
-    const message = new LiveMessage(this, send, userId, this.now());
+  add(send: SendEdit, userId: string, methods: EditMethods): LiveMessage {
+    const message = new LiveMessage(this, send, userId, methods, this.now());
     this.messages.add(message);
     const user = this.users.get(userId);
     if (user) user.messages += 1;
@@ -246,38 +292,51 @@ class WorkspaceLane {
     }
   }
 
-  /**
-   * Each message's interval: EDIT_INTERVAL_MS while the bucket holds more than half its burst; below that,
-   * stretched so all messages' refreshes together fit the sustained rate less the reserve.
-   */
-  private interval(): number {
-    const { perMinute } = this.options.budget;
-    if (this.remaining > perMinute / 2) return this.options.intervalMs;
-    const refreshBudget = Math.max(1, perMinute - this.refreshReserve);
-    return Math.max(this.options.intervalMs, (this.messages.size * 60_000) / refreshBudget);
+  private budget(method: PacedMethod): EditBudget {
+    return this.options.budgets[method];
+  }
+
+  /** Share of a method's budget that refreshes leave for first texts (on top of finals), and thinking for refreshes. */
+  private reserve(method: PacedMethod, share: number): number {
+    return Math.floor(this.budget(method).perMinute * share);
   }
 
   /**
-   * Edits a message of this priority must leave in the bucket. Every message in the lane will need one edit
-   * for its final, so a first text is shown only while the budget can still pay all of those; a refresh
-   * also leaves a share for first texts, and thinking progress a further share for refreshes. When budget
-   * is short the answers therefore finish as fast as the budget allows, instead of spending it on progress
-   * that delays everyone's final.
+   * Each message's interval: EDIT_INTERVAL_MS while its method's bucket holds more than half its burst;
+   * below that, stretched so the refreshes of all messages on that method together fit the sustained rate
+   * less the reserve.
    */
-  private reserveFor(message: LiveMessage): number {
+  private interval(method: PacedMethod, editors: number): number {
+    const { perMinute } = this.budget(method);
+    if ((this.remaining.get(method) ?? perMinute) > perMinute / 2) return this.options.intervalMs;
+    const refreshBudget = Math.max(1, perMinute - this.reserve(method, REFRESH_RESERVE_SHARE));
+    return Math.max(this.options.intervalMs, (editors * 60_000) / refreshBudget);
+  }
+
+  /**
+   * Tokens of its method's bucket an edit of this priority must leave. Every message will need one call for
+   * its final, so a first text is shown only while the bucket can still pay the finals drawn from it; a
+   * refresh also leaves a share for first texts, and thinking progress a further share for refreshes. When
+   * budget is short the answers therefore finish as fast as the budget allows, instead of spending it on
+   * progress that delays everyone's final. (A stream's final is chat.stopStream, another bucket: its appends
+   * owe no finals.)
+   */
+  private reserveFor(message: LiveMessage, finals: MethodCounts): number {
+    const method = message.method;
+    const finalsHere = finals.get(method) ?? 0;
     switch (message.priority) {
       case Priority.Final:
         return 0;
       case Priority.FirstText:
-        return this.messages.size;
+        return finalsHere;
       case Priority.Refresh:
-        return this.messages.size + this.refreshReserve;
+        return finalsHere + this.reserve(method, REFRESH_RESERVE_SHARE);
       case Priority.Thinking:
-        return this.messages.size + this.thinkingReserve;
+        return finalsHere + this.reserve(method, REFRESH_RESERVE_SHARE + THINKING_RESERVE_SHARE);
     }
   }
 
-  private readyAt(message: LiveMessage, interval: number): number {
+  private readyAt(message: LiveMessage, editors: MethodCounts): number {
     switch (message.priority) {
       case Priority.Final:
         return message.retryAt;
@@ -285,7 +344,7 @@ class WorkspaceLane {
         return 0;
       case Priority.Refresh:
       case Priority.Thinking:
-        return message.lastSentAt + interval;
+        return message.lastSentAt + this.interval(message.methods.edit, editors.get(message.methods.edit) ?? 1);
     }
   }
 
@@ -314,24 +373,33 @@ class WorkspaceLane {
 
   private async dispatchReady(): Promise<void> {
     const now = this.now();
-    const interval = this.interval();
+    const editors: MethodCounts = new Map();
+    const finals: MethodCounts = new Map();
+    for (const message of this.messages) {
+      count(editors, message.methods.edit);
+      count(finals, message.methods.final);
+    }
     const ready: LiveMessage[] = [];
     let nextWake = Infinity;
     for (const message of this.messages) {
       if (message.pending === undefined || message.inFlight) continue;
-      const at = this.readyAt(message, interval);
+      const at = this.readyAt(message, editors);
       if (at <= now) ready.push(message);
       else nextWake = Math.min(nextWake, at);
     }
+    const exhausted = new Set<PacedMethod>();
     for (const message of this.order(ready)) {
-      const { waitMs, remaining } = await this.options.budget.tryTake(this.teamId, this.reserveFor(message));
-      this.remaining = remaining;
+      const method = message.method;
+      if (exhausted.has(method)) continue;
+      const { waitMs, remaining } = await this.budget(method).tryTake(this.teamId, this.reserveFor(message, finals));
+      this.remaining.set(method, remaining);
       if (waitMs > 0) {
-        // Lower priorities would find no budget either; everyone waits for the next token.
+        // Lower priorities on this method would find no budget either; they wait for its next token.
         nextWake = Math.min(nextWake, this.now() + waitMs);
-        break;
+        exhausted.add(method);
+        continue;
       }
-      void this.dispatch(message);
+      void this.dispatch(message, method);
     }
     this.schedule(nextWake);
   }
@@ -368,7 +436,7 @@ class WorkspaceLane {
     );
   }
 
-  private async dispatch(message: LiveMessage): Promise<void> {
+  private async dispatch(message: LiveMessage, prepaidMethod: PacedMethod): Promise<void> {
     const content = message.pending!;
     const { final, thinking } = message;
     message.inFlight = true;
@@ -377,11 +445,13 @@ class WorkspaceLane {
     message.thinking = false;
     message.sent = content;
     this.users.get(message.userId)!.servedAt = ++this.served;
-    // The scheduler's take paid for the first Slack call; every further call of this edit pays its own.
+    // The scheduler's take paid for the first call of the message's method; every further call pays its own.
     let prepaid = true;
-    const pay = async () => {
-      if (prepaid) prepaid = false;
-      else await this.payUnderWay(message);
+    let lastMethod = prepaidMethod;
+    const pay = async (method: PacedMethod) => {
+      lastMethod = method;
+      if (prepaid && method === prepaidMethod) prepaid = false;
+      else this.remaining.set(method, await takeWaiting(this.budget(method), this.teamId, () => message.closed));
     };
     try {
       await message.send(content, final, pay, thinking);
@@ -392,25 +462,11 @@ class WorkspaceLane {
     } catch (error) {
       // What Slack shows is unknown now (a multi-message edit may have half landed): the next show is sent.
       message.sent = undefined;
-      await this.recover(message, content, final, thinking, error);
+      await this.recover(message, content, final, thinking, error, lastMethod);
     } finally {
       message.inFlight = false;
       message.lastSentAt = this.now();
       this.wake();
-    }
-  }
-
-  /**
-   * Takes one edit for a further Slack call of an edit under way, waiting for the budget (and any 429 pause)
-   * but for no reserve: an edit left half done would show parts of two versions of the answer.
-   */
-  private async payUnderWay(message: LiveMessage): Promise<void> {
-    for (;;) {
-      const { waitMs, remaining } = await this.options.budget.tryTake(this.teamId, 0);
-      this.remaining = remaining;
-      if (waitMs === 0) return;
-      if (message.closed) throw new EditFailedError('edit abandoned while waiting for the edit budget');
-      await sleep(waitMs);
     }
   }
 
@@ -420,7 +476,7 @@ class WorkspaceLane {
    * FINAL_RETRY_WINDOW_MS whatever else failed, and an intermediate edit is skipped (the next show or the
    * final carries newer content; re-sending it at once could spin on an edit Slack keeps refusing).
    */
-  private async recover(message: LiveMessage, content: string, final: boolean, thinking: boolean, error: unknown): Promise<void> {
+  private async recover(message: LiveMessage, content: string, final: boolean, thinking: boolean, error: unknown, method: PacedMethod): Promise<void> {
     // Closed meanwhile (the reply was lost or abandoned): nothing is owed to it any more.
     if (message.closed) return;
     /** Sends this content again, unless newer content superseded it meanwhile. */
@@ -430,12 +486,12 @@ class WorkspaceLane {
       message.thinking = thinking;
     };
     const failure = classifySlackError(error);
-    const log = { teamId: this.teamId, failure, final };
+    const log = { teamId: this.teamId, failure, final, method };
     if (failure.kind === 'rate_limited') {
       repend();
       this.options.logger.warn(log, 'Slack rate-limited an edit; pausing the workspace');
-      // The paused budget holds every edit of the workspace, this one included, until Retry-After has passed.
-      await this.options.budget.pause(this.teamId, failure.retryAfterMs);
+      // The paused budget holds every call of that method in the workspace, this one included, until Retry-After has passed.
+      await this.budget(method).pause(this.teamId, failure.retryAfterMs);
       return;
     }
     if (failure.kind !== 'gone' && !final) {
@@ -455,4 +511,8 @@ class WorkspaceLane {
     this.options.logger.error(log, 'edit failed; giving up on this message');
     message.close(new EditFailedError(`edit failed: ${'error' in failure ? failure.error : failure.kind}`, { cause: error }));
   }
+}
+
+function count(counts: MethodCounts, method: PacedMethod): void {
+  counts.set(method, (counts.get(method) ?? 0) + 1);
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { LuaScript } from '../redis/connection.js';
-import { MemoryEditBudget, PAUSE_KEEP_SHARE, SAFETY_MARGIN, type EditBudget, type TakeResult } from './editBudget.js';
+import { MemoryEditBudget, PAUSE_KEEP_SHARE, SAFETY_MARGIN, STREAM_CALLS_PER_MINUTE, type EditBudget, type PacedMethod, type SlackBudgets, type TakeResult } from './editBudget.js';
 
 /**
  * MemoryEditBudget's token bucket as one Redis hash per workspace. The clock is Redis's own (TIME), so
@@ -59,6 +59,7 @@ export class RedisEditBudget implements EditBudget {
     readonly perMinute: number,
     private readonly keyPrefix = 'claude-bot:',
     private readonly logger?: Logger,
+    private readonly method: PacedMethod = 'chat.update',
   ) {
     this.fallback = new MemoryEditBudget(perMinute);
   }
@@ -88,10 +89,22 @@ export class RedisEditBudget implements EditBudget {
   private noteFallback(error: unknown): void {
     if (this.usingFallback) return;
     this.usingFallback = true;
-    this.logger?.warn({ err: error }, 'edit budget unavailable in Redis: this instance counts edits on its own until it is back');
+    this.logger?.warn({ err: error, method: this.method }, 'edit budget unavailable in Redis: this instance counts edits on its own until it is back');
   }
 
   private key(teamId: string): string {
-    return `${this.keyPrefix}edit-budget:${teamId}`;
+    // chat.update keeps the key it always had, so instances of an older version share its bucket.
+    return this.method === 'chat.update' ? `${this.keyPrefix}edit-budget:${teamId}` : `${this.keyPrefix}budget:${this.method}:${teamId}`;
   }
+}
+
+/** Every paced method's budget shared through Redis: chat.update at `editsPerMinute`, the streaming methods at their tiers. */
+export function redisBudgets(redis: Redis, editsPerMinute: number, keyPrefix: string, logger: Logger): SlackBudgets {
+  const budget = (method: PacedMethod, perMinute: number) => new RedisEditBudget(redis, perMinute, keyPrefix, logger, method);
+  return {
+    'chat.update': budget('chat.update', editsPerMinute),
+    'chat.appendStream': budget('chat.appendStream', STREAM_CALLS_PER_MINUTE['chat.appendStream']),
+    'chat.startStream': budget('chat.startStream', STREAM_CALLS_PER_MINUTE['chat.startStream']),
+    'chat.stopStream': budget('chat.stopStream', STREAM_CALLS_PER_MINUTE['chat.stopStream']),
+  };
 }

@@ -1,6 +1,7 @@
 import { MemoryEditBudget } from '../../src/slack/editBudget.js';
 import { EditScheduler, type LiveMessage } from '../../src/slack/editScheduler.js';
 import { GatedBudget, logger, tick } from './schedulerHelpers.js';
+import { withUpdateBudget } from './budgets.js';
 
 /** A budget whose clock never moves, with `leave` edits left: what is spent never comes back during the test. */
 async function frozenBudget(perMinute: number, leave: number): Promise<MemoryEditBudget> {
@@ -19,7 +20,7 @@ function tenMessages(scheduler: EditScheduler, sent: string[]): LiveMessage[] {
 describe('EditScheduler: thinking progress', () => {
   test('thinking lines come last when budget is short: after finals, first texts and refreshes', async () => {
     const budget = new GatedBudget();
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const order: string[] = [];
     const track = (name: string) =>
       scheduler.track('T', async (content, _final, _pay, thinking) => void order.push(`${name}:${thinking ? 'thinking ' : ''}${content}`), name);
@@ -48,7 +49,7 @@ describe('EditScheduler: thinking progress', () => {
   test('under a starved budget thinking lines never spend what the finals need: every final lands', async () => {
     // 11 edits left, never refilled: exactly what 10 finals need (each take keeps a tenth as margin).
     const budget = await frozenBudget(50, 11);
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const sent: string[] = [];
     const messages = tenMessages(scheduler, sent);
     for (let round = 0; round < 5; round++) {
@@ -64,7 +65,7 @@ describe('EditScheduler: thinking progress', () => {
     // 300 of 1,000 left, never refilled; 10 messages. A refresh leaves 10 (finals) + 200 (first texts) and may
     // go; a thinking line leaves 200 more for refreshes and must not.
     const budget = await frozenBudget(1000, 300);
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const sent: string[] = [];
     const messages = tenMessages(scheduler, sent);
     messages[0]!.show('first words');
@@ -82,7 +83,7 @@ describe('EditScheduler: thinking progress', () => {
 
   test('a thinking line shown first leaves the answer a first text, with first-text priority', async () => {
     const budget = new MemoryEditBudget(50, () => 0);
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const sent: string[] = [];
     const thinker = scheduler.track('T', async (content) => void sent.push(content), 'U0');
     thinker.showThinking('Thinking: about it');
@@ -99,7 +100,7 @@ describe('EditScheduler: thinking progress', () => {
 
   test('a thinking line never replaces text or a notice not yet sent, and text replaces a pending thinking line', async () => {
     const budget = new GatedBudget();
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const sent: string[] = [];
     const live = scheduler.track('T', async (content, _final, _pay, thinking) => void sent.push(`${thinking ? 'thinking:' : ''}${content}`));
     live.showNow('(Trying again…)');
@@ -118,7 +119,7 @@ describe('EditScheduler: thinking progress', () => {
 
 describe('EditScheduler: content that becomes more urgent goes at once', () => {
   // The scheduler's clock stands still, so an edit that waits for its interval waits a whole minute.
-  const slowScheduler = () => new EditScheduler({ intervalMs: 60_000, budget: new MemoryEditBudget(50), logger, now: () => 0 });
+  const slowScheduler = () => new EditScheduler({ intervalMs: 60_000, budgets: withUpdateBudget(new MemoryEditBudget(50)), logger, now: () => 0 });
 
   test('text replacing a thinking line that waits for its interval is sent without waiting for it', async () => {
     const sent: string[] = [];

@@ -1,12 +1,13 @@
 import { MemoryEditBudget } from '../../src/slack/editBudget.js';
 import { EditScheduler } from '../../src/slack/editScheduler.js';
 import { GatedBudget, logger, tick } from './schedulerHelpers.js';
+import { withUpdateBudget } from './budgets.js';
 
 describe('EditScheduler', () => {
   test('coalesces: while an edit is in flight, only the newest content is sent next, never an unchanged one', async () => {
     const sent: string[] = [];
     let release!: () => void;
-    const scheduler = new EditScheduler({ intervalMs: 10, budget: new MemoryEditBudget(1000), logger });
+    const scheduler = new EditScheduler({ intervalMs: 10, budgets: withUpdateBudget(new MemoryEditBudget(1000)), logger });
     const live = scheduler.track('T', async (content) => {
       sent.push(content);
       if (sent.length === 1) await new Promise<void>((resolve) => (release = resolve));
@@ -23,7 +24,7 @@ describe('EditScheduler', () => {
 
   test('when budget is short: finals first, then first texts, then the refresh that waited longest', async () => {
     const budget = new GatedBudget();
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const order: string[] = [];
     const track = (name: string) => scheduler.track('T', async (content) => void order.push(`${name}:${content}`));
 
@@ -55,7 +56,7 @@ describe('EditScheduler', () => {
   test('once half the burst is spent, intervals stretch with the number of messages and shrink back as they finish', async () => {
     const budget = new MemoryEditBudget(600);
     for (let i = 0; i < 400; i++) await budget.tryTake('T', 0);
-    const scheduler = new EditScheduler({ intervalMs: 10, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 10, budgets: withUpdateBudget(budget), logger });
     const sentAt = { a: [] as number[], b: [] as number[] };
     const a = scheduler.track('T', async () => void sentAt.a.push(performance.now()));
     const b = scheduler.track('T', async () => void sentAt.b.push(performance.now()));
@@ -82,7 +83,7 @@ describe('EditScheduler', () => {
   test('content equal to an earlier version is sent again once a different edit in flight lands, and a final always is', async () => {
     const sent: string[] = [];
     let release!: () => void;
-    const scheduler = new EditScheduler({ intervalMs: 1, budget: new MemoryEditBudget(1000), logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(new MemoryEditBudget(1000)), logger });
     const live = scheduler.track('T', async (content, final) => {
       sent.push(final ? `final:${content}` : content);
       if (content === 'notice') await new Promise<void>((resolve) => (release = resolve));
@@ -102,7 +103,7 @@ describe('EditScheduler', () => {
 
   test('within a priority the budget goes round-robin between users, whoever has more messages waiting', async () => {
     const budget = new GatedBudget();
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger });
     const order: string[] = [];
     const track = (user: string, name: string) => scheduler.track('T', async () => void order.push(name), user);
     const flood = Array.from({ length: 4 }, (_, i) => track('UA', `a${i}`));
@@ -120,9 +121,9 @@ describe('EditScheduler', () => {
   test('every Slack call of an edit takes its own edit from the budget', async () => {
     const now = () => 0;
     const budget = new MemoryEditBudget(60, now);
-    const scheduler = new EditScheduler({ intervalMs: 1, budget, logger, now });
+    const scheduler = new EditScheduler({ intervalMs: 1, budgets: withUpdateBudget(budget), logger, now });
     const live = scheduler.track('T', async (_content, _final, pay) => {
-      for (let call = 0; call < 3; call++) await pay();
+      for (let call = 0; call < 3; call++) await pay('chat.update');
     });
     await live.finish('three messages');
     // 60 in the bucket, 3 taken: 56 more fit before the safety margin.
@@ -132,7 +133,7 @@ describe('EditScheduler', () => {
   });
 
   test('rejects a non-positive interval at once', () => {
-    expect(() => new EditScheduler({ intervalMs: 0, budget: new MemoryEditBudget(50), logger })).toThrow(/intervalMs/);
+    expect(() => new EditScheduler({ intervalMs: 0, budgets: withUpdateBudget(new MemoryEditBudget(50)), logger })).toThrow(/intervalMs/);
   });
 });
 
