@@ -9,12 +9,14 @@ import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
+import { AgentSessions } from './slack/agentSessions.js';
 import { SlackDirectory } from './slack/directory.js';
 import { EditScheduler } from './slack/editScheduler.js';
 import { FileReader } from './slack/fileReader.js';
 import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
+import { StreamingSupport } from './slack/nativeStream.js';
 import { startSocketMode } from './slack/socketMode.js';
 import { ThreadReader } from './slack/threadReader.js';
 import type { Stores } from './stores.js';
@@ -74,6 +76,9 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budgets: stores.budgets, logger }),
     thinkingDisplay: config.THINKING_DISPLAY,
     feedbackButtons: config.FEEDBACK_BUTTONS === 'on',
+    streaming: new StreamingSupport(config.SLACK_STREAMING, logger),
+    // The edits client: a 429 must reach AgentSessions (which retries `active` once), not pause the answers' client.
+    sessions: new AgentSessions(slack.edits, logger),
     logger,
     options: {
       maxTokens: config.CLAUDE_MAX_TOKENS,

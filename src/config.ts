@@ -117,6 +117,7 @@ const variables = {
   THREAD_CONTEXT: z.enum(['on', 'off']).default('on').describe('one of on, off'),
   THREAD_CONTEXT_MAX_CHARS: integer(0, 1_000_000, 40_000, ' (characters)'),
   FEEDBACK_BUTTONS: z.enum(['on', 'off']).default('on').describe('one of on, off'),
+  SLACK_STREAMING: z.enum(['auto', 'native', 'edits']).default('auto').describe('one of auto, native, edits'),
   // Claude takes requests of at most 32 MB; a larger file could never be sent.
   FILE_MAX_BYTES: integer(1, 32_000_000, 20_000_000, ' (bytes)'),
   SUGGESTED_PROMPTS: suggestedPrompts,

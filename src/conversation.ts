@@ -105,6 +105,8 @@ const FORGET_RETRY = { attempts: 4, baseMs: 250, maxMs: 2_000 };
 export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly running = new Set<AbortController>();
+  /** The reply and asker of each thread's running answer, for Stop. */
+  private readonly answering = new Map<string, { reply: ReplyMessage; userId: string }>();
   /** Aborted once answers still running at the end of the shutdown grace period are cut short. */
   private readonly stopping = new AbortController();
   private readonly admission: Admission;
@@ -146,6 +148,19 @@ export class Conversation {
     return this.queue.run(threadId(prompt), () => this.run(prompt, timeline, orphan.replyTs, shown.continuation));
   }
 
+  /**
+   * Stops the answer running in `thread` (Slack's Stop on a stream, or the Stop button): its Claude stream is
+   * cancelled and the reply ends with the text so far and a "Stopped" note. `userId` must be the asker's unless
+   * `anyone` (Slack only shows its own Stop to the recipient). Returns what happened, with the asker's id.
+   */
+  stop(thread: ThreadKey, userId: string, { anyone = false } = {}): { result: 'stopped' | 'not_running' } | { result: 'not_asker'; askerId: string } {
+    const running = this.answering.get(threadId(thread));
+    if (!running) return { result: 'not_running' };
+    if (!anyone && running.userId !== userId) return { result: 'not_asker', askerId: running.userId };
+    running.reply.stop();
+    return { result: 'stopped' };
+  }
+
   /** Threads with an answer running or waiting. */
   get busyThreads(): number {
     return this.queue.size;
@@ -178,7 +193,8 @@ export class Conversation {
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
-    const signal = AbortSignal.any([controller.signal, reply.lost]);
+    this.answering.set(threadId(prompt), { reply, userId: prompt.userId });
+    const signal = AbortSignal.any([controller.signal, reply.lost, reply.stopped]);
     const recorded = this.recordInflight(prompt, reply, logger);
     let admitted: ReleaseSlot | undefined;
     try {
@@ -207,6 +223,7 @@ export class Conversation {
     } finally {
       admitted?.();
       this.running.delete(controller);
+      this.answering.delete(threadId(prompt));
       const replyTs = await recorded;
       if (replyTs) await this.forget(prompt.channel, replyTs, logger).catch(() => undefined);
       await release();

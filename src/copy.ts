@@ -8,6 +8,12 @@ export const copy = {
   /** While Claude thinks (THINKING_DISPLAY=status, or summary before the first sentence). */
   thinkingFor: (seconds: number) => `_Thinking… ${seconds} s_`,
   stillWriting: '_…still writing_',
+  /** The title of the task a native stream shows while Claude thinks (its details: the latest sentence, or the seconds). */
+  thinkingTask: 'Thinking',
+  /** The button under an answer being written (edits transport); only the asker may press it. */
+  stopButton: 'Stop',
+  /** Ephemeral to someone who pressed Stop under another person's answer. */
+  notYourAnswer: (askerId: string) => `Only <@${askerId}> can stop this answer.`,
   usage: (command: string) =>
     `Ask me anything: mention me with your question, send me a DM, or use \`${command} your question\`.`,
   commandQuestion: (userId: string, question: string) => `<@${userId}> asked: ${question}`,

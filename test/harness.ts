@@ -47,6 +47,8 @@ export function fakeWiring(slack: FakeSlack, claude: FakeAnthropic): Record<stri
     SLACK_API_URL: slack.apiUrl,
     ANTHROPIC_BASE_URL: claude.baseUrl,
     PORT: '0',
+    // The suites written for the edits transport run on it unless TEST_SLACK_STREAMING says otherwise.
+    SLACK_STREAMING: process.env.TEST_SLACK_STREAMING ?? 'edits',
   };
 }
 

@@ -6,6 +6,9 @@ import { splitAll } from './split.js';
 /** The action_id of the 👍/👎 buttons under a final answer; the feedback listener matches it. */
 export const FEEDBACK_ACTION_ID = 'answer_feedback';
 
+/** The action_id of the Stop button under an answer being written (edits transport); the stop listener matches it. */
+export const STOP_ACTION_ID = 'answer_stop';
+
 /** The values a feedback click carries. */
 export type FeedbackValue = 'positive' | 'negative';
 
@@ -27,17 +30,32 @@ export function feedbackBlock(): types.ContextActionsBlock {
   };
 }
 
+/** The `actions` block with the Stop button (Block Kit reference, button element). */
+export function stopBlock(): types.ActionsBlock {
+  return {
+    type: 'actions',
+    elements: [{ type: 'button', action_id: STOP_ACTION_ID, text: { type: 'plain_text', text: copy.stopButton }, value: 'stop' }],
+  };
+}
+
 /**
- * The blocks of a final answer's last message: its Markdown rendered as mrkdwn `section` blocks of at most
- * 3,000 characters (split by split.ts, code fences closed in each), then the feedback buttons. Slack shows
- * `blocks` instead of `text` when a message has both, so the answer must be in the blocks too; the message's
- * `text` stays as the notification fallback. Undefined when the Markdown renders to nothing: buttons alone
- * would hide the text.
+ * The blocks of a message of the answer that carries buttons: its Markdown rendered as mrkdwn `section` blocks
+ * of at most 3,000 characters (split by split.ts, code fences closed in each; `streaming` renders the last as
+ * an answer still being written), then `after` (a line such as "…still writing", already mrkdwn), then the
+ * buttons. Slack shows `blocks` instead of `text` when a message has both, so the answer must be in the
+ * blocks too; the message's `text` stays as the notification fallback. Undefined when nothing renders: buttons
+ * alone would hide the text.
  */
-export function finalAnswerBlocks(markdown: string): types.KnownBlock[] | undefined {
-  const sections = splitAll(markdown, SECTION_TEXT_LIMIT)
-    .map((part) => toMrkdwn(part))
+export function answerBlocks(markdown: string, buttons: types.KnownBlock, { streaming = false, after = '' } = {}): types.KnownBlock[] | undefined {
+  const parts = splitAll(markdown, SECTION_TEXT_LIMIT);
+  const texts = parts.map((part, index) => toMrkdwn(part, { streaming: streaming && index === parts.length - 1 }));
+  const sections = [...texts, after]
     .filter((text) => text.trim() !== '')
     .map((text): types.SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } }));
-  return sections.length > 0 ? [...sections, feedbackBlock()] : undefined;
+  return sections.length > 0 ? [...sections, buttons] : undefined;
+}
+
+/** A final answer's last message: the answer, then the feedback buttons (see answerBlocks). */
+export function finalAnswerBlocks(markdown: string): types.KnownBlock[] | undefined {
+  return answerBlocks(markdown, feedbackBlock());
 }

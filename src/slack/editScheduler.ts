@@ -94,12 +94,9 @@ export class EditScheduler {
     return waitMs === 0;
   }
 
-  /**
-   * Pays for a Slack call made outside any message's edits (a stream sealed before its message is tracked, a
-   * stale stream stopped), waiting for the method's budget.
-   */
-  async pay(teamId: string, method: PacedMethod): Promise<void> {
-    await takeWaiting(this.options.budgets[method], teamId, () => false);
+  /** Holds every call of `method` in the team back for `ms` after Slack answered 429 outside any message's edits. */
+  async rateLimited(teamId: string, method: PacedMethod, ms: number): Promise<void> {
+    await this.options.budgets[method].pause(teamId, ms);
   }
 }
 

@@ -3,12 +3,16 @@ import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { backoffDelay, sleep } from '../backoff.js';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
-import { finalAnswerBlocks } from './answerBlocks.js';
-import { EditFailedError, type EditScheduler, type LiveMessage } from './editScheduler.js';
+import type { AgentSessions } from './agentSessions.js';
+import { answerBlocks, feedbackBlock, finalAnswerBlocks, stopBlock } from './answerBlocks.js';
+import type { PacedMethod } from './editBudget.js';
+import { EditFailedError, STREAM_METHODS, UPDATE_METHODS, type EditScheduler, type LiveMessage } from './editScheduler.js';
+import { appendableLength, inertMarkdown } from './inertMarkdown.js';
+import { NativeStream, streamFailure, type StreamingSupport } from './nativeStream.js';
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
-import { SLACK_TEXT_LIMIT, splitAll } from './split.js';
+import { SLACK_TEXT_LIMIT, splitAll, splitForSlack } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
 import { ThinkingProgress } from './thinkingProgress.js';
 
@@ -28,6 +32,10 @@ export interface ReplyDeps {
   thinkingDisplay: ThinkingDisplay;
   /** FEEDBACK_BUTTONS: a final answer's last message carries 👍/👎 buttons. */
   feedbackButtons: boolean;
+  /** SLACK_STREAMING, and where Slack refused its streaming methods. */
+  streaming: StreamingSupport;
+  /** Agent session status where the bot sets it itself (edits transport, a stream Slack would not stop). */
+  sessions: AgentSessions;
 }
 
 /** How a reply ends: `answer` is true when the final shows Claude's answer (not only a note), which may get feedback buttons. */
@@ -41,11 +49,18 @@ const EMPTY = toMrkdwn(copy.empty);
 const UNDELIVERABLE = toMrkdwn(copy.notes.undeliverable);
 const STALE_PART = toMrkdwn(copy.notes.staleContinuation);
 const NOT_POSTED = toMrkdwn(copy.notPosted);
+const PLACEHOLDER_BLOCKS = answerBlocks(copy.thinking, stopBlock());
 
 /** Posting the placeholder again after Slack's "try later" errors: about 7 s at most before the user is told. */
 const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
 /** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
 const SMALLEST_LIMIT = 500;
+/**
+ * Rendered characters a natively streamed message takes before the answer continues in the next message:
+ * Slack refuses appends past about 12,000 characters in total (*field*, DESIGN.md §6), and the notes and the
+ * Markdown's own length (measured here as mrkdwn) need room below that. A `msg_too_long` earlier still falls back.
+ */
+const STREAM_TEXT_LIMIT = 10_000;
 
 /** A Slack message of the answer: its ts, the mrkdwn Slack shows, and whether it carries blocks. */
 interface PostedPart {
@@ -54,41 +69,75 @@ interface PostedPart {
   blocks?: boolean;
 }
 
-/** The content of one message: mrkdwn `text`, and for a final answer's last message the same answer as blocks. */
+/** The content of one message: mrkdwn `text`, and for a message with buttons the same content as blocks. */
 interface PartContent {
   text: string;
   blocks?: types.KnownBlock[];
 }
 
+/** The first message was a stream sealed at a paragraph because it was full: the Markdown it shows, and how the rest continues. */
+interface Sealed {
+  /** The answer's Markdown the sealed message covers. */
+  basis: string;
+  /** Markdown that starts the rest (a code fence or table header open at the cut). */
+  reopen: string;
+}
+
+/** The reply's first message as it was opened: a posted placeholder, or a native stream. */
+interface Opened {
+  part: PostedPart;
+  stream?: NativeStream;
+}
+
 /**
- * One answer in Slack: a placeholder posted at once, then edited (through the one EditScheduler) to show
- * the answer as it grows, continuing in further messages of the thread when it outgrows one.
+ * One answer in Slack, whatever the transport: opened at once as a native stream (chat.startStream, where
+ * SLACK_STREAMING and Slack allow) or a posted placeholder, then shown as it grows through the one
+ * EditScheduler, by appends to the stream or by edits (continuing in further messages of the thread when
+ * it outgrows one). A stream Slack ends early (expired, full, refused) is finished with edits, never lost.
  */
 export class ReplyMessage {
   private readonly parts: PostedPart[] = [];
   private readonly placeholder: Promise<string>;
   private readonly live: LiveMessage;
   private readonly lostController = new AbortController();
+  private readonly stopController = new AbortController();
   private readonly thinking: ThinkingProgress;
   /** The current attempt has shown text: thinking progress would now hide the answer. */
   private textStarted = false;
   private limit = SLACK_TEXT_LIMIT;
-  /** The final being shown is an answer that gets feedback buttons (cleared if Slack refuses them). */
+  /** The final being shown is an answer that gets feedback buttons. */
   private feedback = false;
+  /** Slack refused a message with blocks: buttons are left out from then on. */
+  private plain = false;
+  /** The native stream showing the answer, until it ends. */
+  private stream: NativeStream | undefined;
+  /** Set once a full stream was sealed: the first message is left as it is and the answer continues after it. */
+  private sealed: Sealed | undefined;
+  /** The bot set the agent session to `processing` itself, so it owes the `active` at the end. */
+  private sessionSet = false;
 
   private constructor(
     private readonly deps: ReplyDeps,
     private readonly target: ReplyTarget,
-    placeholder: Promise<PostedPart>,
+    opened: Promise<Opened>,
     adopted: readonly PostedPart[] = [],
   ) {
     this.live = deps.scheduler.track(target.teamId, (markdown, final, pay, thinking) => this.render(markdown, final, pay, thinking), target.userId);
     this.live.done.catch(() => this.lostController.abort());
     this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line) => this.live.showThinking(line));
-    // Every way the message ends (final shown, given up, lost) stops the thinking clock.
-    this.live.done.finally(() => this.thinking.stop()).catch(() => undefined);
-    this.placeholder = placeholder.then((part) => {
+    // Every way the message ends (final shown, given up, lost) stops the thinking clock and leaves `processing`.
+    this.live.done
+      .finally(() => {
+        this.thinking.stop();
+        if (this.sessionSet) void deps.sessions.setStatus(target, 'active');
+      })
+      .catch(() => undefined);
+    this.placeholder = opened.then(({ part, stream }) => {
       this.parts.push(part, ...adopted);
+      if (stream) {
+        this.stream = stream;
+        this.live.methods = STREAM_METHODS;
+      } else this.setSession('processing');
       return part.ts;
     });
     // A reply that never got its first message releases its scheduling state at once, whatever its owner does.
@@ -96,12 +145,12 @@ export class ReplyMessage {
   }
 
   /**
-   * Starts posting the placeholder in the thread (chat.postMessage) and returns at once, so Claude's answer
-   * can start streaming meanwhile: the first text waits for the placeholder only if it arrives first.
+   * Opens the reply in the thread (a native stream, else a posted placeholder) and returns at once, so
+   * Claude's answer can start streaming meanwhile: the first text waits for the placeholder only if it
+   * arrives first.
    */
   static start(deps: ReplyDeps, target: ReplyTarget): ReplyMessage {
-    const posted = postPlaceholder(deps, target).then((ts) => ({ ts, shown: PLACEHOLDER }));
-    return new ReplyMessage(deps, target, posted);
+    return new ReplyMessage(deps, target, openReply(deps, target));
   }
 
   /**
@@ -110,8 +159,9 @@ export class ReplyMessage {
    * so the answer's edits rewrite or remove them.
    */
   static resume(deps: ReplyDeps, target: ReplyTarget, ts: string, continuation: readonly string[] = []): ReplyMessage {
-    const adopted = continuation.map((part) => ({ ts: part, shown: '' }));
-    return new ReplyMessage(deps, target, Promise.resolve({ ts, shown: '' }), adopted);
+    // What they show is unknown (buttons, maybe): the first edit of each sends its blocks, or none, explicitly.
+    const adopted = continuation.map((part) => ({ ts: part, shown: '', blocks: true }));
+    return new ReplyMessage(deps, target, Promise.resolve({ part: { ts, shown: '', blocks: true } }), adopted);
   }
 
   /** Resolves with the ts of the first message once it is posted; rejects if it could not be. */
@@ -127,6 +177,17 @@ export class ReplyMessage {
   /** Aborted when the reply can no longer be edited (message deleted, channel archived, edits failing). */
   get lost(): AbortSignal {
     return this.lostController.signal;
+  }
+
+  /** Aborted (reason 'stop') when the user stopped the answer: Slack's Stop on a stream, or the Stop button. */
+  get stopped(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  /** The user asked to stop: the answer's owner ends it (see `stopped`); a stream's final may then be refused by Slack. */
+  stop(): void {
+    if (this.stream) this.stream.stoppedByUser = true;
+    this.stopController.abort('stop');
   }
 
   /** Shows `markdown` (the answer so far) at the scheduler's next opportunity; cheap enough for every token. */
@@ -173,8 +234,9 @@ export class ReplyMessage {
    * `thinking` line is shown as it is, not as an answer still being written. A final that cannot be
    * rendered, or that Slack refuses in every size, shows a note instead: never an unfinished message.
    */
-  private async render(markdown: string, final: boolean, pay: () => Promise<void>, thinking = false): Promise<void> {
+  private async render(markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking = false): Promise<void> {
     await this.placeholder;
+    if (this.stream && (await this.renderStream(this.stream, markdown, final, pay, thinking))) return;
     let contents: PartContent[];
     try {
       contents = this.contentsOf(markdown, final, thinking);
@@ -189,8 +251,8 @@ export class ReplyMessage {
       if (failure.kind !== 'rejected') throw error;
       if (contents.some((content) => content.blocks)) {
         // The buttons are extra: an answer Slack refuses with them is shown as text alone.
-        this.feedback = false;
-        this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error }, 'Slack refused the answer with feedback buttons; showing it without');
+        this.plain = true;
+        this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error }, 'Slack refused the answer with buttons; showing it without');
         return this.render(markdown, final, pay, thinking);
       }
       if (this.limit < SMALLEST_LIMIT) {
@@ -205,38 +267,160 @@ export class ReplyMessage {
   }
 
   /**
-   * The content of each message `markdown` needs; the last one, while streaming, carries the "still writing"
-   * mark (a thinking line does not), and for a final answer, the feedback blocks. Sections that render to
-   * nothing are left out (Slack refuses an empty text: `no_text`), and an answer that renders to nothing at
-   * all (a bare link definition, `&nbsp;`) shows the empty-answer note.
+   * The content of each message `markdown` needs after the sealed first message, if any; the last one, while
+   * streaming, carries the "still writing" mark (a thinking line does not) and the Stop button, and for a
+   * final answer, the feedback buttons. Sections that render to nothing are left out (Slack refuses an empty
+   * text: `no_text`), and an answer that renders to nothing at all (a bare link definition, `&nbsp;`) shows the
+   * empty-answer note.
    */
   private contentsOf(markdown: string, final: boolean, thinking: boolean): PartContent[] {
-    const sections = splitAll(markdown, this.limit);
+    const sections = splitAll(this.afterSealed(markdown), this.limit);
     const contents = sections
       .map((section, index): PartContent => {
         const last = index === sections.length - 1;
         const streaming = !final && !thinking && last;
         const rendered = toMrkdwn(section, { streaming });
-        if (streaming) return { text: [rendered, STILL_WRITING].filter((text) => text.trim()).join('\n\n') };
-        const blocks = final && last && this.feedback ? finalAnswerBlocks(section) : undefined;
-        return blocks ? { text: rendered, blocks } : { text: rendered };
+        if (streaming) {
+          const text = [rendered, STILL_WRITING].filter((line) => line.trim()).join('\n\n');
+          return this.withBlocks(text, () => answerBlocks(section, stopBlock(), { streaming, after: STILL_WRITING }));
+        }
+        if (thinking && last) return this.withBlocks(rendered, () => answerBlocks(section, stopBlock()));
+        if (final && last && this.feedback) return this.withBlocks(rendered, () => finalAnswerBlocks(section));
+        return { text: rendered };
       })
       .filter(({ text }) => text.trim() !== '');
-    return contents.length > 0 ? contents : [{ text: EMPTY }];
+    if (contents.length > 0 || this.sealed) return contents;
+    return [{ text: EMPTY }];
   }
 
-  private async showContents(contents: readonly PartContent[], pay: () => Promise<void>): Promise<void> {
-    for (const [index, content] of contents.entries()) await this.showPart(index, content, pay);
-    await this.removeExtraParts(contents.length, pay);
+  /** `text`, with `blocks()` unless Slack refused blocks before. */
+  private withBlocks(text: string, blocks: () => types.KnownBlock[] | undefined): PartContent {
+    const built = this.plain ? undefined : blocks();
+    return built ? { text, blocks: built } : { text };
+  }
+
+  /** What the messages after the sealed first one show: the rest of `markdown`, or all of it if it no longer starts as the sealed part did (a retry). */
+  private afterSealed(markdown: string): string {
+    if (this.sealed && !markdown.startsWith(this.sealed.basis)) {
+      this.sealed = undefined;
+      // The first message is edited again from now on: what it shows is no longer known.
+      this.parts[0]!.shown = '';
+    }
+    return this.sealed ? this.sealed.reopen + markdown.slice(this.sealed.basis.length) : markdown;
+  }
+
+  private async showContents(contents: readonly PartContent[], pay: (method: PacedMethod) => Promise<void>): Promise<void> {
+    const first = this.sealed ? 1 : 0;
+    for (const [index, content] of contents.entries()) await this.showPart(first + index, content, pay);
+    await this.removeExtraParts(first + contents.length, pay);
+  }
+
+  /**
+   * Shows `markdown` in the native stream; false when the stream can no longer show it and has been handed
+   * over to the edits (ended on Slack's side, full, or the text is not a continuation of what was appended:
+   * a retry). Appends hold back a partial word or an unclosed `<…` (they may still become live syntax once
+   * complete); the final stops the stream with the rest and the feedback buttons.
+   */
+  private async renderStream(stream: NativeStream, markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking: boolean): Promise<boolean> {
+    try {
+      if (thinking) {
+        // Text already streamed cannot be taken back: a thinking line after it (a retry) waits for the text.
+        if (stream.text || stream.stoppedByUser) return true;
+        await pay('chat.appendStream');
+        await stream.think(copy.thinkingTask, plainLine(markdown));
+        return true;
+      }
+      // Past the stream's size the first message ends at a paragraph; the rest follows in further messages.
+      const split = splitForSlack(markdown, STREAM_TEXT_LIMIT);
+      const head = split ? split.head : markdown;
+      const whole = final || split !== null;
+      const next = inertMarkdown(whole ? head : head.slice(0, appendableLength(head)));
+      if (!next.startsWith(stream.text)) return await this.handOver(stream, pay, final);
+      const delta = next.slice(stream.text.length);
+      if (!whole) {
+        if (!delta || stream.stoppedByUser) return true;
+        await pay('chat.appendStream');
+        await stream.append(delta, copy.thinkingTask);
+        return true;
+      }
+      await this.stopStream(stream, delta, final && !split, pay);
+      this.parts[0]!.shown = next;
+      if (!split) return true;
+      this.sealed = { basis: markdown.slice(0, split.consumed), reopen: split.reopen };
+      this.setSession(final ? 'active' : 'processing');
+      return false;
+    } catch (error) {
+      switch (streamFailure(error)) {
+        case 'stopped_by_user':
+          // Slack's Stop, seen on an append before (or instead of) its event: the same stop.
+          this.stop();
+          return final ? await this.handOver(stream, pay, final) : true;
+        case 'expired':
+          stream.ended = true;
+          return await this.handOver(stream, pay, final);
+        case 'full':
+        case 'rejected':
+          return await this.handOver(stream, pay, final);
+        default:
+          if (stream.stoppedByUser && final) return await this.handOver(stream, pay, final);
+          throw error;
+      }
+    }
+  }
+
+  /** Stops the stream with `delta` and, for a final answer, the feedback buttons (left out if Slack refuses them). */
+  private async stopStream(stream: NativeStream, delta: string, answer: boolean, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
+    await pay('chat.stopStream');
+    const buttons = answer && this.feedback && !this.plain;
+    try {
+      await stream.stop(delta, copy.thinkingTask, buttons ? [feedbackBlock()] : undefined);
+    } catch (error) {
+      if (!buttons || streamFailure(error) !== 'rejected') throw error;
+      this.plain = true;
+      this.deps.logger.warn({ channel: this.target.channel, ts: stream.ts }, 'Slack refused the feedback buttons on a stream; stopping it without');
+      await pay('chat.stopStream');
+      await stream.stop(delta, copy.thinkingTask);
+    }
+  }
+
+  /**
+   * Hands the answer over from the stream to chat.update edits of the same message (and further ones): the
+   * stream is stopped first if Slack still has it open (chat.update on a streaming message answers
+   * `streaming_state_conflict`), and the bot takes over the session status. Returns false: the caller renders
+   * with edits.
+   */
+  private async handOver(stream: NativeStream, pay: (method: PacedMethod) => Promise<void>, final: boolean): Promise<false> {
+    this.stream = undefined;
+    this.live.methods = UPDATE_METHODS;
+    this.parts[0]!.shown = '';
+    this.deps.logger.info({ channel: this.target.channel, ts: stream.ts, final }, 'native stream ended early; continuing with chat.update');
+    if (!stream.ended && !stream.stoppedByUser) {
+      try {
+        await pay('chat.stopStream');
+        await stream.stop('', copy.thinkingTask);
+      } catch (error) {
+        // Already ended on Slack's side, or it will say so to the edit: either way the edit decides.
+        this.deps.logger.debug({ channel: this.target.channel, ts: stream.ts, err: error }, 'could not stop the stream before editing it');
+      }
+    }
+    this.setSession(final || stream.stoppedByUser ? 'active' : 'processing');
+    return false;
+  }
+
+  /** Sets the agent session's status where the bot owns it (best effort, see AgentSessions). */
+  private setSession(status: 'processing' | 'active'): void {
+    this.sessionSet = status === 'processing';
+    void this.deps.sessions.setStatus(this.target, status);
   }
 
   /** The last resort for a final: a readable note in the first message rather than a placeholder or a half answer. */
-  private async showUndeliverable(error: unknown, pay: () => Promise<void>): Promise<void> {
+  private async showUndeliverable(error: unknown, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
     this.deps.logger.error({ err: error, channel: this.target.channel, ts: this.ts }, 'Slack cannot show this answer; showing a note instead');
+    this.sealed = undefined;
     await this.showContents([{ text: UNDELIVERABLE }], pay);
   }
 
-  private async showPart(index: number, { text, blocks }: PartContent, pay: () => Promise<void>): Promise<void> {
+  private async showPart(index: number, { text, blocks }: PartContent, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
     const part = this.parts[index];
     if (!part) {
       const ts = await postPart(this.deps.slack.web, this.target, text, blocks);
@@ -244,10 +428,19 @@ export class ReplyMessage {
       return;
     }
     if (part.shown === text && Boolean(part.blocks) === (blocks !== undefined)) return;
-    await pay();
     // chat.update keeps a message's blocks unless told otherwise: an empty list removes them.
-    const blocksField = blocks ? { blocks } : part.blocks ? { blocks: [] } : {};
-    await this.deps.slack.edits.chat.update({ channel: this.target.channel, ts: part.ts, text, ...blocksField });
+    const update = { channel: this.target.channel, ts: part.ts, text, ...(blocks ? { blocks } : part.blocks ? { blocks: [] } : {}) };
+    await pay('chat.update');
+    try {
+      await this.deps.slack.edits.chat.update(update);
+    } catch (error) {
+      // A message adopted from a crashed instance may still be a stream Slack keeps open: end it, then edit.
+      if (!isStreamingConflict(error)) throw error;
+      await pay('chat.stopStream');
+      await this.deps.slack.edits.chat.stopStream({ channel: this.target.channel, ts: part.ts }).catch(() => undefined);
+      await pay('chat.update');
+      await this.deps.slack.edits.chat.update(update);
+    }
     part.shown = text;
     part.blocks = blocks !== undefined;
   }
@@ -256,12 +449,12 @@ export class ReplyMessage {
    * A retry from scratch (or a resumed answer) may need fewer messages than the attempt before it: the stale
    * ones are removed. Never fails: a stale message must not keep the answer from its final.
    */
-  private async removeExtraParts(needed: number, pay: () => Promise<void>): Promise<void> {
+  private async removeExtraParts(needed: number, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
     while (this.parts.length > needed) await this.removePart(this.parts.pop()!, pay);
   }
 
   /** Deletes a stale message; one Slack will not delete is rewritten to a short note, and if that fails too, left. */
-  private async removePart(part: PostedPart, pay: () => Promise<void>): Promise<void> {
+  private async removePart(part: PostedPart, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
     const { channel } = this.target;
     try {
       await this.deps.slack.web.chat.delete({ channel, ts: part.ts });
@@ -272,8 +465,8 @@ export class ReplyMessage {
       this.deps.logger.warn({ channel, ts: part.ts, failure }, 'could not delete a stale part of the answer; rewriting it');
     }
     try {
-      await pay();
-      await this.deps.slack.edits.chat.update({ channel, ts: part.ts, text: STALE_PART });
+      await pay('chat.update');
+      await this.deps.slack.edits.chat.update({ channel, ts: part.ts, text: STALE_PART, ...(part.blocks ? { blocks: [] } : {}) });
     } catch (error) {
       this.deps.logger.warn({ channel, ts: part.ts, failure: classifySlackError(error) }, 'could not rewrite a stale part of the answer; leaving it');
     }
@@ -281,7 +474,27 @@ export class ReplyMessage {
 }
 
 /**
- * Posts the placeholder. The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
+ * Opens the reply: a native stream when SLACK_STREAMING and Slack allow and the workspace's chat.startStream
+ * budget (Tier 2) has a call now, else the posted placeholder. A refused or failed start falls back at once:
+ * the user must see the reply either way.
+ */
+async function openReply(deps: ReplyDeps, target: ReplyTarget): Promise<Opened> {
+  if (deps.streaming.worthTrying(target) && (await deps.scheduler.tryStartStream(target.teamId))) {
+    try {
+      const stream = await NativeStream.start(deps.slack.edits, target, deps.thinkingDisplay === 'off' ? undefined : copy.thinkingTask);
+      return { part: { ts: stream.ts, shown: '' }, stream };
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if (failure.kind === 'rate_limited') await deps.scheduler.rateLimited(target.teamId, 'chat.startStream', failure.retryAfterMs);
+      if (!deps.streaming.noteFailure(target, error)) deps.logger.warn({ channel: target.channel, failure }, 'could not start a native stream; posting a placeholder');
+    }
+  }
+  const ts = await postPlaceholder(deps, target);
+  return { part: { ts, shown: PLACEHOLDER, blocks: true } };
+}
+
+/**
+ * Posts the placeholder (with the Stop button). The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
  * errors (internal_error, fatal_error, service_unavailable) and a 429 it could not retry are retried here,
  * with bounded backoff. When it finally fails the asker gets an ephemeral: a question never vanishes silently.
  */
@@ -289,7 +502,7 @@ async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget
   const { channel, threadTs, userId } = target;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await postPart(slack.web, target, PLACEHOLDER);
+      return await postPart(slack.web, target, PLACEHOLDER, PLACEHOLDER_BLOCKS);
     } catch (error) {
       const failure = classifySlackError(error);
       const retryable = failure.kind === 'rate_limited' || (failure.kind === 'transient' && error instanceof WebAPIPlatformError);
@@ -312,4 +525,15 @@ function postPart(web: WebClient, target: ReplyTarget, text: string, blocks?: ty
   return web.chat
     .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, ...(blocks ? { blocks } : {}), unfurl_links: false, unfurl_media: false })
     .then((result) => result.ts!);
+}
+
+/** A thinking line's Markdown as the plain text of a task's details (the copy wraps it in italics). */
+function plainLine(markdown: string): string {
+  return markdown.replace(/^_(.*)_$/s, '$1');
+}
+
+/** Slack's answer to chat.update on a message still streaming (DESIGN.md §6). */
+function isStreamingConflict(error: unknown): boolean {
+  const failure = classifySlackError(error);
+  return 'error' in failure && failure.error === 'streaming_state_conflict';
 }
