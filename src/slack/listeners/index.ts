@@ -1,6 +1,6 @@
-import { ErrorCode, type AnyMiddlewareArgs, type App, type BlockFeedbackButtonsAction, type Middleware } from '@slack/bolt';
+import { ErrorCode, type AnyMiddlewareArgs, type App, type BlockButtonAction, type BlockFeedbackButtonsAction, type Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import { FEEDBACK_ACTION_ID } from '../answerBlocks.js';
+import { FEEDBACK_ACTION_ID, STOP_ACTION_ID } from '../answerBlocks.js';
 import type { BotIdentity } from '../botIdentity.js';
 import { askCommandListener } from './askCommand.js';
 import type { SurfaceDeps } from './delivery.js';
@@ -8,6 +8,7 @@ import { directMessageListener } from './directMessage.js';
 import { feedbackListener } from './feedback.js';
 import { mentionListener } from './mention.js';
 import { messagesTabListener, type MessagesTabDeps } from './messagesTab.js';
+import { agentSessionStoppedListener, stopButtonListener } from './stop.js';
 
 /** What the listeners need: the answer pipeline, de-duplication, and the bot's identity (undefined until known). */
 export interface ListenersDeps extends SurfaceDeps {
@@ -18,7 +19,7 @@ export interface ListenersDeps extends SurfaceDeps {
   model: string;
 }
 
-/** Registers every surface the bot answers on (mentions, DMs, the slash command), the Messages tab's prompts and the feedback buttons, for this bot's own workspace only. */
+/** Registers every surface the bot answers on (mentions, DMs, the slash command), the Messages tab's prompts, Stop and the feedback buttons, for this bot's own workspace only. */
 export function registerListeners(app: App, deps: ListenersDeps): void {
   app.use(ignoreForeignRequests(deps.identity, deps.logger));
   app.use(ackUnclaimedInteractions);
@@ -27,6 +28,8 @@ export function registerListeners(app: App, deps: ListenersDeps): void {
   app.command(deps.slashCommand, askCommandListener(deps));
   app.event('app_home_opened', messagesTabListener({ ...deps.messagesTab, logger: deps.logger }));
   app.action<BlockFeedbackButtonsAction>(FEEDBACK_ACTION_ID, feedbackListener({ web: deps.web, model: deps.model, logger: deps.logger }));
+  app.action<BlockButtonAction>(STOP_ACTION_ID, stopButtonListener(deps));
+  app.event('agent_session_stopped', agentSessionStoppedListener(deps));
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'unhandled error in a Slack listener');
   });
