@@ -2,6 +2,7 @@
 // marked's lexer parses; this module only emits. Every character of Claude's text goes through
 // escapeMrkdwn, so the only `<…>` in the output are links this module builds from Markdown links/URLs.
 import { Lexer, Tokenizer, type Links, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
+import { inertMentions } from './inertMarkdown.js';
 
 /** How to render: `streaming` is for intermediate edits of a partial answer. */
 export interface RenderOptions {
@@ -102,13 +103,29 @@ export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
   // GUARD is this module's own marker: one in Claude's text would be taken for ours.
   const text = markdown.includes(GUARD) ? markdown.replaceAll(GUARD, '') : markdown;
   try {
-    return render(capNesting(text), opts);
+    return inertBareMentions(render(capNesting(text), opts));
   } catch {
     // Whatever the parser or this emitter trips on (e.g. input found later to recurse too deep), the
     // answer is still shown, as plain text with the same escaping.
-    return literal(text);
+    return inertBareMentions(literal(text));
   }
 }
+
+/**
+ * Slack parses "certain mentions" in the plain text of a mrkdwn text object unless it is `verbatim` (Block Kit
+ * text object reference), so a bare `@here` Claude wrote (even one a streaming cut glued together from
+ * `@**here`) gets a zero-width space after its `@`; the URLs of our links, the only `<` left, are kept whole.
+ */
+function inertBareMentions(mrkdwn: string): string {
+  if (!mrkdwn.includes('@')) return mrkdwn;
+  return mrkdwn
+    .split(LINK_URL)
+    .map((part, i) => (i % 2 === 1 ? part : inertMentions(part)))
+    .join('');
+}
+
+// A link's `<` and URL, up to the `|` or `>` that renderLink never lets a URL hold.
+const LINK_URL = /(<[^|>]*)/;
 
 /**
  * Each level of quote or list nesting makes marked lex its content again, recursively: 4,000 `>` overflow

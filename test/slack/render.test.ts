@@ -185,7 +185,7 @@ describe('toMrkdwn examples', () => {
     ['a\n\n---\n\nb', 'a\n\n──────────\n\nb'],
     ['line one  \nline two', 'line one\nline two'],
     ['5 > 3 & 2 < 4', '5 &gt; 3 &amp; 2 &lt; 4'],
-    ['&lt;!here&gt; &amp; <!channel> @channel <@U123>', '&lt;!here&gt; &amp; &lt;!channel&gt; @channel &lt;@U123&gt;'],
+    ['&lt;!here&gt; &amp; <!channel> @channel <@U123>', '&lt;!here&gt; &amp; &lt;!channel&gt; @\u200bchannel &lt;@U123&gt;'],
     // Slack shows the markers of a span that letters touch from outside: a zero-width space separates them.
     ['這是**粗體**文字', '這是\u200b*粗體*\u200b文字'],
     ['word*it*word, a~~gone~~b', 'word\u200b_it_\u200bword, a\u200b~gone~\u200bb'],
