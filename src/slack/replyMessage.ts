@@ -124,7 +124,11 @@ export class ReplyMessage {
   ) {
     this.live = deps.scheduler.track(target.teamId, (markdown, final, pay, thinking) => this.render(markdown, final, pay, thinking), target.userId);
     this.live.done.catch(() => this.lostController.abort());
-    this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line) => this.live.showThinking(line));
+    this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line, sentence) => {
+      if (!this.stream) this.live.showThinking(line);
+      // A stream's task shows Slack's own progress while it runs: only a new sentence is worth an append.
+      else if (sentence) this.live.showThinking(sentence);
+    });
     // Every way the message ends (final shown, given up, lost) stops the thinking clock and leaves `processing`.
     this.live.done
       .finally(() => {
@@ -327,7 +331,7 @@ export class ReplyMessage {
         // Text already streamed cannot be taken back: a thinking line after it (a retry) waits for the text.
         if (stream.text || stream.stoppedByUser) return true;
         await pay('chat.appendStream');
-        await stream.think(copy.thinkingTask, plainLine(markdown));
+        await stream.think(copy.thinkingTask, inertMarkdown(markdown));
         return true;
       }
       // Past the stream's size the first message ends at a paragraph; the rest follows in further messages.
@@ -525,11 +529,6 @@ function postPart(web: WebClient, target: ReplyTarget, text: string, blocks?: ty
   return web.chat
     .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, ...(blocks ? { blocks } : {}), unfurl_links: false, unfurl_media: false })
     .then((result) => result.ts!);
-}
-
-/** A thinking line's Markdown as the plain text of a task's details (the copy wraps it in italics). */
-function plainLine(markdown: string): string {
-  return markdown.replace(/^_(.*)_$/s, '$1');
 }
 
 /** Slack's answer to chat.update on a message still streaming (DESIGN.md §6). */

@@ -44,7 +44,8 @@ export class ThinkingProgress {
     private readonly display: ThinkingDisplay,
     private readonly intervalMs: number,
     private readonly startedAt: number,
-    private readonly show: (markdown: string) => void,
+    /** Gets the line to show (Markdown) and the latest sentence alone ('' while there is none). */
+    private readonly show: (markdown: string, sentence: string) => void,
   ) {}
 
   /** Claude's summarised thinking so far ('' when a thinking block starts). */
@@ -68,6 +69,6 @@ export class ThinkingProgress {
 
   private showLine(): void {
     const seconds = Math.round((Date.now() - this.startedAt) / 1000);
-    this.show(this.sentence ? copy.thinkingSentence(this.sentence) : copy.thinkingFor(seconds));
+    this.show(this.sentence ? copy.thinkingSentence(this.sentence) : copy.thinkingFor(seconds), this.sentence);
   }
 }

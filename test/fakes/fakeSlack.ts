@@ -576,7 +576,7 @@ export class FakeSlack {
       ...(content.mode ? { mode: content.mode } : {}),
       startedAt: Date.now(),
       chars: content.text.length,
-      chunks: content.chunks,
+      chunks: [...content.chunks],
       ...(isNonEmpty(userId) ? { recipientUserId: userId } : {}),
       ...(isNonEmpty(teamId) ? { recipientTeamId: teamId } : {}),
     };
