@@ -7,12 +7,15 @@ import { deliverEvent, mentionEvent } from '../test/fakes/slackRequests.js';
 
 /** A command from the benchmark and what the fakes answer. */
 export type FakesCommand =
-  | { cmd: 'configure'; slackLatencyMs: number; script: StreamScript; updatesPerMinute?: number; burst?: number }
+  | { cmd: 'configure'; slackLatencyMs: number; script: StreamScript; rateLimits?: Record<string, { perMinute: number; burst: number }> }
   | { cmd: 'deliver'; botUrl: string; secret: string; questions: { channel: string; text: string }[]; spacingMs?: number }
   | { cmd: 'count' }
   | { cmd: 'collect' };
 
-/** One Slack call as the benchmark needs it: when it arrived, what it did, and a fingerprint of its text. */
+/**
+ * One Slack call as the benchmark needs it: when it arrived, what it did, and a fingerprint of its text (for a
+ * stream call, the Markdown it appended).
+ */
 export interface SlackCallSummary {
   method: string;
   at: number;
@@ -51,7 +54,7 @@ async function handle(command: FakesCommand): Promise<unknown> {
     case 'configure':
       slack.latencyMs = command.slackLatencyMs;
       claude.defaultScript = command.script;
-      if (command.updatesPerMinute) slack.rateLimit('chat.update', { perMinute: command.updatesPerMinute, burst: command.burst! });
+      for (const [method, limit] of Object.entries(command.rateLimits ?? {})) slack.rateLimit(method, limit);
       return {};
     case 'deliver': {
       // Slack keeps a bounded number of connections open to an app; 1,000 at once would overflow the
@@ -78,8 +81,9 @@ async function handle(command: FakesCommand): Promise<unknown> {
     case 'collect':
       return {
         calls: slack.calls.map((call): SlackCallSummary => {
-          const text = String(call.params.text ?? '');
-          const ts = String(call.method === 'chat.postMessage' ? (call.response.ts ?? '') : call.params.ts);
+          const text = call.params.chunks === undefined ? String(call.params.text ?? '') : streamedText(call.params.chunks);
+          const opens = call.method === 'chat.postMessage' || call.method === 'chat.startStream';
+          const ts = String(opens ? (call.response.ts ?? '') : call.params.ts);
           return {
             method: call.method,
             at: call.at,
@@ -102,6 +106,12 @@ async function handle(command: FakesCommand): Promise<unknown> {
         ),
       };
   }
+}
+
+/** The Markdown of a stream call's `markdown_text` chunks. */
+function streamedText(chunks: unknown): string {
+  if (!Array.isArray(chunks)) return '';
+  return chunks.map((chunk: { type?: unknown; text?: unknown }) => (chunk.type === 'markdown_text' ? String(chunk.text) : '')).join('');
 }
 
 process.on('message', (message: { id: number } & FakesCommand) => {

@@ -25,6 +25,12 @@ const EDIT_INTERVAL_MS = 1000;
 // The largest SLACK_EDITS_PER_MINUTE the configuration accepts: far more than any section spends.
 const UNLIMITED = 10_000;
 
+/** Slack's per-workspace rate tiers of the methods a reply uses (DESIGN.md §5–§6), enforced by the fake in the budget section. */
+const SLACK_TIERS = { 'chat.startStream': 20, 'chat.stopStream': 20, 'chat.appendStream': 100 } as const;
+
+/** How answers reach Slack (SLACK_STREAMING). */
+type Transport = 'edits' | 'native' | 'auto';
+
 const THINKING_MS = 5000;
 const THINKING_DELTA_MS = 200;
 
@@ -100,19 +106,26 @@ const thinkingScript = (tokens: number): StreamScript => ({
 
 async function startFakes(opts: { tokens: number; updatesPerMinute?: number; script?: StreamScript }): Promise<Fakes> {
   const fakes = await Fakes.start();
-  await fakes.call({
-    cmd: 'configure',
-    slackLatencyMs: SLACK_RTT_MS,
-    script: opts.script ?? answerScript(opts.tokens),
-    ...(opts.updatesPerMinute ? { updatesPerMinute: opts.updatesPerMinute, burst: 50 } : {}),
-  });
+  // With a chat.update limit the fake enforces every tier a reply uses, each with a full minute as its burst.
+  const rateLimits = opts.updatesPerMinute
+    ? Object.fromEntries(
+        Object.entries({ 'chat.update': opts.updatesPerMinute, ...SLACK_TIERS }).map(([method, perMinute]) => [method, { perMinute, burst: perMinute }]),
+      )
+    : undefined;
+  await fakes.call({ cmd: 'configure', slackLatencyMs: SLACK_RTT_MS, script: opts.script ?? answerScript(opts.tokens), ...(rateLimits ? { rateLimits } : {}) });
   return fakes;
 }
 
-function startBot(fakes: Fakes, editsPerMinute: number, env: Record<string, string> = {}): Promise<{ bot: Bot; url: string }> {
+function startBot(fakes: Fakes, editsPerMinute: number, env: Record<string, string> = {}, transport: Transport = 'edits'): Promise<{ bot: Bot; url: string }> {
   return startBenchBot(
     { slackApiUrl: fakes.slackUrl, claudeBaseUrl: fakes.claudeUrl },
-    { HISTORY_STORE: 'memory', EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS), SLACK_EDITS_PER_MINUTE: String(editsPerMinute), ...env },
+    {
+      HISTORY_STORE: 'memory',
+      EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
+      SLACK_EDITS_PER_MINUTE: String(editsPerMinute),
+      SLACK_STREAMING: transport,
+      ...env,
+    },
   );
 }
 
@@ -128,32 +141,52 @@ async function waitIdle(bot: Bot, expectedAnswers: number, fakes: Fakes, timeout
 }
 
 /** A running bot is warm: modules loaded, code optimised. Measure it that way, not its first seconds. */
-async function warmUp(bot: Bot, url: string, fakes: Fakes): Promise<void> {
+async function warmUp(bot: Bot, url: string, fakes: Fakes, answers = WARM_UP_ANSWERS): Promise<void> {
   const requests = await fakes.call<number>({ cmd: 'count' });
-  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(20, 'warm') });
-  await waitIdle(bot, requests + 20, fakes, 60_000);
+  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(answers, 'warm') });
+  await waitIdle(bot, requests + answers, fakes, 60_000);
 }
+
+const WARM_UP_ANSWERS = 20;
+/** Natively, a shorter warm-up: every answer spends one of the workspace's 20 chat.startStream a minute (Tier 2). */
+const NATIVE_WARM_UP_ANSWERS = 5;
 
 const questions = (n: number, prefix: string) =>
   Array.from({ length: n }, (_, i) => ({ channel: `C${prefix.toUpperCase()}${i}`, text: `${prefix}-${i}` }));
 
-/** One answer's Slack and Claude timeline, joined by the question it answered. */
+/**
+ * One answer's Slack and Claude timeline, joined by the question it answered. `edits` are the calls that changed
+ * the reply after it opened (chat.update, or chat.appendStream and chat.stopStream), with `words` as the answer's
+ * words the reply showed after each (a stream's are cumulative).
+ */
 interface Answer {
   delivery: Delivery;
+  native: boolean;
   placeholder: SlackCallSummary;
   edits: SlackCallSummary[];
   chunkTimes: number[];
   thinkingTimes: number[];
 }
 
+const STREAM_CALLS = new Set(['chat.appendStream', 'chat.stopStream']);
+
 function joinAnswers(deliveries: Delivery[], calls: SlackCallSummary[], requests: ClaudeRequestSummary[]): Answer[] {
   return deliveries.map((delivery) => {
-    const placeholder = calls.find((call) => call.method === 'chat.postMessage' && call.threadTs === delivery.ts && call.ok)!;
-    const edits = calls.filter((call) => call.method === 'chat.update' && call.ts === placeholder.ts && call.ok);
+    const placeholder = calls.find(
+      (call) => (call.method === 'chat.postMessage' || call.method === 'chat.startStream') && call.threadTs === delivery.ts && call.ok,
+    )!;
+    const native = placeholder.method === 'chat.startStream';
+    let shown = 0;
+    const edits = calls
+      .filter((call) => (call.method === 'chat.update' || STREAM_CALLS.has(call.method)) && call.ts === placeholder.ts && call.ok)
+      .map((call) => (STREAM_CALLS.has(call.method) ? { ...call, words: (shown += call.words) } : call));
     const request = requests.find((candidate) => candidate.question === delivery.question);
-    return { delivery, placeholder, edits, chunkTimes: request?.chunkTimes ?? [], thinkingTimes: request?.thinkingTimes ?? [] };
+    return { delivery, native, placeholder, edits, chunkTimes: request?.chunkTimes ?? [], thinkingTimes: request?.thinkingTimes ?? [] };
   });
 }
+
+/** The first call that showed some of the answer's words. */
+const firstTextCall = (answer: Answer) => answer.edits.find((edit) => edit.words > 0);
 
 /** Edits that showed older text than an earlier edit of the same message had already shown. */
 function staleEdits(answer: Answer): number {
@@ -200,11 +233,12 @@ async function benchScale(): Promise<void> {
   fakes.stop();
 }
 
-async function benchLatency(): Promise<Answer[]> {
-  const section = `Latency added by the bot (${sizes.latencyAnswers} answers, one every 250 ms; Slack RTT ${SLACK_RTT_MS} ms, TTFT ${TTFT_MS} ms, ${TOKENS_PER_SECOND} tokens/s)`;
+async function benchLatency(transport: 'edits' | 'native'): Promise<Answer[]> {
+  const section = `Latency added by the bot, SLACK_STREAMING=${transport} (${sizes.latencyAnswers} answers, one every 250 ms; Slack RTT ${SLACK_RTT_MS} ms, TTFT ${TTFT_MS} ms, ${TOKENS_PER_SECOND} tokens/s)`;
   const fakes = await startFakes({ tokens: sizes.tokens });
-  const { bot, url } = await startBot(fakes, UNLIMITED);
-  await warmUp(bot, url, fakes);
+  const { bot, url } = await startBot(fakes, UNLIMITED, {}, transport);
+  const warmUpAnswers = transport === 'native' ? NATIVE_WARM_UP_ANSWERS : WARM_UP_ANSWERS;
+  await warmUp(bot, url, fakes, warmUpAnswers);
   // Answers overlap, as in a busy workspace, but events arrive 250 ms apart so none queues behind another.
   const deliveries = await fakes.call<Delivery[]>({
     cmd: 'deliver',
@@ -213,12 +247,14 @@ async function benchLatency(): Promise<Answer[]> {
     questions: questions(sizes.latencyAnswers, 'lat'),
     spacingMs: 250,
   });
-  await waitIdle(bot, 20 + sizes.latencyAnswers, fakes, 120_000);
+  await waitIdle(bot, warmUpAnswers + sizes.latencyAnswers, fakes, 120_000);
   const { calls, requests } = await fakes.collect();
-  const answers = joinAnswers(deliveries, calls, requests);
+  // The warm-up's answers are not measured; with `native`, neither are those the start budget (Tier 2) sent to edits.
+  const answers = joinAnswers(deliveries, calls, requests).filter((answer) => answer.native === (transport === 'native'));
+  record(section, 'answers measured', answers.length, transport === 'native' ? `those within the ${SLACK_TIERS['chat.startStream']} chat.startStream a minute (Tier 2)` : '');
   // The fake applies a call after its latency: visible = arrival + RTT; the figures subtract that one RTT.
   const placeholder = answers.map((a) => a.placeholder.at - a.delivery.sentAt);
-  const firstText = answers.map((a) => a.edits[0]!.at - a.chunkTimes[0]!);
+  const firstText = answers.map((a) => firstTextCall(a)!.at - a.chunkTimes[0]!);
   const final = answers.map((a) => a.edits.at(-1)!.at - a.chunkTimes.at(-1)!);
   for (const [name, values] of [
     ['event → placeholder visible', placeholder],
@@ -228,6 +264,12 @@ async function benchLatency(): Promise<Answer[]> {
     record(section, `${name}, p50 (ms)`, percentile(values, 0.5), '≤ 5', percentile(values, 0.5) <= 5);
     record(section, `${name}, p95 (ms)`, percentile(values, 0.95));
   }
+  const firstFromQuestion = answers.map((a) => firstTextCall(a)!.at + SLACK_RTT_MS - a.delivery.sentAt);
+  record(section, 'time to first visible text, p50 (ms)', percentile(firstFromQuestion, 0.5));
+  record(section, 'Slack calls per answer (reply only)', sum(answers.map((a) => 1 + a.edits.length)) / answers.length);
+  await bot.stop(0);
+  fakes.stop();
+  if (transport === 'native') return answers;
   const edits = sum(answers.map((a) => a.edits.length)) / answers.length;
   const ideal =
     sum(answers.map((a) => Math.ceil((a.chunkTimes.at(-1)! - a.chunkTimes[0]!) / EDIT_INTERVAL_MS) + 1)) / answers.length;
@@ -238,9 +280,17 @@ async function benchLatency(): Promise<Answer[]> {
   record(efficiency, `edits lagging Claude by a chunk sent ≥ 10 ms earlier (bot, of ${sum(answers.map((a) => a.edits.length))})`, sum(answers.map(laggingEdits)));
   const unchanged = sum(answers.map(unchangedEdits));
   record(efficiency, 'unchanged-text edits (bot)', unchanged, '0', unchanged === 0);
-  await bot.stop(0);
-  fakes.stop();
   return answers;
+}
+
+/** The two transports side by side: the native stream must show the first words no later than edits do. */
+function compareTransports(edits: Answer[], native: Answer[]): void {
+  const section = 'Transports side by side (latency section)';
+  const firstText = (answers: Answer[]) => percentile(answers.map((a) => firstTextCall(a)!.at - a.delivery.sentAt), 0.5);
+  const difference = firstText(native) - firstText(edits);
+  record(section, 'first visible text p50, native − edits (ms)', difference, '≤ 0 (native no later)', difference <= 0);
+  const calls = (answers: Answer[]) => sum(answers.map((a) => 1 + a.edits.length)) / answers.length;
+  record(section, 'Slack calls per answer, native ÷ edits', calls(native) / calls(edits));
 }
 
 async function benchNaive(botAnswers: Answer[]): Promise<void> {
@@ -276,11 +326,17 @@ async function benchNaive(botAnswers: Answer[]): Promise<void> {
   fakes.stop();
 }
 
-async function benchBudget(): Promise<void> {
+/**
+ * `n` answers at once in one workspace under Slack's tiers. The physical minimum: every answer needs one final
+ * call; a native one also a chat.startStream, which must be made when the question arrives (the reply has to
+ * appear at once), so at most a Tier 2 burst of them; the rest finish with chat.update, 50 in the burst, then 50
+ * a minute.
+ */
+async function benchBudget(transport: 'edits' | 'auto'): Promise<void> {
   const { budgetAnswers: n, budgetPerMinute: perMinute } = sizes;
-  const section = `Budget (${n} concurrent answers, one workspace, fake enforcing ${perMinute} chat.update/min, burst 50)`;
+  const section = `Budget, SLACK_STREAMING=${transport} (${n} concurrent answers, one workspace, fake enforcing ${perMinute} chat.update/min and the stream tiers, each with a minute's burst)`;
   const fakes = await startFakes({ tokens: sizes.tokens, updatesPerMinute: perMinute });
-  const { bot, url } = await startBot(fakes, perMinute);
+  const { bot, url } = await startBot(fakes, perMinute, {}, transport);
   const deliveries = await fakes.call<Delivery[]>({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(n, 'budget') });
   const started = Math.min(...deliveries.map((d) => d.sentAt));
   await waitIdle(bot, n, fakes, 10 * 60_000);
@@ -288,15 +344,17 @@ async function benchBudget(): Promise<void> {
   const answers = joinAnswers(deliveries, calls, requests);
   const lastFinal = Math.max(...answers.map((a) => a.edits.at(-1)!.at)) - started;
   const streamMs = TTFT_MS + (sizes.tokens * 1000) / TOKENS_PER_SECOND;
-  const physicalMin = Math.max(streamMs, ((n - 50) / perMinute) * 60_000);
+  const natively = transport === 'edits' ? 0 : Math.min(n, SLACK_TIERS['chat.startStream']);
+  const physicalMin = Math.max(streamMs, ((n - natively - perMinute) / perMinute) * 60_000);
+  record(section, 'answers streamed natively', answers.filter((a) => a.native).length, transport === 'edits' ? '0' : `≤ ${natively}`);
   record(section, 'time to last final ÷ physical minimum', lastFinal / physicalMin, '≤ 1.2', lastFinal / physicalMin <= 1.2);
   record(section, 'time to last final (s)', lastFinal / 1000, `minimum ${Math.round(physicalMin / 100) / 10}`);
-  const limited = calls.filter((call) => call.method === 'chat.update' && call.status === 429).length;
-  record(section, 'HTTP 429 answers', limited, '≤ 1', limited <= 1);
-  const firstVisible = answers.map((a) => a.edits[0]!.at + SLACK_RTT_MS - a.delivery.sentAt);
+  const limited = calls.filter((call) => call.status === 429).length;
+  record(section, 'HTTP 429 answers (any method)', limited, '≤ 1', limited <= 1);
+  const firstVisible = answers.map((a) => (firstTextCall(a)?.at ?? NaN) + SLACK_RTT_MS - a.delivery.sentAt);
   record(section, 'time to first visible text, p50 (s)', percentile(firstVisible, 0.5) / 1000);
   record(section, 'time to first visible text, p95 (s)', percentile(firstVisible, 0.95) / 1000);
-  const progress = answers.filter((a) => a.edits.length > 1).length;
+  const progress = answers.filter((a) => a.edits.filter((edit) => edit.words > 0).length > 1).length;
   record(section, 'answers that showed text before their final', progress);
   await bot.stop(0);
   fakes.stop();
@@ -355,10 +413,14 @@ async function main(): Promise<void> {
   // Scale first: peak RSS is a whole-process figure, so it is taken before anything else has run here.
   if (runs('scale')) await benchScale();
   if (runs('latency')) {
-    const botAnswers = await benchLatency();
+    const botAnswers = await benchLatency('edits');
+    compareTransports(botAnswers, await benchLatency('native'));
     if (runs('naive')) await benchNaive(botAnswers);
   }
-  if (runs('budget')) await benchBudget();
+  if (runs('budget')) {
+    await benchBudget('edits');
+    await benchBudget('auto');
+  }
   if (runs('thinking')) await benchThinking();
   if (runs('render')) {
     const render = await benchRender();

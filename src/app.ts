@@ -15,6 +15,7 @@ import { EditScheduler } from './slack/editScheduler.js';
 import { FileReader } from './slack/fileReader.js';
 import { createHttpServer, listen } from './slack/httpServer.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { applyStop } from './slack/listeners/stop.js';
 import { createSlackClients, createStartupClient } from './slack/slackClients.js';
 import { StreamingSupport } from './slack/nativeStream.js';
 import { startSocketMode } from './slack/socketMode.js';
@@ -104,8 +105,10 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.SLACK_APP_TOKEN }),
   });
+  stores.stops.subscribe((request) => void applyStop(request, { conversation, web: slack.web, logger }));
   registerListeners(app, {
     conversation,
+    stops: stores.stops,
     web: slack.web,
     logger,
     slashCommand: config.SLASH_COMMAND,

@@ -12,7 +12,7 @@ export const copy = {
   thinkingTask: 'Thinking',
   /** The button under an answer being written (edits transport); only the asker may press it. */
   stopButton: 'Stop',
-  /** Ephemeral to someone who pressed Stop under another person's answer. */
+  /** Ephemeral to someone who pressed Stop under another person's answer: mrkdwn as is, the asker's name a live mention. */
   notYourAnswer: (askerId: string) => `Only <@${askerId}> can stop this answer.`,
   usage: (command: string) =>
     `Ask me anything: mention me with your question, send me a DM, or use \`${command} your question\`.`,

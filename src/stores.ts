@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { FileLease } from './coordination/fileLease.js';
+import { LocalStopRelay, RedisStopRelay, type StopRelay } from './coordination/stopRelay.js';
 import { LocalThreadLock, RedisThreadLock, type ThreadLock } from './coordination/threadLock.js';
 import type { HistoryStore } from './history/historyStore.js';
 import { MemoryHistoryStore } from './history/memoryHistoryStore.js';
@@ -25,6 +26,8 @@ export interface Stores {
   budgets: SlackBudgets;
   lock: ThreadLock;
   inflight: InflightRegistry;
+  /** Carries a user's Stop to the instance running the answer. */
+  stops: StopRelay;
   /**
    * True when the store can be written now (for `GET /readyz`): sqlite, a tiny write in a transaction through
    * a fresh connection (a file corrupted on disk, full or taken over by another process gives false); Redis,
@@ -122,6 +125,7 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
     dedupe,
     budgets: memoryBudgets(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
+    stops: new LocalStopRelay(),
     ready: reusedCheck(async () => parts.ready()),
     verify: async () => {},
     async close() {
@@ -139,6 +143,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
     budgets: redisBudgets(redis, config.SLACK_EDITS_PER_MINUTE, keyPrefix, logger),
     lock: new RedisThreadLock(redis, logger, keyPrefix),
     inflight: new RedisInflightRegistry(redis, keyPrefix),
+    stops: new RedisStopRelay(redis, logger, keyPrefix),
   };
   return {
     ...stores,
@@ -148,7 +153,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
       logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; not ready, and questions get "temporarily unavailable", until it is back');
     },
     async close() {
-      await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close()]);
+      await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close(), stores.stops.close()]);
       redis.disconnect();
     },
   };

@@ -1,4 +1,5 @@
 import { ErrorCode, type AnyMiddlewareArgs, type App, type BlockButtonAction, type BlockFeedbackButtonsAction, type Middleware } from '@slack/bolt';
+import type { StopRelay } from '../../coordination/stopRelay.js';
 import type { Logger } from '../../logger.js';
 import { FEEDBACK_ACTION_ID, STOP_ACTION_ID } from '../answerBlocks.js';
 import type { BotIdentity } from '../botIdentity.js';
@@ -12,6 +13,8 @@ import { agentSessionStoppedListener, stopButtonListener } from './stop.js';
 
 /** What the listeners need: the answer pipeline, de-duplication, and the bot's identity (undefined until known). */
 export interface ListenersDeps extends SurfaceDeps {
+  /** Carries a Stop to the instance running the answer. */
+  stops: StopRelay;
   identity: () => BotIdentity | undefined;
   /** The Messages tab's suggested prompts and the best-effort client that sets them. */
   messagesTab: Omit<MessagesTabDeps, 'logger'>;

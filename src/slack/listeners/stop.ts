@@ -2,15 +2,33 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs, S
 import type { WebClient } from '@slack/web-api';
 import { copy } from '../../copy.js';
 import type { Conversation } from '../../conversation.js';
+import type { StopRelay, StopRequest } from '../../coordination/stopRelay.js';
 import type { Logger } from '../../logger.js';
-import { toMrkdwn } from '../render.js';
 import { classifySlackError } from '../slackErrors.js';
 
-/** What a Stop needs: the answers in flight, the client that tells a non-asker, the log. */
+/** What a Stop needs: the answers in flight, the relay to the instance running the answer, the client that tells a non-asker, the log. */
 export interface StopDeps {
   conversation: Conversation;
+  stops: StopRelay;
   web: WebClient;
   logger: Logger;
+}
+
+/**
+ * Applies a Stop in this instance (the relay's handler): stops the thread's answer if it runs here and the
+ * user may stop it; a user who may not gets an ephemeral saying whose answer it is. An instance not running
+ * the answer does nothing, and so does a Stop after the answer ended.
+ */
+export async function applyStop({ teamId, channel, threadTs, userId, anyone }: StopRequest, { conversation, web, logger }: Omit<StopDeps, 'stops'>): Promise<void> {
+  const stopped = conversation.stop({ teamId, channel, threadTs }, userId, { anyone });
+  if (stopped.result === 'not_running') return;
+  logger.info({ teamId, channel, threadTs, user: userId, result: stopped.result }, 'Stop pressed');
+  if (stopped.result !== 'not_asker') return;
+  try {
+    await web.chat.postEphemeral({ channel, user: userId, thread_ts: threadTs, text: copy.notYourAnswer(stopped.askerId) });
+  } catch (error) {
+    logger.warn({ channel, failure: classifySlackError(error) }, 'could not tell the user whose answer it is');
+  }
 }
 
 /**
@@ -18,11 +36,9 @@ export interface StopDeps {
  * https://docs.slack.dev/reference/events/agent_session_stopped). Slack shows that button to the answer's
  * recipient only, so whoever sent it may stop. The answer's reply moves the session back to `active`.
  */
-export function agentSessionStoppedListener({ conversation, logger }: StopDeps) {
+export function agentSessionStoppedListener({ stops }: StopDeps) {
   return async function onAgentSessionStopped({ event, body }: SlackEventMiddlewareArgs<'agent_session_stopped'> & AllMiddlewareArgs): Promise<void> {
-    const thread = { teamId: body.team_id, channel: event.channel, threadTs: event.thread_ts };
-    const { result } = conversation.stop(thread, event.user, { anyone: true });
-    logger.info({ ...thread, user: event.user, result }, 'Stop pressed (agent session)');
+    await stops.publish({ teamId: body.team_id, channel: event.channel, threadTs: event.thread_ts, userId: event.user, anyone: true });
   };
 }
 
@@ -30,7 +46,7 @@ export function agentSessionStoppedListener({ conversation, logger }: StopDeps) 
  * The Stop button under an answer being written (edits transport): acked at once; only the asker may stop
  * it, anyone else gets an ephemeral saying whose answer it is. A click after the answer ended does nothing.
  */
-export function stopButtonListener({ conversation, web, logger }: StopDeps) {
+export function stopButtonListener({ stops }: StopDeps) {
   return async function onStopButton({ ack, body }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> {
     await ack();
     const channel = body.container.channel_id ?? body.channel?.id;
@@ -38,14 +54,6 @@ export function stopButtonListener({ conversation, web, logger }: StopDeps) {
     const teamId = body.team?.id ?? body.user.team_id;
     const user = body.user.id;
     if (typeof channel !== 'string' || typeof threadTs !== 'string' || typeof teamId !== 'string') return;
-    const thread = { teamId, channel, threadTs };
-    const stopped = conversation.stop(thread, user);
-    logger.info({ ...thread, user, result: stopped.result }, 'Stop pressed (button)');
-    if (stopped.result !== 'not_asker') return;
-    try {
-      await web.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: toMrkdwn(copy.notYourAnswer(stopped.askerId)) });
-    } catch (error) {
-      logger.warn({ channel, failure: classifySlackError(error) }, 'could not tell the user whose answer it is');
-    }
+    await stops.publish({ teamId, channel, threadTs, userId: user, anyone: false });
   };
 }
