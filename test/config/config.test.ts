@@ -53,6 +53,8 @@ describe('configuration values that used to be accepted silently', () => {
     ['REDIS_URL', 'redis://bad%user:pw@127.0.0.1:6379'],
     ['SLACK_SIGNING_SECRET', 'abc'],
     ['SLACK_SIGNING_SECRET', 'abcdefg'],
+    ['SLACK_STREAMING', 'stream'],
+    ['SLACK_STREAMING', 'Native'],
   ])('%s=%j stops start-up with one line naming the variable, not the value', (variable, value) => {
     const message = errorFor({ [variable]: value });
     expect(message.split('\n')).toHaveLength(1);
@@ -79,7 +81,9 @@ describe('configuration values that used to be accepted silently', () => {
       USER_MAX_CONCURRENT: 3,
       MAX_CONCURRENT_ANSWERS: 100,
       HISTORY_TTL_DAYS: 90,
+      SLACK_STREAMING: 'auto',
     });
+    expect(loadConfig({ ...base, SLACK_STREAMING: 'edits' }).SLACK_STREAMING).toBe('edits');
   });
 });
 
