@@ -32,9 +32,17 @@ export interface ShownAnswer {
 
 /**
  * Reads how Slack shows the answer that starts at `replyTs`, from one page of `conversations.replies`
- * (Tier 3, `oldest` = replyTs); a longer tail counts as unfinished. Rejects when Slack cannot be asked.
+ * (Tier 3, `oldest` = replyTs); a longer tail counts as unfinished. A native stream Slack still holds open was
+ * cut off mid-answer: it is stopped (chat.update cannot edit it until then) and counts as unfinished. Rejects
+ * when Slack cannot be asked.
  */
 export async function readAnswer(web: WebClient, { channel, threadTs, replyTs }: AnswerPlace): Promise<ShownAnswer> {
+  // Slack answers message_not_in_streaming_state for any other message, and for a stream already stopped.
+  const wasStreaming = await web.chat.stopStream({ channel, ts: replyTs }).then(
+    () => true,
+    () => false,
+  );
+  if (wasStreaming) return { finalShown: false, continuation: [] };
   const page = await web.conversations.replies({ channel, ts: threadTs, oldest: replyTs, inclusive: true, limit: 200 });
   const messages = (page.messages ?? []).filter((message) => message.ts && compareTs(message.ts, replyTs) >= 0);
   const first = messages.find((message) => message.ts === replyTs);

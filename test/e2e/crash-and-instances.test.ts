@@ -36,6 +36,31 @@ describe('crash recovery', () => {
       await second.exited;
     }
   }, 40_000);
+
+  test('a native stream cut off by kill -9 is stopped and answered again in the same message', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'native' };
+    const first = await spawnBot(slack, claude, env);
+    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
+    const event = mentionEvent({ text: '<@UBOT> survive this' });
+    await deliverEvent(first.url, SIGNING_SECRET, event);
+    await slack.waitFor(() => slack.callsOf('chat.appendStream').filter((call) => call.status === 200).length >= 2, 10_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      await claude.waitForRequests(2, 10_000);
+      const replyTs = slack.callsOf('chat.startStream')[0]!.response.ts as string;
+      await slack.waitFor(() => versionsOf(slack, replyTs).at(-1) === words(5, 'new').join('').trim(), 10_000);
+      // The stream Slack still held open was stopped before any edit: never a streaming_state_conflict.
+      expect(slack.calls.filter((call) => call.response.error === 'streaming_state_conflict')).toEqual([]);
+      expect(slack.callsOf('chat.postMessage')).toHaveLength(0);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 40_000);
 });
 
 describeRedis('several instances on Redis', () => {
