@@ -3,7 +3,6 @@ import type { WebClient } from '@slack/web-api';
 import { copy } from '../../copy.js';
 import type { Conversation } from '../../conversation.js';
 import type { Logger } from '../../logger.js';
-import { toMrkdwn } from '../render.js';
 import { classifySlackError } from '../slackErrors.js';
 
 /** What a Stop needs: the answers in flight, the client that tells a non-asker, the log. */
@@ -43,7 +42,8 @@ export function stopButtonListener({ conversation, web, logger }: StopDeps) {
     logger.info({ ...thread, user, result: stopped.result }, 'Stop pressed (button)');
     if (stopped.result !== 'not_asker') return;
     try {
-      await web.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: toMrkdwn(copy.notYourAnswer(stopped.askerId)) });
+      // Already mrkdwn with a live mention of the asker (a Slack user id): toMrkdwn would make `<@…>` inert text.
+      await web.chat.postEphemeral({ channel, user, thread_ts: threadTs, text: copy.notYourAnswer(stopped.askerId) });
     } catch (error) {
       logger.warn({ channel, failure: classifySlackError(error) }, 'could not tell the user whose answer it is');
     }
