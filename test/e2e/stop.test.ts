@@ -203,7 +203,7 @@ describe('the Stop button (SLACK_STREAMING=edits)', () => {
   test("another user's click gets an ephemeral naming the asker, and the answer goes on to its end", async () => {
     t = await startTestBot({ SLACK_STREAMING: 'edits' });
     t.slack.addUser({ id: 'U999', name: 'other' });
-    const { event, reply } = await askAndWaitForText(t);
+    const { event, reply } = await askAndWaitForText(t, { chunks: PARTS, delayMs: 100 });
     await clickStop(t, event, reply.ts, 'U999');
     await t.slack.waitFor(() => t.slack.callsOf('chat.postEphemeral').length === 1);
     const ephemeral = t.slack.callsOf('chat.postEphemeral')[0]!;
