@@ -64,6 +64,11 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   at: number;
   endedAt?: number;
+  /**
+   * When the client closed the connection before the response ended (an aborted stream: the SDK's `abort()`).
+   * Unset when the response finished or the fake cut it itself (a scripted `drop`, `close()`).
+   */
+  clientClosedAt?: number;
   /** When each text delta was written, in order. */
   chunkTimes: number[];
   /** When each thinking delta was written (or, with `display: 'omitted'`, would have been), in order. */
@@ -183,7 +188,10 @@ export class FakeAnthropic {
     const markEnded = (): void => {
       record.endedAt ??= preciseNow();
     };
-    res.once('finish', markEnded).once('close', markEnded);
+    res.once('finish', markEnded).once('close', () => {
+      if (!res.writableFinished && !this.closed && !cutByFake.has(res)) record.clientClosedAt = preciseNow();
+      markEnded();
+    });
     const script = this.queue.shift() ?? this.scriptFor?.(body) ?? this.defaultScript;
     if ('httpError' in script) {
       sendError(res, requestId, script.httpError);
@@ -366,6 +374,9 @@ function outputUsageOf(script: StreamScript, blocks: Block[]): Json {
   };
 }
 
+/** Responses whose connection the fake cut itself (a scripted drop): their close is not the client's. */
+const cutByFake = new WeakSet<ServerResponse>();
+
 /** Applies a scripted mid-stream failure: an `error` event, a TCP drop, or silence. */
 function breakStream(res: ServerResponse, fail: StreamFailure, send: (event: string, data: Json) => void): void {
   switch (fail.how) {
@@ -378,6 +389,7 @@ function breakStream(res: ServerResponse, fail: StreamFailure, send: (event: str
     case 'drop': {
       // Flush what was written, then close the TCP connection in the middle of the chunked body.
       const socket = res.socket;
+      cutByFake.add(res);
       socket?.end(() => socket.destroy());
       return;
     }

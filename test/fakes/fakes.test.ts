@@ -13,7 +13,7 @@ import { App, isValidSlackRequest, LogLevel as BoltLogLevel, type types } from '
 import { WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import { FakeAnthropic, type Script } from './fakeAnthropic.js';
 import { FakeSlack, slackClient } from './fakeSlack.js';
-import { closeServer, listenOnLoopback, readBody } from './httpUtil.js';
+import { closeServer, listenOnLoopback, pollUntil, readBody } from './httpUtil.js';
 import { deliverCommand, deliverEvent, dmEvent, mentionEvent, signSlackRequest } from './slackRequests.js';
 
 /** The error a promise rejects with (fails the test if it resolves). */
@@ -239,6 +239,25 @@ describe('FakeAnthropic with the real @anthropic-ai/sdk', () => {
     expect(fake.requests[0]?.endedAt).toBeUndefined();
     await fake.close();
     expect(await outcome).toBe('failed');
+  });
+
+  it("records when the client closed the connection mid-stream (abort), not when the stream ended or the fake cut it", async () => {
+    fake.enqueue({ chunks: ['a', 'b', 'c'], delayMs: 5_000 });
+    const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    await new Promise<void>((resolve) => stream.once('text', () => resolve()));
+    const abortedAt = Date.now();
+    stream.abort();
+    await stream.finalMessage().catch(() => undefined);
+    await pollUntil(() => fake.requests[0]?.clientClosedAt !== undefined, 3_000, () => 'the fake never saw the client close');
+    expect(fake.requests[0]!.clientClosedAt).toBeGreaterThanOrEqual(abortedAt - 5);
+    expect(fake.requests[0]!.chunkTimes).toHaveLength(1);
+
+    await run({ chunks: ['done'] });
+    await run({ chunks: ['a', 'b'], fail: { afterChunks: 1, how: 'drop' } });
+    expect(fake.requests[1]!.endedAt).toBeDefined();
+    expect(fake.requests[1]!.clientClosedAt).toBeUndefined();
+    expect(fake.requests[2]!.endedAt).toBeDefined();
+    expect(fake.requests[2]!.clientClosedAt).toBeUndefined();
   });
 
   it('answers HTTP errors with Anthropic error bodies and headers', async () => {
