@@ -231,9 +231,9 @@ describe('the Stop button (SLACK_STREAMING=edits)', () => {
 
     await clickStop(t, event, reply.ts, ASKER);
     // The listener's log line shows the click was handled (and found nothing running) before the checks below.
-    await t.slack.waitFor(() => t.logs.slice(logsBefore).some((line) => line.includes('Stop pressed (button)')));
+    await t.slack.waitFor(() => t.logs.slice(logsBefore).some((line) => line.includes('"msg":"Stop pressed"')));
     const lines = t.logs.slice(logsBefore).map((line) => JSON.parse(line) as { level: number; msg: string; result?: string });
-    expect(lines.find((line) => line.msg === 'Stop pressed (button)')?.result).toBe('not_running');
+    expect(lines.find((line) => line.msg === 'Stop pressed')?.result).toBe('not_running');
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
     expect(t.slack.calls.slice(callsBefore)).toEqual([]);
     expect(t.slack.messages.get(reply.ts)!.text).toBe('Done already.');

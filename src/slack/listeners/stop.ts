@@ -21,8 +21,10 @@ export interface StopDeps {
  */
 export async function applyStop({ teamId, channel, threadTs, userId, anyone }: StopRequest, { conversation, web, logger }: Omit<StopDeps, 'stops'>): Promise<void> {
   const stopped = conversation.stop({ teamId, channel, threadTs }, userId, { anyone });
-  if (stopped.result === 'not_running') return;
-  logger.info({ teamId, channel, threadTs, user: userId, result: stopped.result }, 'Stop pressed');
+  // With several instances every one hears every Stop: only the one running the answer has news.
+  const log = { teamId, channel, threadTs, user: userId, result: stopped.result };
+  if (stopped.result === 'not_running') logger.debug(log, 'Stop pressed');
+  else logger.info(log, 'Stop pressed');
   if (stopped.result !== 'not_asker') return;
   try {
     await web.chat.postEphemeral({ channel, user: userId, thread_ts: threadTs, text: copy.notYourAnswer(stopped.askerId) });
