@@ -12,7 +12,7 @@ import { NativeStream, streamFailure, type StreamingSupport } from './nativeStre
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
-import { SLACK_TEXT_LIMIT, splitAll, splitForSlack } from './split.js';
+import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
 import { ThinkingProgress } from './thinkingProgress.js';
 
@@ -56,9 +56,9 @@ const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
 /** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
 const SMALLEST_LIMIT = 500;
 /**
- * Rendered characters a natively streamed message takes before the answer continues in the next message:
- * Slack refuses appends past about 12,000 characters in total (*field*, DESIGN.md §6), and the notes and the
- * Markdown's own length (measured here as mrkdwn) need room below that. A `msg_too_long` earlier still falls back.
+ * Characters a natively streamed message takes, both as rendered mrkdwn and as the inert Markdown it carries,
+ * before the answer continues in the next message: Slack refuses appends past about 12,000 characters in total
+ * (*field*, DESIGN.md §6), and the notes need room below that. A `msg_too_long` earlier still falls back.
  */
 const STREAM_TEXT_LIMIT = 10_000;
 
@@ -335,7 +335,7 @@ export class ReplyMessage {
         return true;
       }
       // Past the stream's size the first message ends at a paragraph; the rest follows in further messages.
-      const split = splitForSlack(markdown, STREAM_TEXT_LIMIT);
+      const split = streamSplit(markdown);
       const head = split ? split.head : markdown;
       const whole = final || split !== null;
       const next = inertMarkdown(whole ? head : head.slice(0, appendableLength(head)));
@@ -351,6 +351,8 @@ export class ReplyMessage {
       this.parts[0]!.shown = next;
       if (!split) return true;
       this.sealed = { basis: markdown.slice(0, split.consumed), reopen: split.reopen };
+      // The sealed stream is a finished message now: stopping it again would cost a Tier 2 call and fail.
+      this.leaveStream();
       this.setSession(final ? 'active' : 'processing');
       return false;
     } catch (error) {
@@ -394,8 +396,7 @@ export class ReplyMessage {
    * with edits.
    */
   private async handOver(stream: NativeStream, pay: (method: PacedMethod) => Promise<void>, final: boolean): Promise<false> {
-    this.stream = undefined;
-    this.live.methods = UPDATE_METHODS;
+    this.leaveStream();
     this.parts[0]!.shown = '';
     this.deps.logger.info({ channel: this.target.channel, ts: stream.ts, final }, 'native stream ended early; continuing with chat.update');
     if (!stream.ended && !stream.stoppedByUser) {
@@ -409,6 +410,12 @@ export class ReplyMessage {
     }
     this.setSession(final || stream.stoppedByUser ? 'active' : 'processing');
     return false;
+  }
+
+  /** From now on the answer is shown with chat.update edits (and paced as such), not in the stream. */
+  private leaveStream(): void {
+    this.stream = undefined;
+    this.live.methods = UPDATE_METHODS;
   }
 
   /** Sets the agent session's status where the bot owns it (best effort, see AgentSessions). */
@@ -474,6 +481,21 @@ export class ReplyMessage {
     } catch (error) {
       this.deps.logger.warn({ channel, ts: part.ts, failure: classifySlackError(error) }, 'could not rewrite a stale part of the answer; leaving it');
     }
+  }
+}
+
+/**
+ * Where a natively streamed message ends (null: all of `markdown` fits). splitForSlack measures rendered mrkdwn,
+ * but Slack's cap counts the streamed Markdown, longer wherever Markdown is (`**bold**` renders as `*bold*`):
+ * the cut is tightened until the inert Markdown of the head fits STREAM_TEXT_LIMIT too.
+ */
+function streamSplit(markdown: string): Split | null {
+  let split = splitForSlack(markdown, STREAM_TEXT_LIMIT);
+  for (let limit = STREAM_TEXT_LIMIT; ; ) {
+    const length = inertMarkdown(split ? split.head : markdown).length;
+    if (length <= STREAM_TEXT_LIMIT || limit < SMALLEST_LIMIT) return split;
+    limit = Math.floor((limit * STREAM_TEXT_LIMIT) / length);
+    split = splitForSlack(markdown, limit);
   }
 }
 
