@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { copy } from '../copy.js';
 import { toMrkdwn } from './render.js';
-import { splitAll } from './split.js';
+import { splitAll, type AnswerLayout } from './split.js';
 
 /** The action_id of the 👍/👎 buttons under a final answer; the feedback listener matches it. */
 export const FEEDBACK_ACTION_ID = 'answer_feedback';
@@ -38,17 +38,24 @@ export function stopBlock(): types.ActionsBlock {
   };
 }
 
+/** answerBlocks' options (see there). */
+export interface AnswerBlocksOptions {
+  streaming?: boolean;
+  after?: string;
+  layout?: AnswerLayout;
+}
+
 /**
  * The blocks of a message of the answer that carries buttons: its Markdown rendered as mrkdwn `section` blocks
  * of at most 3,000 characters (split by split.ts, code fences closed in each; `streaming` renders the last as
  * an answer still being written), then `after` (a line such as "…still writing", already mrkdwn), then the
  * buttons. Slack shows `blocks` instead of `text` when a message has both, so the answer must be in the
  * blocks too; the message's `text` stays as the notification fallback. Undefined when nothing renders: buttons
- * alone would hide the text.
+ * alone would hide the text. A `layout` (the answer's, see splitAll) keeps the sections already finished.
  */
-export function answerBlocks(markdown: string, buttons: types.KnownBlock, { streaming = false, after = '' } = {}): types.KnownBlock[] | undefined {
-  const parts = splitAll(markdown, SECTION_TEXT_LIMIT);
-  const texts = parts.map((part, index) => toMrkdwn(part, { streaming: streaming && index === parts.length - 1 }));
+export function answerBlocks(markdown: string, buttons: types.KnownBlock, { streaming = false, after = '', layout }: AnswerBlocksOptions = {}): types.KnownBlock[] | undefined {
+  const parts = splitAll(markdown, SECTION_TEXT_LIMIT, layout);
+  const texts = parts.map((part, index) => toMrkdwn(part, { streaming: streaming && index === parts.length - 1, cache: layout?.render }));
   const sections = [...texts, after]
     .filter((text) => text.trim() !== '')
     .map((text): types.SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } }));
@@ -56,6 +63,6 @@ export function answerBlocks(markdown: string, buttons: types.KnownBlock, { stre
 }
 
 /** A final answer's last message: the answer, then the feedback buttons (see answerBlocks). */
-export function finalAnswerBlocks(markdown: string): types.KnownBlock[] | undefined {
-  return answerBlocks(markdown, feedbackBlock());
+export function finalAnswerBlocks(markdown: string, layout?: AnswerLayout): types.KnownBlock[] | undefined {
+  return answerBlocks(markdown, feedbackBlock(), { layout });
 }

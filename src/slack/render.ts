@@ -4,9 +4,13 @@
 import { Lexer, Tokenizer, type Links, type MarkedOptions, type MarkedToken, type Token, type Tokens, type TokensList } from 'marked';
 import { inertMentions } from './inertMarkdown.js';
 
-/** How to render: `streaming` is for intermediate edits of a partial answer. */
+/**
+ * How to render: `streaming` is for intermediate edits of a partial answer; `cache` keeps the rendering of
+ * finished blocks of one answer's texts between renders (without it, toMrkdwn renders from scratch).
+ */
 export interface RenderOptions {
   streaming?: boolean;
+  cache?: RenderCache;
 }
 
 interface Context {
@@ -95,9 +99,9 @@ const LINKABLE_HREF = /^(?:https?:\/\/|mailto:)./i;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", nbsp: '\u00a0' };
 
 /**
- * Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut.
- * Never throws: nesting is capped before lexing, and input the parser still cannot take is shown as escaped
- * plain text.
+ * Renders Claude's GitHub-flavoured Markdown as Slack mrkdwn; `streaming` hides the half-typed construct at the cut,
+ * and a `cache` (one per answer) makes re-rendering a grown text cost only its unfinished blocks. Never throws:
+ * nesting is capped before lexing, and input the parser still cannot take is shown as escaped plain text.
  */
 export function toMrkdwn(markdown: string, opts: RenderOptions = {}): string {
   // GUARD is this module's own marker: one in Claude's text would be taken for ours.
@@ -172,8 +176,8 @@ function capLine(line: string): string {
   }
 }
 
-function render(markdown: string, opts: RenderOptions): string {
-  let base = findCachedPrefix(markdown);
+function render(markdown: string, { streaming = false, cache }: RenderOptions): string {
+  let base = cache?.longestPrefixOf(markdown) ?? NO_PREFIX;
   let blocks = newLexer().lex(markdown.slice(base.source.length));
   // A reference definition can change how earlier text renders, so it disables the cache.
   const hasDefs = blocks.some((token) => token.type === 'def');
@@ -181,13 +185,13 @@ function render(markdown: string, opts: RenderOptions): string {
     base = NO_PREFIX;
     blocks = newLexer().lex(markdown);
   }
-  const stable = hasDefs ? NOTHING_STABLE : stableBlocks(blocks, markdown.length - base.source.length);
+  const stable = hasDefs || !cache ? NOTHING_STABLE : stableBlocks(blocks, markdown.length - base.source.length);
   const ctx: Context = { strong: false, em: false, del: false, dangling: null };
   const head = joinBlocks(base.rendered, renderBlocks(blocks.slice(0, stable.count), ctx));
-  if (stable.count > 0) rememberPrefix(base, { source: markdown.slice(0, base.source.length + stable.length), rendered: head });
+  if (cache && stable.count > 0) cache.extend(base, { source: markdown.slice(0, base.source.length + stable.length), rendered: head });
   const rest = blocks.slice(stable.count) as TokensList;
   rest.links = blocks.links;
-  if (opts.streaming) prepareStreamingTail(rest, ctx);
+  if (streaming) prepareStreamingTail(rest, ctx);
   return joinBlocks(head, renderBlocks(rest, ctx));
 }
 
@@ -200,27 +204,40 @@ interface RenderedPrefix {
 
 const NO_PREFIX: RenderedPrefix = { source: '', rendered: '' };
 const NOTHING_STABLE = { count: 0, length: 0 };
-// Least recently used first. Streaming answers and splitAll (one entry per part of each answer) share it.
-const PREFIX_CACHE_SIZE = 64;
-const prefixCache: RenderedPrefix[] = [];
 
-function findCachedPrefix(markdown: string): RenderedPrefix {
-  // Longest first, so that usually a single comparison runs the length of the prefix.
-  const best = prefixCache
-    .filter((entry) => entry.source.length <= markdown.length)
-    .sort((a, b) => b.source.length - a.source.length)
-    // Comparing slices is much faster than startsWith on long strings in V8.
-    .find((entry) => markdown.slice(0, entry.source.length) === entry.source);
-  if (!best) return NO_PREFIX;
-  prefixCache.push(...prefixCache.splice(prefixCache.indexOf(best), 1));
-  return best;
-}
+/**
+ * Entries one answer keeps. At each edit ReplyMessage renders every message of the answer (CLAUDE_MAX_TOKENS'
+ * default of 16,000 tokens is about 64,000 characters: 19 messages of 3,500), the last one's sections again
+ * for its blocks, and splitting adds the heads it measures; 32 holds them all, where fewer would evict each
+ * message's entry in turn (the LRU's worst case: every render a miss). Longer answers only render slower.
+ */
+const RENDER_CACHE_SIZE = 32;
 
-function rememberPrefix(replaced: RenderedPrefix, entry: RenderedPrefix): void {
-  const at = prefixCache.indexOf(replaced);
-  if (at >= 0) prefixCache.splice(at, 1);
-  prefixCache.push(entry);
-  if (prefixCache.length > PREFIX_CACHE_SIZE) prefixCache.shift();
+/** The rendering of the finished top-level blocks of one answer's texts (least recently used evicted), for toMrkdwn's `cache`. */
+export class RenderCache {
+  // Least recently used first.
+  private readonly entries: RenderedPrefix[] = [];
+
+  /** The longest kept prefix of `markdown`, now the most recently used; NO_PREFIX if none. */
+  longestPrefixOf(markdown: string): RenderedPrefix {
+    // Longest first, so that usually a single comparison runs the length of the prefix.
+    const best = this.entries
+      .filter((entry) => entry.source.length <= markdown.length)
+      .sort((a, b) => b.source.length - a.source.length)
+      // Comparing slices is much faster than startsWith on long strings in V8.
+      .find((entry) => markdown.slice(0, entry.source.length) === entry.source);
+    if (!best) return NO_PREFIX;
+    this.entries.push(...this.entries.splice(this.entries.indexOf(best), 1));
+    return best;
+  }
+
+  /** Keeps `entry` in place of `replaced`, the prefix it grew from: the answer has moved past that one. */
+  extend(replaced: RenderedPrefix, entry: RenderedPrefix): void {
+    const at = this.entries.indexOf(replaced);
+    if (at >= 0) this.entries.splice(at, 1);
+    this.entries.push(entry);
+    if (this.entries.length > RENDER_CACHE_SIZE) this.entries.shift();
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Cuts a Markdown answer into parts that each fit one Slack message once rendered.
 // The cut is made in the Markdown (so every character of the answer lands in exactly one part) and
 // measured on the rendered mrkdwn (so escaping and closing fences are counted).
-import { toMrkdwn } from './render.js';
+import { RenderCache, toMrkdwn } from './render.js';
 
 /**
  * Rendered characters per Slack message. Slack documents 40,000 characters for `text`
@@ -66,46 +66,100 @@ const PROTECTED_SPANS = new RegExp(
   'g',
 );
 
-/** Returns null when toMrkdwn(markdown) fits in `limit`; else the longest head that fits, cut at a paragraph, line or space boundary outside links and code spans (a hard cut only for a line with no such place), fences closed in `head` and reopened through `reopen`. */
-export function splitForSlack(markdown: string, limit: number = SLACK_TEXT_LIMIT): Split | null {
-  return cutFor(markdown, limit, true);
+/**
+ * What splitting keeps for one answer between its edits (ReplyMessage holds one per answer; a note needs none):
+ * the cuts decided, the parts finished, per limit, and the render cache for the answer's toMrkdwn calls.
+ */
+export class AnswerLayout {
+  /** Pass as toMrkdwn's `cache` when rendering this answer's parts. */
+  readonly render = new RenderCache();
+  private readonly decisions: Decision[] = [];
+  private readonly finished = new Map<number, FinishedPart[]>();
+
+  /** A cut decided at `limit` for a text that `markdown` starts with, else undefined. */
+  knownCut(markdown: string, limit: number): Split | undefined {
+    const known = this.decisions.find((decision) => decision.limit === limit && startsWith(markdown, decision.basis));
+    return known && { ...known.split };
+  }
+
+  /** Keeps `decision` for knownCut, the oldest dropped past DECISIONS_KEPT. */
+  rememberCut(decision: Decision): void {
+    this.decisions.push(decision);
+    if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
+  }
+
+  /** The parts finished at `limit` that `markdown` still starts with, first to last; the others are dropped (a retry from scratch). */
+  finishedParts(markdown: string, limit: number): readonly FinishedPart[] {
+    const parts = this.finished.get(limit) ?? [];
+    // Each part's basis extends the one before: usually the last one still holds and is the only comparison.
+    let kept = parts.length;
+    while (kept > 0 && !startsWith(markdown, (parts[kept - 1] as FinishedPart).basis)) kept--;
+    parts.length = kept;
+    return parts;
+  }
+
+  /** Freezes `part`, the next part at `limit` after finishedParts(…, limit). */
+  finish(limit: number, part: FinishedPart): void {
+    this.finished.set(limit, [...(this.finished.get(limit) ?? []), part]);
+  }
+}
+
+/** A finished part of an answer, frozen: the same head as long as the answer starts with `basis`. */
+interface FinishedPart {
+  head: string;
+  /** The answer's Markdown this part and those before it depend on. */
+  basis: string;
+  /** Markdown the text after them starts with (a fence or table header reopened) before `answer.slice(basis.length)`. */
+  carry: string;
+}
+
+// Comparing slices is much faster than String.prototype.startsWith on long strings in V8.
+function startsWith(markdown: string, prefix: string): boolean {
+  return markdown.slice(0, prefix.length) === prefix;
+}
+
+/**
+ * Returns null when toMrkdwn(markdown) fits in `limit`; else the longest head that fits, cut at a paragraph, line or
+ * space boundary outside links and code spans (a hard cut only for a line with no such place), fences closed in
+ * `head` and reopened through `reopen`. A `layout` reuses the cuts and renders of the answer's earlier calls.
+ */
+export function splitForSlack(markdown: string, limit: number = SLACK_TEXT_LIMIT, layout?: AnswerLayout): Split | null {
+  return cutFor(markdown, limit, true, layout);
 }
 
 /** splitForSlack; `checkWhole` false skips rendering the whole text, for a text too long to fit (see MAX_SHRINK). */
-function cutFor(markdown: string, limit: number, checkWhole: boolean): Split | null {
+function cutFor(markdown: string, limit: number, checkWhole: boolean, layout: AnswerLayout | undefined): Split | null {
   // A known cut is looked up first: a head within its basis did not fit, and rendering the whole rest of a long
-  // answer at every edit, once per part, made splitting quadratic in the answer. (Comparing slices is much
-  // faster than startsWith on long strings in V8.)
-  const known = decisions.find((decision) => decision.limit === limit && markdown.slice(0, decision.basis.length) === decision.basis);
-  if (known) return { ...known.split };
-  if (checkWhole && toMrkdwn(markdown).length <= limit) return null;
-  const { split, basis } = decide(markdown, limit);
-  if (basis) {
-    decisions.push({ limit, basis, split });
-    if (decisions.length > DECISIONS_KEPT) decisions.shift();
-  }
+  // answer at every edit, once per part, made splitting quadratic in the answer.
+  const known = layout?.knownCut(markdown, limit);
+  if (known) return known;
+  const cache = layout?.render;
+  if (checkWhole && toMrkdwn(markdown, { cache }).length <= limit) return null;
+  const { split, basis } = decide(markdown, limit, cache);
+  if (basis) layout?.rememberCut({ limit, basis, split });
   return split;
 }
 
-// splitAll runs on the whole answer at every edit. A cut depends only on the text up to a little
-// past it (the "basis"), so a later, longer answer with the same basis gets the same cut at no cost.
+// A cut depends only on the text up to a little past it (the "basis"), so a later, longer text with the same
+// basis gets the same cut at no cost.
 interface Decision {
   limit: number;
   basis: string;
   split: Split;
 }
 
-const DECISIONS_KEPT = 64;
-const decisions: Decision[] = [];
+// splitAll's cuts are frozen as finished parts; kept decisions serve splitForSlack's one cut per limit while
+// the answer streams, and a retry from scratch that repeats the answer's start.
+const DECISIONS_KEPT = 8;
 
 /** The cut for `markdown`, and the text it depends on ("" when that is the whole, still-growing input). */
-function decide(markdown: string, limit: number): { split: Split; basis: string } {
+function decide(markdown: string, limit: number, cache: RenderCache | undefined): { split: Split; basis: string } {
   const lines = scanLines(markdown);
   let read = 0;
   const measured = new Map<number, number>();
   const size = (cut: Cut): number => {
     let length = measured.get(cut.pos);
-    if (length === undefined) measured.set(cut.pos, (length = toMrkdwn(headAt(markdown, cut)).length));
+    if (length === undefined) measured.set(cut.pos, (length = toMrkdwn(headAt(markdown, cut), { cache }).length));
     read = Math.max(read, cut.pos);
     return length;
   };
@@ -153,14 +207,28 @@ function basisUpTo(markdown: string, lines: Line[], read: number): string {
   return next && next.end < markdown.length ? markdown.slice(0, next.end + 1) : '';
 }
 
-/** Splits a whole answer into parts (each the Markdown of one message, fences closed and reopened) whose mrkdwn each fits `limit`. */
-export function splitAll(markdown: string, limit: number = SLACK_TEXT_LIMIT): string[] {
-  const parts: string[] = [];
-  let rest = markdown;
-  const next = (): Split | null => cutFor(rest, limit, rest.length <= MAX_SHRINK * limit);
+/**
+ * Splits a whole answer into parts (each the Markdown of one message, fences closed and reopened) whose mrkdwn
+ * each fits `limit`. With a `layout`, a part once finished (a cut made after it) is frozen: while the answer
+ * still starts with the text it was cut from, later calls return the same head without cutting again, even
+ * where the text after it would now be cut elsewhere (it is already a message in Slack).
+ */
+export function splitAll(markdown: string, limit: number = SLACK_TEXT_LIMIT, layout?: AnswerLayout): string[] {
+  const finished = layout?.finishedParts(markdown, limit) ?? [];
+  const parts = finished.map((part) => part.head);
+  // The rest is always `carry + markdown.slice(offset)`.
+  let carry = finished.at(-1)?.carry ?? '';
+  let offset = finished.at(-1)?.basis.length ?? 0;
+  let rest = carry + markdown.slice(offset);
+  const next = (): Split | null => cutFor(rest, limit, rest.length <= MAX_SHRINK * limit, layout);
   for (let split = next(); split; split = next()) {
     parts.push(split.head);
-    rest = split.reopen + rest.slice(split.consumed);
+    // A hard cut may end inside a repeated table head (see decide): the carry keeps the rest of it.
+    const within = Math.min(split.consumed, carry.length);
+    offset += split.consumed - within;
+    carry = split.reopen + carry.slice(within);
+    rest = carry + markdown.slice(offset);
+    layout?.finish(limit, { head: split.head, basis: markdown.slice(0, offset), carry });
   }
   if (parts.length === 0 || rest.trim()) parts.push(rest);
   return parts;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { FEEDBACK_ACTION_ID, finalAnswerBlocks } from '../../src/slack/answerBlocks.js';
 import { toMrkdwn } from '../../src/slack/render.js';
-import { SLACK_TEXT_LIMIT, splitAll } from '../../src/slack/split.js';
+import { AnswerLayout, SLACK_TEXT_LIMIT, splitAll } from '../../src/slack/split.js';
 import { count, markdownArbitraries, WORD, words } from './markdownArbitraries.js';
 
 const inline = fc.oneof(
@@ -39,6 +39,8 @@ describe('finalAnswerBlocks', () => {
     fc.assert(
       fc.property(messageMarkdown, (markdown) => {
         const blocks = finalAnswerBlocks(markdown) as Block[] | undefined;
+        // The answer's layout, new to this text, shows the same.
+        expect(finalAnswerBlocks(markdown, new AnswerLayout())).toEqual(blocks);
         if (toMrkdwn(markdown).trim() === '') return;
         expect(blocks).toBeDefined();
         expect(blocks!.length).toBeLessThanOrEqual(50);

@@ -1,6 +1,5 @@
-import { jest } from '@jest/globals';
 import fc from 'fast-check';
-import { escapeMrkdwn, escapeMrkdwnWithin, toMrkdwn } from '../../src/slack/render.js';
+import { escapeMrkdwn, escapeMrkdwnWithin, RenderCache, toMrkdwn } from '../../src/slack/render.js';
 import { count, deepNesting, gluedSpan, hostileText, longLines, markdownArbitraries, WORD, wideTable, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
@@ -137,30 +136,30 @@ describe('toMrkdwn properties', () => {
     );
   });
 
-  test('the cache of finished blocks never changes the output, whatever the order of renders', async () => {
-    let fresh: typeof import('../../src/slack/render.js') | undefined;
-    await jest.isolateModulesAsync(async () => {
-      fresh = await import('../../src/slack/render.js');
-    });
-    const cold = fresh?.toMrkdwn;
-    if (!cold) throw new Error('no isolated copy of render.js');
+  test('the cache of finished blocks never changes the output, whatever the order of renders', () => {
     fc.assert(
       fc.property(answer, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 20 }), (markdown, samples) => {
         // As streaming does (each render reusing the last) against longest first (each render fresh or
-        // reusing a different entry).
+        // reusing a different entry) and against no cache.
         const growing = prefixesOf(markdown, samples).sort((a, b) => a.length - b.length);
-        const rendered = new Map(growing.map((prefix) => [prefix, toMrkdwn(prefix, { streaming: true })]));
-        for (const prefix of growing.reverse()) expect(cold(prefix, { streaming: true })).toBe(rendered.get(prefix));
-        expect(cold(markdown)).toBe(toMrkdwn(markdown));
+        const cache = new RenderCache();
+        const rendered = new Map(growing.map((prefix) => [prefix, toMrkdwn(prefix, { streaming: true, cache })]));
+        const longestFirst = new RenderCache();
+        for (const prefix of growing.reverse()) {
+          expect(toMrkdwn(prefix, { streaming: true, cache: longestFirst })).toBe(rendered.get(prefix));
+          expect(toMrkdwn(prefix, { streaming: true })).toBe(rendered.get(prefix));
+        }
+        expect(toMrkdwn(markdown, { cache })).toBe(toMrkdwn(markdown));
       }),
       { numRuns: 150 },
     );
+    const cache = new RenderCache();
     // A reference definition arriving later turns earlier text into a link.
-    toMrkdwn('See [the docs][1].\n\nMore text.\n\n', { streaming: true });
-    expect(toMrkdwn('See [the docs][1].\n\nMore text.\n\n[1]: https://example.com/docs\n')).toBe('See <https://example.com/docs|the docs>.\n\nMore text.');
+    toMrkdwn('See [the docs][1].\n\nMore text.\n\n', { streaming: true, cache });
+    expect(toMrkdwn('See [the docs][1].\n\nMore text.\n\n[1]: https://example.com/docs\n', { cache })).toBe('See <https://example.com/docs|the docs>.\n\nMore text.');
     // A line that may still become a list item joins the list before it once it does.
-    for (const prefix of ['1. one\n\n2', '1. one\n\n2.', '1. one\n\n2. two']) toMrkdwn(prefix, { streaming: true });
-    expect(toMrkdwn('1. one\n\n2. two\n\nend')).toBe(cold('1. one\n\n2. two\n\nend'));
+    for (const prefix of ['1. one\n\n2', '1. one\n\n2.', '1. one\n\n2. two']) toMrkdwn(prefix, { streaming: true, cache });
+    expect(toMrkdwn('1. one\n\n2. two\n\nend', { cache })).toBe(toMrkdwn('1. one\n\n2. two\n\nend'));
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { toMrkdwn } from '../../src/slack/render.js';
-import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from '../../src/slack/split.js';
+import { AnswerLayout, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from '../../src/slack/split.js';
 import { count, deepNesting, hostileText, longLines, markdownArbitraries, WORD, wideTable, words } from './markdownArbitraries.js';
 
 // ---- Markdown-like answers. Each `§` becomes a unique word w0, w1, … in reading order. ----
@@ -36,6 +36,14 @@ const { answer } = markdownArbitraries({
   rule: false,
 });
 const limit = fc.integer({ min: 300, max: SLACK_TEXT_LIMIT });
+/** Where the edits of a streamed answer show it, as shares of its length: one, then more. */
+const share = fc.double({ min: 0, max: 1, noNaN: true });
+const moreShares = fc.array(share, { maxLength: 6 });
+
+/** The answer as its edits show it: the prefixes at the sorted `shares`, then the whole answer. */
+function growing(markdown: string, shares: number[]): string[] {
+  return [...[...shares].sort((a, b) => a - b).map((at) => markdown.slice(0, Math.floor(at * markdown.length))), markdown];
+}
 
 // ---- Checks ----
 
@@ -65,6 +73,7 @@ function expectEverythingOnce(parts: string[], markdown: string): void {
 
 /** The caller's streaming loop: finish a message whenever the live text overflows, carry the reopen prefix. */
 function streamInto(answer: string, chunks: number[], max: number): { finished: string[]; live: string; splits: Array<{ split: Split; carry: string }> } {
+  const layout = new AnswerLayout();
   const finished: string[] = [];
   const splits: Array<{ split: Split; carry: string }> = [];
   let offset = 0;
@@ -74,7 +83,7 @@ function streamInto(answer: string, chunks: number[], max: number): { finished: 
     received = Math.min(answer.length, received + size);
     for (;;) {
       const live = carry + answer.slice(offset, received);
-      const split = splitForSlack(live, max);
+      const split = splitForSlack(live, max, layout);
       if (!split) break;
       splits.push({ split, carry });
       finished.push(toMrkdwn(split.head));
@@ -109,14 +118,29 @@ describe('splitAll properties', () => {
     );
   });
 
-  test('a finished part does not change as the answer grows', () => {
+  test('a finished part does not change as the answer grows (one layout across its edits)', () => {
+    const stable = fc.property(answer, limit, share, moreShares, (markdown, max, first, more) => {
+      const layout = new AnswerLayout();
+      const steps = growing(markdown, [first, ...more]).map((prefix) => splitAll(prefix, max, layout));
+      for (const [i, early] of steps.entries()) for (const late of steps.slice(i + 1)) expect(late.slice(0, early.length - 1)).toEqual(early.slice(0, -1));
+    });
+    fc.assert(stable, { numRuns: 150 });
+    // Replays the run that failed before answers had a layout (a code span closed after a cut inside it).
+    fc.assert(stable, { seed: 1828422267, path: '1544', numRuns: 1 });
+  });
+
+  test('a layout changes no words shown: a fresh one splits as none does, a used one only keeps its earlier cuts', () => {
     fc.assert(
-      fc.property(answer, limit, fc.double({ min: 0, max: 1, noNaN: true }), (markdown, max, share) => {
-        const early = splitAll(markdown.slice(0, Math.floor(share * markdown.length)), max);
-        const late = splitAll(markdown, max);
-        expect(late.slice(0, early.length - 1)).toEqual(early.slice(0, -1));
+      fc.property(answer, limit, share, moreShares, (markdown, max, first, more) => {
+        expect(splitAll(markdown, max, new AnswerLayout())).toEqual(splitAll(markdown, max));
+        const layout = new AnswerLayout();
+        for (const prefix of growing(markdown, [first, ...more])) {
+          const parts = splitAll(prefix, max, layout);
+          for (const part of parts) expect(toMrkdwn(part, { cache: layout.render }).length).toBeLessThanOrEqual(max);
+          expect(wordsIn(parts.join('\n'))).toEqual(wordsIn(splitAll(prefix, max).join('\n')));
+        }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -223,17 +247,44 @@ describe('splitForSlack examples', () => {
   test('a cut decided before the next line is complete is not reused once that line makes a table header', () => {
     const before = `${para(0, 3)}\n\n| ${para(3, 30)} | h2 |\n`;
     const max = toMrkdwn(before).length;
-    expect(splitForSlack(`${before}|`, max)?.consumed).toBe(before.length);
+    const layout = new AnswerLayout();
+    expect(splitForSlack(`${before}|`, max, layout)?.consumed).toBe(before.length);
     const table = `${before}|---|---|\n| a | b |\n| c | d |\n`;
-    expect(splitForSlack(table, max)?.consumed).not.toBe(before.length);
+    expect(splitForSlack(table, max, layout)?.consumed).not.toBe(before.length);
   });
 
   test('a paragraph boundary that arrives later and still fits is taken', () => {
     const start = `${para(0, 45)}\n\nshort line one\nshort line two\n`;
     const long = para(100, 80);
-    expect(splitForSlack(`${start}${long}`, 300)?.consumed).toBe(para(0, 45).length + 2);
+    const layout = new AnswerLayout();
+    expect(splitForSlack(`${start}${long}`, 300, layout)?.consumed).toBe(para(0, 45).length + 2);
     const more = `${start}\nw90 w91\n${long}`;
-    expect(splitForSlack(more, 300)?.consumed).toBe(start.length + 1);
+    expect(splitForSlack(more, 300, layout)?.consumed).toBe(start.length + 1);
+  });
+
+  // Found by fast-check (seed 1828422267): a part cut while a code span was still open, and the same answer once
+  // the span closed, which a fresh split cuts before the span.
+  const openSpan = `> w0 ${'Z'.repeat(519)} w1 w2 [w3 w4 | a > b](https://example.com/a?b=1&c=2) w5 ~~w6 w7~~ \`w8 & x\``;
+  const spanTyped = openSpan.slice(0, -1);
+
+  test('a part finished while a code span was being typed stays as it was once the span closes', () => {
+    const layout = new AnswerLayout();
+    const early = splitAll(spanTyped, 300, layout);
+    expect(early.at(-2)).toMatch(/`w8 & $/);
+    // A fresh split cuts elsewhere: the example still needs the layout.
+    expect(splitAll(openSpan, 300).slice(0, early.length - 1)).not.toEqual(early.slice(0, -1));
+    expect(splitAll(openSpan, 300, layout).slice(0, early.length - 1)).toEqual(early.slice(0, -1));
+  });
+
+  test('a retry (an answer not extending the last) drops the finished parts; another limit starts over', () => {
+    const layout = new AnswerLayout();
+    splitAll(spanTyped, 300, layout);
+    expect(splitAll(openSpan, 400, layout)).toEqual(splitAll(openSpan, 400));
+    expect(splitAll('_Retrying…_', 300, layout)).toEqual(['_Retrying…_']);
+    expect(splitAll(openSpan, 300, layout)).toEqual(splitAll(openSpan, 300));
+    // A retry that repeats the answer's start keeps the parts it still starts with.
+    const first = splitAll(openSpan, 300, layout)[0] ?? '';
+    expect(splitAll(`${first}w9`, 300, layout)).toEqual([first, 'w9']);
   });
 
   test('splitAll returns the answer itself when it fits', () => {
@@ -258,11 +309,15 @@ describe('splitAll on hostile input', () => {
 
   test('a table wider than any message is cut across parts, every body cell kept once', () => {
     fc.assert(
-      fc.property(wideTable, limit, (markdown, max) => {
-        const parts = splitAll(markdown, max);
-        for (const part of parts) expect(toMrkdwn(part).length).toBeLessThanOrEqual(max);
-        // Body cells are the only `c`s; a repeated table head carries none.
-        expect(occurrences(parts.join(''), 'c')).toBe(occurrences(markdown, 'c'));
+      fc.property(wideTable, limit, share, (markdown, max, first) => {
+        // Fresh, and through a layout holding the parts it froze for a prefix (hard cuts of a line still growing).
+        const layout = new AnswerLayout();
+        splitAll(markdown.slice(0, Math.floor(first * markdown.length)), max, layout);
+        for (const parts of [splitAll(markdown, max), splitAll(markdown, max, layout)]) {
+          for (const part of parts) expect(toMrkdwn(part).length).toBeLessThanOrEqual(max);
+          // Body cells are the only `c`s; a repeated table head carries none.
+          expect(occurrences(parts.join(''), 'c')).toBe(occurrences(markdown, 'c'));
+        }
       }),
       { numRuns: 100 },
     );
