@@ -12,7 +12,7 @@ import { NativeStream, streamFailure, type StreamingSupport } from './nativeStre
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
-import { SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
+import { AnswerLayout, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
 import { ThinkingProgress } from './thinkingProgress.js';
 
@@ -115,6 +115,10 @@ export class ReplyMessage {
   private sealed: Sealed | undefined;
   /** The bot set the agent session to `processing` itself, so it owes the `active` at the end. */
   private sessionSet = false;
+  /** This answer's rendering state: render cache, split decisions, finished parts frozen. */
+  private readonly layout = new AnswerLayout();
+  /** A notice (a retry) replaces the text: a stream cannot take text back, so the next render hands over to edits. */
+  private rewrite = false;
 
   private constructor(
     private readonly deps: ReplyDeps,
@@ -216,6 +220,7 @@ export class ReplyMessage {
   showNow(markdown: string): void {
     this.textStarted = false;
     this.thinking.stop();
+    this.rewrite = true;
     this.live.showNow(markdown);
   }
 
@@ -278,18 +283,18 @@ export class ReplyMessage {
    * empty-answer note.
    */
   private contentsOf(markdown: string, final: boolean, thinking: boolean): PartContent[] {
-    const sections = splitAll(this.afterSealed(markdown), this.limit);
+    const sections = splitAll(this.afterSealed(markdown), this.limit, this.layout);
     const contents = sections
       .map((section, index): PartContent => {
         const last = index === sections.length - 1;
         const streaming = !final && !thinking && last;
-        const rendered = toMrkdwn(section, { streaming });
+        const rendered = toMrkdwn(section, { streaming, cache: this.layout.render });
         if (streaming) {
           const text = [rendered, STILL_WRITING].filter((line) => line.trim()).join('\n\n');
-          return this.withBlocks(text, () => answerBlocks(section, stopBlock(), { streaming, after: STILL_WRITING }));
+          return this.withBlocks(text, () => answerBlocks(section, stopBlock(), { streaming, after: STILL_WRITING, layout: this.layout }));
         }
-        if (thinking && last) return this.withBlocks(rendered, () => answerBlocks(section, stopBlock()));
-        if (final && last && this.feedback) return this.withBlocks(rendered, () => finalAnswerBlocks(section));
+        if (thinking && last) return this.withBlocks(rendered, () => answerBlocks(section, stopBlock(), { layout: this.layout }));
+        if (final && last && this.feedback) return this.withBlocks(rendered, () => finalAnswerBlocks(section, this.layout));
         return { text: rendered };
       })
       .filter(({ text }) => text.trim() !== '');
@@ -326,6 +331,8 @@ export class ReplyMessage {
    * complete); the final stops the stream with the rest and the feedback buttons.
    */
   private async renderStream(stream: NativeStream, markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking: boolean): Promise<boolean> {
+    // The notice is shown whole by an edit (an append would hold back its last word), and the attempt after it too.
+    if (this.rewrite) return await this.handOver(stream, pay, final);
     try {
       if (thinking) {
         // Text already streamed cannot be taken back: a thinking line after it (a retry) waits for the text.
@@ -335,7 +342,7 @@ export class ReplyMessage {
         return true;
       }
       // Past the stream's size the first message ends at a paragraph; the rest follows in further messages.
-      const split = streamSplit(markdown);
+      const split = streamSplit(markdown, this.layout);
       const head = split ? split.head : markdown;
       const whole = final || split !== null;
       const next = inertMarkdown(whole ? head : head.slice(0, appendableLength(head)));
@@ -489,13 +496,13 @@ export class ReplyMessage {
  * but Slack's cap counts the streamed Markdown, longer wherever Markdown is (`**bold**` renders as `*bold*`):
  * the cut is tightened until the inert Markdown of the head fits STREAM_TEXT_LIMIT too.
  */
-function streamSplit(markdown: string): Split | null {
-  let split = splitForSlack(markdown, STREAM_TEXT_LIMIT);
+function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
+  let split = splitForSlack(markdown, STREAM_TEXT_LIMIT, layout);
   for (let limit = STREAM_TEXT_LIMIT; ; ) {
     const length = inertMarkdown(split ? split.head : markdown).length;
     if (length <= STREAM_TEXT_LIMIT || limit < SMALLEST_LIMIT) return split;
     limit = Math.floor((limit * STREAM_TEXT_LIMIT) / length);
-    split = splitForSlack(markdown, limit);
+    split = splitForSlack(markdown, limit, layout);
   }
 }
 
