@@ -119,8 +119,8 @@ export function versionsOf(slack: FakeSlack, ts: string): string[] {
   return slack.messages.get(ts)?.versions.map((version) => version.text) ?? [];
 }
 
-/** Text of every version of the first message the bot posted, oldest first ([] until it has posted one). */
+/** Text of every version of the first message the bot posted or started streaming, oldest first ([] until there is one). */
 export function firstReplyVersions(slack: FakeSlack): string[] {
-  const reply = slack.callsOf('chat.postMessage')[0];
+  const reply = slack.calls.find((call) => (call.method === 'chat.postMessage' || call.method === 'chat.startStream') && call.response.ok);
   return reply === undefined ? [] : versionsOf(slack, reply.response.ts as string);
 }
