@@ -79,7 +79,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     feedbackButtons: config.FEEDBACK_BUTTONS === 'on',
     streaming: new StreamingSupport(config.SLACK_STREAMING, logger),
     // The edits client: a 429 must reach AgentSessions (which retries `active` once), not pause the answers' client.
-    sessions: new AgentSessions(slack.edits, logger),
+    sessions: new AgentSessions(slack.edits, logger, stores.budgets['agents.sessions.setStatus']),
     logger,
     options: {
       maxTokens: config.CLAUDE_MAX_TOKENS,

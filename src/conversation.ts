@@ -151,11 +151,17 @@ export class Conversation {
   /**
    * Stops the answer running in `thread` (Slack's Stop on a stream, or the Stop button): its Claude stream is
    * cancelled and the reply ends with the text so far and a "Stopped" note. `userId` must be the asker's unless
-   * `anyone` (Slack only shows its own Stop to the recipient). Returns what happened, with the asker's id.
+   * `anyone` (Slack only shows its own Stop to the recipient); with `messageTs`, one of them must be a message
+   * of that answer (a Stop pressed on an earlier answer's message, arriving late, stops nothing). Returns what
+   * happened, with the asker's id.
    */
-  stop(thread: ThreadKey, userId: string, { anyone = false } = {}): { result: 'stopped' | 'not_running' } | { result: 'not_asker'; askerId: string } {
+  stop(
+    thread: ThreadKey,
+    userId: string,
+    { anyone = false, messageTs = [] }: { anyone?: boolean; messageTs?: readonly string[] } = {},
+  ): { result: 'stopped' | 'not_running' } | { result: 'not_asker'; askerId: string } {
     const running = this.answering.get(threadId(thread));
-    if (!running) return { result: 'not_running' };
+    if (!running || (messageTs.length > 0 && !messageTs.some((ts) => running.reply.shows(ts)))) return { result: 'not_running' };
     if (!anyone && running.userId !== userId) return { result: 'not_asker', askerId: running.userId };
     running.reply.stop();
     return { result: 'stopped' };

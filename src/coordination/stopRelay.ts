@@ -2,13 +2,17 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 
-/** A user's Stop for the answer running in a thread: `anyone` when Slack already decided who may stop (its own Stop). */
+/**
+ * A user's Stop for the answer running in a thread: `anyone` when Slack already decided who may stop (its own
+ * Stop); `messageTs`, the messages the Stop was pressed on (empty: whatever answer runs in the thread).
+ */
 export interface StopRequest {
   teamId: string;
   channel: string;
   threadTs: string;
   userId: string;
   anyone: boolean;
+  messageTs: string[];
 }
 
 /**
@@ -39,7 +43,14 @@ export class LocalStopRelay implements StopRelay {
   async close(): Promise<void> {}
 }
 
-const stopRequest = z.object({ teamId: z.string(), channel: z.string(), threadTs: z.string(), userId: z.string(), anyone: z.boolean() });
+const stopRequest = z.object({
+  teamId: z.string(),
+  channel: z.string(),
+  threadTs: z.string(),
+  userId: z.string(),
+  anyone: z.boolean(),
+  messageTs: z.array(z.string()),
+});
 
 /**
  * Stops through Redis pub/sub, so a Stop reaches whichever instance runs the answer. A subscribed connection

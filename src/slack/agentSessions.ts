@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
+import type { EditBudget } from './editBudget.js';
 import { classifySlackError, type SlackFailure } from './slackErrors.js';
 
 /** The thread-based agent session one answer runs in. `teamId` is the workspace whose pause applies. */
@@ -31,19 +32,19 @@ const UNAVAILABLE = new Map<string, 'info' | 'warn'>([
 /** How long a workspace that answered one of UNAVAILABLE gets no calls, in ms; then the bot asks again. */
 export const UNAVAILABLE_PAUSE_MS = 60 * 60_000;
 
-/**
- * The longest wait for Retry-After before re-sending `active`, in ms. Tier 3 limits are per minute
- * (https://docs.slack.dev/apis/web-api/rate-limits), so Slack's Retry-After stays below it; the cap only
- * guards against a proxy's answer holding a finished answer's promise for long.
- */
-const MAX_RETRY_WAIT_MS = 60_000;
+/** Tries of `active` that Slack rate-limits before the bot gives up (its budget paces them; Retry-After pauses it). */
+const ACTIVE_ATTEMPTS = 5;
+/** `processing` is only a hint: it is sent while at least this share of the budget is left for the `active`s owed. */
+const PROCESSING_KEEPS_SHARE = 0.5;
 
 /**
  * Sets the status of agent sessions (`agents.sessions.setStatus`, Tier 3: about 50/min per workspace;
- * https://docs.slack.dev/reference/methods/agents.sessions.setStatus), best effort.
+ * https://docs.slack.dev/reference/methods/agents.sessions.setStatus), best effort, paced by the workspace's
+ * budget for that method (the edit scheduler's budgets).
  *
- * A session left `processing` keeps Slack's Stop button for up to an hour, so `active` is worth one retry after
- * a 429; `processing` is only a hint and is skipped on a 429. Give it a WebClient built with
+ * A session left `processing` keeps Slack's Stop button for up to an hour, so `active` waits for the budget and
+ * is re-sent after a 429 (which pauses the budget for Retry-After), up to ACTIVE_ATTEMPTS times; `processing` is
+ * only a hint: skipped when the budget runs low or on a 429. Give it a WebClient built with
  * `rejectRateLimitedCalls: true` (src/slack/slackClients.ts `edits`), so a 429 reaches this class instead of
  * pausing the client's whole queue.
  */
@@ -58,13 +59,14 @@ export class AgentSessions {
   constructor(
     private readonly web: WebClient,
     private readonly logger: Logger,
+    private readonly budget: EditBudget,
     private readonly now: () => number = Date.now,
   ) {}
 
   /**
    * Sets `status` on the session of `target`. Never throws. Skipped while the workspace is paused (see
-   * UNAVAILABLE). On a 429, `active` is re-sent once after Retry-After (at most MAX_RETRY_WAIT_MS), unless a
-   * newer call for the same session came meanwhile; the promise resolves after that retry.
+   * UNAVAILABLE), and given up once a newer call for the same session came. `active` waits for the budget and
+   * is re-sent after a 429 (see ACTIVE_ATTEMPTS); the promise resolves once it landed or was given up.
    * Each kind of failure is logged once per workspace.
    */
   async setStatus(target: SessionTarget, status: SessionStatus): Promise<void> {
@@ -72,12 +74,24 @@ export class AgentSessions {
     const key = `${target.channel}/${target.threadTs}`;
     const call = Symbol(status);
     this.latest.set(key, call);
+    const superseded = () => this.latest.get(key) !== call || this.isPaused(target.teamId);
     try {
-      const failure = await this.send(target, status);
-      if (failure?.kind !== 'rate_limited' || status !== 'active') return;
-      await sleep(Math.min(failure.retryAfterMs, MAX_RETRY_WAIT_MS));
-      if (this.latest.get(key) !== call || this.isPaused(target.teamId)) return;
-      await this.send(target, status);
+      if (status === 'processing') {
+        const reserve = Math.floor(this.budget.perMinute * PROCESSING_KEEPS_SHARE);
+        if ((await this.budget.tryTake(target.teamId, reserve)).waitMs > 0) return;
+        const failure = await this.send(target, status);
+        if (failure?.kind === 'rate_limited') await this.budget.pause(target.teamId, failure.retryAfterMs);
+        return;
+      }
+      for (let attempt = 0; attempt < ACTIVE_ATTEMPTS && !superseded(); attempt++) {
+        for (let wait = await this.budget.tryTake(target.teamId, 0); wait.waitMs > 0; wait = await this.budget.tryTake(target.teamId, 0)) {
+          await sleep(wait.waitMs);
+          if (superseded()) return;
+        }
+        const failure = await this.send(target, status);
+        if (failure?.kind !== 'rate_limited') return;
+        await this.budget.pause(target.teamId, failure.retryAfterMs);
+      }
     } finally {
       if (this.latest.get(key) === call) this.latest.delete(key);
     }

@@ -1,15 +1,16 @@
 /** The Slack methods the edit scheduler paces, each against its own per-workspace budget. */
-export type PacedMethod = 'chat.update' | 'chat.appendStream' | 'chat.startStream' | 'chat.stopStream';
+export type PacedMethod = 'chat.update' | 'chat.appendStream' | 'chat.startStream' | 'chat.stopStream' | 'agents.sessions.setStatus';
 
 /** One budget per paced method. */
 export type SlackBudgets = Readonly<Record<PacedMethod, EditBudget>>;
 
 /**
- * Calls a minute per workspace per app of the streaming methods, from their rate tiers (Tier 4 ≈ 100 for
- * chat.appendStream, Tier 2 ≈ 20 for chat.startStream and chat.stopStream: docs.slack.dev method pages,
- * https://docs.slack.dev/apis/web-api/rate-limits). chat.update's Tier 3 is SLACK_EDITS_PER_MINUTE.
+ * Calls a minute per workspace per app of the streaming and session methods, from their rate tiers (Tier 4 ≈ 100
+ * for chat.appendStream, Tier 2 ≈ 20 for chat.startStream and chat.stopStream, Tier 3 ≈ 50 for
+ * agents.sessions.setStatus: docs.slack.dev method pages, https://docs.slack.dev/apis/web-api/rate-limits).
+ * chat.update's Tier 3 is SLACK_EDITS_PER_MINUTE.
  */
-export const STREAM_CALLS_PER_MINUTE = { 'chat.appendStream': 100, 'chat.startStream': 20, 'chat.stopStream': 20 } as const;
+export const STREAM_CALLS_PER_MINUTE = { 'chat.appendStream': 100, 'chat.startStream': 20, 'chat.stopStream': 20, 'agents.sessions.setStatus': 50 } as const;
 
 /** Budgets kept in this process's memory: chat.update at `editsPerMinute`, the streaming methods at their tiers. */
 export function memoryBudgets(editsPerMinute: number, now?: () => number): SlackBudgets {
@@ -18,6 +19,7 @@ export function memoryBudgets(editsPerMinute: number, now?: () => number): Slack
     'chat.appendStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.appendStream'], now),
     'chat.startStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.startStream'], now),
     'chat.stopStream': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['chat.stopStream'], now),
+    'agents.sessions.setStatus': new MemoryEditBudget(STREAM_CALLS_PER_MINUTE['agents.sessions.setStatus'], now),
   };
 }
 

@@ -53,12 +53,16 @@ export function inertMentions(text: string): string {
 
 /**
  * The length (UTF-16 code units) of the longest start of a streamed `markdown` that inertMarkdown can
- * neutralise for good: up to and including its last whitespace character, 0 if it has none. The word after
- * it may still grow (`@ever` into `@everyone`). An unclosed `<` needs no holding back: whether it is
- * neutralised depends only on the character after it.
+ * neutralise for good: up to and including its last whitespace character or ideograph / kana / hangul
+ * (languages written without spaces must stream too, and no Slack syntax contains one), 0 if it has none.
+ * The word after it may still grow (`@ever` into `@everyone`). An unclosed `<` needs no holding back:
+ * whether it is neutralised depends only on the character after it.
  */
 export function appendableLength(markdown: string): number {
   let end = markdown.length;
-  while (end > 0 && !/\s/.test(markdown[end - 1] ?? '')) end--;
+  while (end > 0 && !ENDS_A_PIECE.test(markdown[end - 1] ?? '')) end--;
   return end;
 }
+
+/** A character after which the text so far can be sent: whitespace, or a CJK character (never part of Slack syntax). */
+export const ENDS_A_PIECE = /[\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f]/u;

@@ -106,5 +106,6 @@ export function redisBudgets(redis: Redis, editsPerMinute: number, keyPrefix: st
     'chat.appendStream': budget('chat.appendStream', STREAM_CALLS_PER_MINUTE['chat.appendStream']),
     'chat.startStream': budget('chat.startStream', STREAM_CALLS_PER_MINUTE['chat.startStream']),
     'chat.stopStream': budget('chat.stopStream', STREAM_CALLS_PER_MINUTE['chat.stopStream']),
+    'agents.sessions.setStatus': budget('agents.sessions.setStatus', STREAM_CALLS_PER_MINUTE['agents.sessions.setStatus']),
   };
 }

@@ -12,7 +12,7 @@ import { NativeStream, streamFailure, type StreamingSupport } from './nativeStre
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
 import { classifySlackError } from './slackErrors.js';
-import { AnswerLayout, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
+import { AnswerLayout, fenceOpenAtEnd, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
 import { ThinkingProgress } from './thinkingProgress.js';
 
@@ -119,6 +119,8 @@ export class ReplyMessage {
   private readonly layout = new AnswerLayout();
   /** A notice (a retry) replaces the text: a stream cannot take text back, so the next render hands over to edits. */
   private rewrite = false;
+  /** The answer's Markdown whose inert form the stream shows (`stream.text`). */
+  private streamedMarkdown = '';
 
   private constructor(
     private readonly deps: ReplyDeps,
@@ -180,6 +182,11 @@ export class ReplyMessage {
   /** The ts of the first message, once posted. */
   get ts(): string | undefined {
     return this.parts[0]?.ts;
+  }
+
+  /** Whether the message at `ts` is one of this reply's. */
+  shows(ts: string): boolean {
+    return this.parts.some((part) => part.ts === ts);
   }
 
   /** Aborted when the reply can no longer be edited (message deleted, channel archived, edits failing). */
@@ -345,13 +352,19 @@ export class ReplyMessage {
       const split = streamSplit(markdown, this.layout);
       const head = split ? split.head : markdown;
       const whole = final || split !== null;
-      const next = inertMarkdown(whole ? head : head.slice(0, appendableLength(head)));
-      if (!next.startsWith(stream.text)) return await this.handOver(stream, pay, final);
+      const shown = whole ? head : head.slice(0, this.appendable(head));
+      const next = inertMarkdown(shown);
+      if (!next.startsWith(stream.text)) {
+        // The cut falls inside what was streamed: end the message there instead (an answer that only grew).
+        if (split && markdown.startsWith(this.streamedMarkdown)) return await this.sealAsStreamed(stream, markdown, final, pay);
+        return await this.handOver(stream, pay, final);
+      }
       const delta = next.slice(stream.text.length);
       if (!whole) {
         if (!delta || stream.stoppedByUser) return true;
         await pay('chat.appendStream');
         await stream.append(delta, copy.thinkingTask);
+        this.streamedMarkdown = shown;
         return true;
       }
       await this.stopStream(stream, delta, final && !split, pay);
@@ -375,10 +388,37 @@ export class ReplyMessage {
         case 'rejected':
           return await this.handOver(stream, pay, final);
         default:
+          // A timed-out call may still have been applied: the stream's content is unknown, only an edit can fix it.
+          if (classifySlackError(error).kind === 'transient') return await this.handOver(stream, pay, final);
           if (stream.stoppedByUser && final) return await this.handOver(stream, pay, final);
           throw error;
       }
     }
+  }
+
+  /**
+   * How much of `head` the next append may carry: up to a point no later text changes once made inert; past
+   * half the stream's size, only whole lines, so that the message, if it must end where the stream stopped, never
+   * splits a line (of code, say) between two messages.
+   */
+  private appendable(head: string): number {
+    const end = appendableLength(head);
+    if (this.streamedMarkdown.length < STREAM_TEXT_LIMIT / 2) return end;
+    return Math.max(this.streamedMarkdown.length, head.lastIndexOf('\n', end - 1) + 1);
+  }
+
+  /**
+   * Ends the stream with what it shows (closing a code fence left open) and continues the answer after it in
+   * further messages: `markdown` grew past the stream's size with no cut of its own after the streamed text.
+   */
+  private async sealAsStreamed(stream: NativeStream, markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>): Promise<false> {
+    const fence = fenceOpenAtEnd(this.streamedMarkdown);
+    await this.stopStream(stream, fence ? inertMarkdown(`\n${fence.close}`) : '', false, pay);
+    this.parts[0]!.shown = stream.text;
+    this.sealed = { basis: this.streamedMarkdown, reopen: fence?.reopen ?? '' };
+    this.leaveStream();
+    this.setSession(final ? 'active' : 'processing');
+    return false;
   }
 
   /** Stops the stream with `delta` and, for a final answer, the feedback buttons (left out if Slack refuses them). */

@@ -26,6 +26,12 @@ const GONE = new Set([
 /** Slack's platform errors that say the same call may succeed later (https://docs.slack.dev/apis/web-api/#errors). */
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable']);
 
+/**
+ * The longest pause a Retry-After buys: an answer must not wait an hour on one header (a proxy's, or a Slack
+ * outage's); if Slack still limits after it, its next 429 pauses again.
+ */
+const MAX_RETRY_AFTER_MS = 60_000;
+
 /** The pause when Slack (or a proxy before it) says "rate limited" without saying for how long. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
 
@@ -37,7 +43,7 @@ const RATE_LIMITED_MESSAGE = /^(Retry header did not contain a valid timeout|A r
 
 /** Classifies an error thrown by @slack/web-api by its class and Slack error code. */
 export function classifySlackError(error: unknown): SlackFailure {
-  if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: error.retryAfter * 1000 };
+  if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: Math.min(error.retryAfter * 1000, MAX_RETRY_AFTER_MS) };
   if (error instanceof WebAPIHTTPError || error instanceof WebAPIRequestError) return { kind: 'transient' };
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;

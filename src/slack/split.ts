@@ -263,6 +263,16 @@ function lastFitting(cuts: Cut[], fits: (cut: Cut) => boolean): Cut | null {
   return cuts[fit] ?? null;
 }
 
+/**
+ * The code fence still open at the end of `markdown` (its closing marker and the opening line that reopens it,
+ * newline included), or null: for a message ended at an arbitrary point rather than at a cut of splitForSlack.
+ */
+export function fenceOpenAtEnd(markdown: string): { close: string; reopen: string } | null {
+  // The state at the start of a line after the text is the state at its end.
+  const fence = scanLines(`${markdown}\n`).at(-1)?.fence;
+  return fence ? { close: fence.close, reopen: fence.reopen } : null;
+}
+
 function scanLines(markdown: string): Line[] {
   const lines: Line[] = [];
   let fence: (Fence & { char: string; length: number }) | null = null;

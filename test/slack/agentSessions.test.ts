@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger.js';
 import { AgentSessions, UNAVAILABLE_PAUSE_MS, type SessionTarget } from '../../src/slack/agentSessions.js';
 import { FakeSlack, slackClient } from '../fakes/fakeSlack.js';
+import { MemoryEditBudget } from '../../src/slack/editBudget.js';
 
 const METHOD = 'agents.sessions.setStatus';
 const teamA: SessionTarget = { teamId: 'T0001', channel: 'C1', threadTs: '1700000000.000100' };
@@ -22,7 +23,7 @@ describe('AgentSessions against the fake Slack Web API', () => {
       },
     });
     clock = 1_000_000;
-    sessions = new AgentSessions(slackClient(slack), createLogger('debug', sink), () => clock);
+    sessions = new AgentSessions(slackClient(slack), createLogger('debug', sink), new MemoryEditBudget(50), () => clock);
   });
   afterEach(() => slack.close());
 
@@ -95,11 +96,22 @@ describe('AgentSessions against the fake Slack Web API', () => {
     slack.failNext(METHOD, { status: 429, retryAfter: 1 });
     const retrying = sessions.setStatus(teamA, 'active');
     await slack.waitFor(() => slack.count429(METHOD) === 1);
-    await sessions.setStatus(teamA, 'processing');
-    await retrying;
-    expect(slack.callsOf(METHOD).map((c) => c.params.status)).toEqual(['active', 'processing']);
-    expect(slack.agentSession(teamA.channel, teamA.threadTs)?.status).toBe('processing');
+    const newer = sessions.setStatus(teamA, 'active');
+    await Promise.all([retrying, newer]);
+    // The first call's retry gave way to the newer one: one `active` after the 429, not two.
+    expect(slack.callsOf(METHOD).map((c) => [c.params.status, c.status])).toEqual([
+      ['active', 429],
+      ['active', 200],
+    ]);
   });
+
+  test('many answers at once: every active lands, paced by the budget, however often Slack answers 429', async () => {
+    slack.rateLimit(METHOD, { perMinute: 600, burst: 5 });
+    const targets = Array.from({ length: 12 }, (_, i) => ({ ...teamA, threadTs: `1700000000.0002${String(i).padStart(2, '0')}` }));
+    await Promise.all(targets.map((target) => sessions.setStatus(target, 'processing')));
+    await Promise.all(targets.map((target) => sessions.setStatus(target, 'active')));
+    for (const target of targets) expect(slack.agentSession(target.channel, target.threadTs)?.status).toBe('active');
+  }, 20_000);
 
   test('errors never throw; each kind is logged once per workspace at warn', async () => {
     slack.failNext(METHOD, { error: 'channel_not_found' }, 2);
@@ -108,11 +120,11 @@ describe('AgentSessions against the fake Slack Web API', () => {
     await expect(sessions.setStatus(teamA, 'active')).resolves.toBeUndefined();
     await expect(sessions.setStatus(teamA, 'active')).resolves.toBeUndefined();
     await expect(sessions.setStatus(teamA, 'processing')).resolves.toBeUndefined();
-    await expect(sessions.setStatus(teamA, 'active')).resolves.toBeUndefined(); // 429, and 429 again on the retry
+    await expect(sessions.setStatus(teamA, 'active')).resolves.toBeUndefined(); // 429, 429 again, then it lands
     await slack.close();
     await expect(sessions.setStatus(teamA, 'active')).resolves.toBeUndefined(); // connection refused
-    // Nothing paused the workspace: every call reached Slack, and the retry was made once.
-    expect(slack.callsOf(METHOD).map((c) => c.status)).toEqual([200, 200, 500, 429, 429]);
+    // Nothing paused the workspace for long: every call reached Slack, and `active` was re-sent until it landed.
+    expect(slack.callsOf(METHOD).map((c) => c.status)).toEqual([200, 200, 500, 429, 429, 200]);
     expect(logs.map((line) => [line.level, line.error])).toEqual([
       [40, 'channel_not_found'],
       [40, undefined], // 500: transient

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { appendableLength, inertMarkdown, inertMentions } from '../../src/slack/inertMarkdown.js';
+import { appendableLength, ENDS_A_PIECE, inertMarkdown, inertMentions } from '../../src/slack/inertMarkdown.js';
 
 const ZWSP = '\u200b';
 
@@ -45,6 +45,7 @@ const PIECES = [
   ...['here', 'channel', 'everyone', 'HeRe', 'CHANNEL', 'ever', 'chan', 'C1', '#C1', 'U1', 'W1', 'subteam^S1', 'date^1^{date}', 'a', 'b.com'],
   ...['https://x.io', 'mailto:', '&lt;', '&LT;', '&#60;', '&#x3C;', '&#0060;', '&#64;', '&#x40;', '&commat;', '&#99;', 'hannel', '&#104;', 'ere', '&amp;', '&gt;', ZWSP],
   ...[' ', '  ', '\n', '\n\n', '\t', '\u00a0', '\r\n'],
+  ...['日本語', '。', 'です', 'カ', '한'],
 ];
 const tricky = fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((parts) => parts.join(''));
 
@@ -82,13 +83,13 @@ describe('inertMarkdown: properties', () => {
     );
   });
 
-  test('appendableLength: a start ending at whitespace that no continuation changes once neutralised', () => {
+  test('appendableLength: a start ending at whitespace or a CJK character that no continuation changes once neutralised', () => {
     fc.assert(
       fc.property(tricky, tricky, (sent, more) => {
         const length = appendableLength(sent);
         const held = sent.slice(length);
-        expect(length === 0 || /\s/.test(sent[length - 1] ?? '')).toBe(true);
-        expect(held).not.toMatch(/\s/);
+        expect(length === 0 || ENDS_A_PIECE.test(sent[length - 1] ?? '')).toBe(true);
+        expect([...held].some((char) => ENDS_A_PIECE.test(char))).toBe(false);
         expect(inertMarkdown(sent + more).startsWith(inertMarkdown(sent.slice(0, length)))).toBe(true);
       }),
       { numRuns: 1500 },
@@ -157,6 +158,8 @@ describe('appendableLength: examples', () => {
     ['a <!he', 2],
     ['line\nnext', 5],
     ['a < b', 4],
+    ['日本語の回答', 6],
+    ['答え@he', 2],
   ])('%j → %d', (markdown, length) => {
     expect(appendableLength(markdown)).toBe(length);
   });

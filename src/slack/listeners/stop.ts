@@ -19,8 +19,8 @@ export interface StopDeps {
  * user may stop it; a user who may not gets an ephemeral saying whose answer it is. An instance not running
  * the answer does nothing, and so does a Stop after the answer ended.
  */
-export async function applyStop({ teamId, channel, threadTs, userId, anyone }: StopRequest, { conversation, web, logger }: Omit<StopDeps, 'stops'>): Promise<void> {
-  const stopped = conversation.stop({ teamId, channel, threadTs }, userId, { anyone });
+export async function applyStop({ teamId, channel, threadTs, userId, anyone, messageTs }: StopRequest, { conversation, web, logger }: Omit<StopDeps, 'stops'>): Promise<void> {
+  const stopped = conversation.stop({ teamId, channel, threadTs }, userId, { anyone, messageTs });
   // With several instances every one hears every Stop: only the one running the answer has news.
   const log = { teamId, channel, threadTs, user: userId, result: stopped.result };
   if (stopped.result === 'not_running') logger.debug(log, 'Stop pressed');
@@ -40,7 +40,8 @@ export async function applyStop({ teamId, channel, threadTs, userId, anyone }: S
  */
 export function agentSessionStoppedListener({ stops }: StopDeps) {
   return async function onAgentSessionStopped({ event, body }: SlackEventMiddlewareArgs<'agent_session_stopped'> & AllMiddlewareArgs): Promise<void> {
-    await stops.publish({ teamId: body.team_id, channel: event.channel, threadTs: event.thread_ts, userId: event.user, anyone: true });
+    const messageTs = event.streaming_message_ts ?? [];
+    await stops.publish({ teamId: body.team_id, channel: event.channel, threadTs: event.thread_ts, userId: event.user, anyone: true, messageTs });
   };
 }
 
@@ -56,6 +57,7 @@ export function stopButtonListener({ stops }: StopDeps) {
     const teamId = body.team?.id ?? body.user.team_id;
     const user = body.user.id;
     if (typeof channel !== 'string' || typeof threadTs !== 'string' || typeof teamId !== 'string') return;
-    await stops.publish({ teamId, channel, threadTs, userId: user, anyone: false });
+    const messageTs = body.container.message_ts ?? body.message?.ts;
+    await stops.publish({ teamId, channel, threadTs, userId: user, anyone: false, messageTs: messageTs ? [messageTs] : [] });
   };
 }
