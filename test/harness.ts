@@ -5,7 +5,7 @@ import type { HistoryStore } from '../src/history/historyStore.js';
 import { openStores } from '../src/stores.js';
 import { createLogger } from '../src/logger.js';
 import { FakeAnthropic } from './fakes/fakeAnthropic.js';
-import { FakeSlack } from './fakes/fakeSlack.js';
+import { FakeSlack, type RecordedCall } from './fakes/fakeSlack.js';
 import {
   deliverCommand,
   deliverEvent,
@@ -38,6 +38,19 @@ export interface TestBot {
   stop(): Promise<void>;
 }
 
+/**
+ * The transport the suites run on: TEST_SLACK_STREAMING, else `edits` (progressive chat.update edits). The
+ * `native` Jest project (jest.config.js) runs the transport-agnostic suites again with `native`.
+ */
+export const SUITE_STREAMING = process.env.TEST_SLACK_STREAMING ?? 'edits';
+/** Whether the suites run on Slack's native streams (chat.startStream → appendStream → stopStream). */
+export const onNativeStreams = SUITE_STREAMING === 'native';
+/**
+ * `test`, skipped when the suites run on native streams: for a test about the edits transport itself
+ * (chat.update edits, the placeholder's mrkdwn, the edit budget), which a native stream does not use.
+ */
+export const editsOnly: typeof test = onNativeStreams ? test.skip : test;
+
 /** The environment that points a bot at the fakes in HTTP mode on a free port. */
 export function fakeWiring(slack: FakeSlack, claude: FakeAnthropic): Record<string, string> {
   return {
@@ -47,8 +60,7 @@ export function fakeWiring(slack: FakeSlack, claude: FakeAnthropic): Record<stri
     SLACK_API_URL: slack.apiUrl,
     ANTHROPIC_BASE_URL: claude.baseUrl,
     PORT: '0',
-    // The suites written for the edits transport run on it unless TEST_SLACK_STREAMING says otherwise.
-    SLACK_STREAMING: process.env.TEST_SLACK_STREAMING ?? 'edits',
+    SLACK_STREAMING: SUITE_STREAMING,
   };
 }
 
@@ -119,8 +131,69 @@ export function versionsOf(slack: FakeSlack, ts: string): string[] {
   return slack.messages.get(ts)?.versions.map((version) => version.text) ?? [];
 }
 
-/** Text of every version of the first message the bot posted or started streaming, oldest first ([] until there is one). */
-export function firstReplyVersions(slack: FakeSlack): string[] {
-  const reply = slack.calls.find((call) => (call.method === 'chat.postMessage' || call.method === 'chat.startStream') && call.response.ok);
+/**
+ * The messages the bot posted (chat.postMessage) or started streaming (chat.startStream), whatever the
+ * transport, in `threadTs` when given, oldest first; calls Slack refused are left out.
+ */
+export function replyCalls(slack: FakeSlack, threadTs?: string): RecordedCall[] {
+  return slack.calls.filter(
+    (call) =>
+      (call.method === 'chat.postMessage' || call.method === 'chat.startStream') &&
+      call.response.ok &&
+      (threadTs === undefined || call.params.thread_ts === threadTs),
+  );
+}
+
+/** The ts of the bot's first message (in `threadTs` when given), posted or streamed; throws when there is none yet. */
+export function replyTs(slack: FakeSlack, threadTs?: string): string {
+  const reply = replyCalls(slack, threadTs)[0];
+  if (!reply) throw new Error(`no message from the bot${threadTs ? ` in thread ${threadTs}` : ''} yet`);
+  return reply.response.ts as string;
+}
+
+/** Text of every version of the bot's first message (in `threadTs` when given), posted or streamed, oldest first ([] until there is one). */
+export function firstReplyVersions(slack: FakeSlack, threadTs?: string): string[] {
+  const reply = replyCalls(slack, threadTs)[0];
   return reply === undefined ? [] : versionsOf(slack, reply.response.ts as string);
+}
+
+/**
+ * A reply's text as its reader sees it, for comparing on either transport: a native stream keeps the trailing
+ * whitespace of Claude's text (appended before the end was known, invisible in Markdown); edits show mrkdwn
+ * without it, and are compared as they are.
+ */
+export function visibleText(text: string | undefined): string | undefined {
+  return onNativeStreams ? text?.trimEnd() : text;
+}
+
+/** A chunk of chat.startStream/appendStream/stopStream as the fake records it (@slack/types `AnyChunk`: markdown_text, task_update…). */
+interface StreamChunk {
+  type: string;
+  text?: string;
+  id?: string;
+  title?: string;
+  status?: string;
+  details?: string;
+}
+
+const STREAM_METHODS = new Set(['chat.startStream', 'chat.appendStream', 'chat.stopStream']);
+
+/** Every chunk the message at `ts` was streamed, in call order, with when its call reached Slack ([] for a posted message). */
+function streamChunks(slack: FakeSlack, ts: string): { chunk: StreamChunk; at: number }[] {
+  return slack.calls
+    .filter((call) => STREAM_METHODS.has(call.method) && call.response.ok && (call.params.ts ?? call.response.ts) === ts)
+    .flatMap((call) => ((call.params.chunks as StreamChunk[] | undefined) ?? []).map((chunk) => ({ chunk, at: call.at })));
+}
+
+/** The updates of a natively streamed reply's thinking task (id `thinking`), with when each reached Slack ([] for a posted reply). */
+export function thinkingTasks(slack: FakeSlack, ts: string): { status?: string; details?: string; at: number }[] {
+  return streamChunks(slack, ts)
+    .filter(({ chunk }) => chunk.type === 'task_update' && chunk.id === 'thinking')
+    .map(({ chunk, at }) => ({ status: chunk.status, details: chunk.details, at }));
+}
+
+/** Whether the message at `ts` still shows Claude thinking: "Thinking" in its text (edits), or its thinking task left in progress (native stream). */
+export function stillThinking(slack: FakeSlack, ts: string): boolean {
+  const text = slack.messages.get(ts)?.versions.at(-1)?.text ?? '';
+  return text.includes('Thinking') || thinkingTasks(slack, ts).at(-1)?.status === 'in_progress';
 }

@@ -1,4 +1,4 @@
-import { startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { firstReplyVersions, replyTs, startTestBot, type TestBot } from '../harness.js';
 
 /** Timers may fire a hair early relative to the fakes' clock; never by more than this. */
 const CLOCK_SLACK_MS = 15;
@@ -6,10 +6,6 @@ const CLOCK_SLACK_MS = 15;
 describe('retries from scratch wait, with exponential backoff', () => {
   let t: TestBot;
   afterEach(() => t.stop());
-
-  function replyTs(): string {
-    return t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-  }
 
   test('a stream that always drops is retried after 0.5–1 s, then at least 1 s, then at least 2 s', async () => {
     t = await startTestBot({ STREAM_RETRIES: '3' });
@@ -21,7 +17,7 @@ describe('retries from scratch wait, with exponential backoff', () => {
     const gaps = t.claude.requests.slice(1).map((request, i) => request.at - t.claude.requests[i]!.endedAt!);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(500 * 2 ** i - CLOCK_SLACK_MS));
     // Every retry ends the same way: the partial text with the "interrupted" note, never "Trying again…".
-    expect(versionsOf(t.slack, replyTs()).at(-1)).toMatch(/^partial\s*\n\n_\(Response interrupted: .*Please ask again\.\)_$/);
+    expect(firstReplyVersions(t.slack).at(-1)).toMatch(/^partial\s*\n\n_\(Response interrupted: .*Please ask again\.\)_$/);
   }, 30_000);
 
   test('after an overloaded_error event the wait is longer (≥ 1 s), and the user sees "Trying again…" meanwhile', async () => {
@@ -32,10 +28,10 @@ describe('retries from scratch wait, with exponential backoff', () => {
     const [first, second] = t.claude.requests;
     expect(second!.at - first!.endedAt!).toBeGreaterThanOrEqual(1000 - CLOCK_SLACK_MS);
     // What the message showed when the retry started.
-    const shownAtRetry = t.slack.messages.get(replyTs())!.versions.filter((version) => version.at <= second!.at).at(-1)!.text;
+    const shownAtRetry = t.slack.messages.get(replyTs(t.slack))!.versions.filter((version) => version.at <= second!.at).at(-1)!.text;
     expect(shownAtRetry).toMatch(/Trying again/);
     await t.idle();
-    expect(versionsOf(t.slack, replyTs()).at(-1)).toBe('Fresh answer.');
+    expect(firstReplyVersions(t.slack).at(-1)).toBe('Fresh answer.');
   });
 
   test('a retry-after header on the failed stream is honoured (bounded), beyond the computed backoff', async () => {
@@ -46,17 +42,17 @@ describe('retries from scratch wait, with exponential backoff', () => {
     const [first, second] = t.claude.requests;
     expect(second!.at - first!.endedAt!).toBeGreaterThanOrEqual(3000 - CLOCK_SLACK_MS);
     await t.idle();
-    expect(versionsOf(t.slack, replyTs()).at(-1)).toBe('Later.');
+    expect(firstReplyVersions(t.slack).at(-1)).toBe('Later.');
   });
 
   test('a shutdown during the wait ends it at once: no further request, the restart note under the partial text', async () => {
     t = await startTestBot({ STREAM_RETRIES: '5' });
     t.claude.defaultScript = { chunks: ['Half ', 'an answer'], fail: { afterChunks: 1, how: 'drop' } };
     await t.mention({ text: '<@UBOT> cut me' });
-    await t.slack.waitFor(() => versionsOf(t.slack, t.slack.callsOf('chat.postMessage')[0]?.response.ts as string).some((text) => /Trying again/.test(text)));
+    await t.slack.waitFor(() => firstReplyVersions(t.slack).some((text) => /Trying again/.test(text)));
     await t.bot.stop(0);
     expect(t.claude.requests).toHaveLength(1);
-    expect(versionsOf(t.slack, replyTs()).at(-1)).toMatch(/^Half\s*\n\n_\(Answer cut short by a restart/);
+    expect(firstReplyVersions(t.slack).at(-1)).toMatch(/^Half\s*\n\n_\(Answer cut short by a restart/);
   });
 });
 
@@ -70,8 +66,7 @@ describe('the wait for Claude to start answering is bounded', () => {
     t.claude.enqueue(limited, limited, limited);
     await t.mention({ text: '<@UBOT> anyone there?' });
     await t.idle(20_000);
-    const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    expect(versionsOf(t.slack, replyTs).at(-1)).toMatch(/too busy to start an answer.*try again/);
+    expect(firstReplyVersions(t.slack).at(-1)).toMatch(/too busy to start an answer.*try again/);
     // The SDK was still waiting out the retry-after: it never sent its retry.
     expect(t.claude.requests).toHaveLength(1);
   }, 30_000);
@@ -82,7 +77,6 @@ describe('the wait for Claude to start answering is bounded', () => {
     t.claude.enqueue(limited, { chunks: ['Made ', 'it.'] });
     await t.mention({ text: '<@UBOT> anyone there?' });
     await t.idle();
-    const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    expect(versionsOf(t.slack, replyTs).at(-1)).toBe('Made it.');
+    expect(firstReplyVersions(t.slack).at(-1)).toBe('Made it.');
   });
 });

@@ -1,6 +1,6 @@
 import type { Exchange, HistoryStore, ThreadKey } from '../../src/history/historyStore.js';
 import { MemoryHistoryStore } from '../../src/history/memoryHistoryStore.js';
-import { startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { replyCalls, startTestBot, versionsOf, type TestBot } from '../harness.js';
 
 /** A working store whose saves fail, while `failure` is set, the way a full disk makes sqlite fail. */
 class FlakyHistoryStore implements HistoryStore {
@@ -39,8 +39,9 @@ describe('history that cannot be saved', () => {
   async function ask(threadTs?: string): Promise<{ threadTs: string; final: string }> {
     const event = await t.mention({ text: '<@UBOT> question', ...(threadTs ? { thread_ts: threadTs } : {}) });
     await t.idle();
-    const reply = t.slack.callsOf('chat.postMessage').at(-1)!;
-    return { threadTs: event.thread_ts ?? event.ts, final: versionsOf(t.slack, reply.response.ts as string).at(-1)! };
+    const thread = event.thread_ts ?? event.ts;
+    const reply = replyCalls(t.slack, thread).at(-1)!;
+    return { threadTs: thread, final: versionsOf(t.slack, reply.response.ts as string).at(-1)! };
   }
 
   const saveErrors = () =>

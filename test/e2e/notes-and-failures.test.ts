@@ -1,5 +1,5 @@
 import type { HistoryStore } from '../../src/history/historyStore.js';
-import { API_KEY, BOT_TOKEN, startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { API_KEY, BOT_TOKEN, firstReplyVersions, replyTs, startTestBot, stillThinking, type TestBot } from '../harness.js';
 
 describe('notes and failures', () => {
   let t: TestBot;
@@ -11,8 +11,7 @@ describe('notes and failures', () => {
   async function ask(): Promise<string[]> {
     await t.mention({ text: '<@UBOT> question' });
     await t.idle();
-    const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    return versionsOf(t.slack, replyTs);
+    return firstReplyVersions(t.slack);
   }
 
   function expectNoSecretsAnywhere() {
@@ -68,7 +67,7 @@ describe('notes and failures', () => {
     t.claude.enqueue(script, script, script);
     const versions = await ask();
     expect(versions.at(-1)).toMatch(expected);
-    expect(versions.at(-1)).not.toContain('Thinking');
+    expect(stillThinking(t.slack, replyTs(t.slack))).toBe(false);
     expectNoSecretsAnywhere();
   });
 
@@ -90,8 +89,8 @@ describe('a history store that fails', () => {
     try {
       await t.mention({ text: '<@UBOT> hello' });
       await t.idle();
-      const replyTs = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-      expect(versionsOf(t.slack, replyTs).at(-1)).toMatch(/temporarily unavailable/);
+      expect(firstReplyVersions(t.slack).at(-1)).toMatch(/temporarily unavailable/);
+      expect(stillThinking(t.slack, replyTs(t.slack))).toBe(false);
       expect(t.claude.requests).toHaveLength(0);
     } finally {
       await t.stop();

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
-import { SIGNING_SECRET, versionsOf } from '../harness.js';
+import { firstReplyVersions, SIGNING_SECRET } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
 import { openSqliteStores } from '../stores/helpers.js';
 
@@ -16,7 +16,8 @@ describe('graceful shutdown of the real process', () => {
     claude.enqueue({ chunks: Array.from({ length: 100 }, (_, i) => `p${i} `), delayMs: 100 });
     const event = mentionEvent({ text: '<@UBOT> long question' });
     await deliverEvent(bot.url, SIGNING_SECRET, event);
-    await slack.waitFor(() => slack.callsOf('chat.update').length >= 2, 10_000);
+    // The answer has grown twice (edits of the placeholder, or appends to the stream).
+    await slack.waitFor(() => firstReplyVersions(slack).length >= 3, 10_000);
 
     const signalledAt = Date.now();
     bot.child.kill('SIGTERM');
@@ -28,8 +29,7 @@ describe('graceful shutdown of the real process', () => {
     const elapsed = Date.now() - signalledAt;
     expect(elapsed).toBeLessThan(1000 + 3000);
 
-    const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    const final = versionsOf(slack, replyTs).at(-1)!;
+    const final = firstReplyVersions(slack).at(-1)!;
     expect(final).toMatch(/^p0 p1 .*\n\n_\(Answer cut short by a restart of the bot\. Please ask again\.\)_$/s);
     expect(claude.requests).toHaveLength(1);
 
@@ -52,7 +52,6 @@ describe('graceful shutdown of the real process', () => {
     const code = await bot.exited;
     if (code !== 0) console.log(bot.output());
     expect(code).toBe(0);
-    const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-    expect(versionsOf(slack, replyTs).at(-1)).toBe('short and complete.');
+    expect(firstReplyVersions(slack).at(-1)).toBe('short and complete.');
   }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { onNativeStreams, replyCalls, startTestBot, versionsOf, visibleText, type TestBot } from '../harness.js';
 
 const words = (n: number, prefix = 'w') => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 
@@ -9,18 +9,26 @@ describe('mention, DM and slash command each stream an answer into the right thr
   });
   afterEach(() => t.stop());
 
-  /** Asserts the placeholder went to `threadTs`, grew through intermediate edits, and ended as the whole answer. */
+  /**
+   * Asserts one reply went to `threadTs` (a placeholder, or a native stream), grew through intermediate versions
+   * (edits marked "still writing", or appends each extending the text before), and ended as the whole answer.
+   */
   function expectStreamedReply(channel: string, threadTs: string, answer: string) {
-    const posts = t.slack.callsOf('chat.postMessage').filter((call) => call.params.thread_ts === threadTs);
-    expect(posts).toHaveLength(1);
-    expect(posts[0]!.params.channel).toBe(channel);
-    expect(posts[0]!.params.text).toBe('_Thinking…_');
-    const replyTs = posts[0]!.response.ts as string;
+    const replies = replyCalls(t.slack, threadTs);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.method).toBe(onNativeStreams ? 'chat.startStream' : 'chat.postMessage');
+    expect(replies[0]!.params.channel).toBe(channel);
+    if (!onNativeStreams) expect(replies[0]!.params.text).toBe('_Thinking…_');
+    const replyTs = replies[0]!.response.ts as string;
     const versions = versionsOf(t.slack, replyTs);
     const intermediate = versions.slice(1, -1);
     expect(intermediate.length).toBeGreaterThanOrEqual(1);
-    expect(intermediate.every((text) => text.includes('still writing'))).toBe(true);
-    expect(versions.at(-1)).toBe(answer.trim());
+    if (onNativeStreams) {
+      // Some of the answer showed before its end, and every append extended what the stream showed.
+      expect(intermediate.some((text) => text !== '' && text !== versions.at(-1))).toBe(true);
+      versions.slice(1).forEach((text, i) => expect(text.startsWith(versions[i]!)).toBe(true));
+    } else expect(intermediate.every((text) => text.includes('still writing'))).toBe(true);
+    expect(visibleText(versions.at(-1))).toBe(answer.trim());
   }
 
   test('a mention in a channel is answered in its thread, without the mention in the prompt', async () => {

@@ -1,7 +1,7 @@
 import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import type { StreamScript } from '../fakes/fakeAnthropic.js';
-import { firstReplyVersions, startTestBot, type TestBot } from '../harness.js';
+import { editsOnly, firstReplyVersions, onNativeStreams, replyCalls, replyTs, startTestBot, stillThinking, thinkingTasks, versionsOf, type TestBot } from '../harness.js';
 
 const EDIT_INTERVAL_MS = 1000;
 /** Generous: CI machines are shared; the bot itself adds a few milliseconds. */
@@ -19,8 +19,27 @@ const thinksThenAnswers = (): StreamScript => ({
 
 /** Every version of the first reply with the time Slack applied it. */
 function timedVersions(t: TestBot): { text: string; at: number }[] {
-  const ts = t.slack.callsOf('chat.postMessage')[0]!.response.ts as string;
-  return t.slack.messages.get(ts)!.versions;
+  return t.slack.messages.get(replyTs(t.slack))!.versions;
+}
+
+/**
+ * The thinking sentences the first reply showed, with when Slack showed each: an edited message's
+ * `_Thinking: …_` lines (a line not exactly of that form is kept whole, so assertions on the sentence catch
+ * it), a native stream's thinking task details.
+ */
+function sentencesShown(t: TestBot): { sentence: string; at: number }[] {
+  const lines = timedVersions(t)
+    .filter(({ text }) => text.startsWith('_Thinking: '))
+    .map(({ text, at }) => ({ sentence: /^_Thinking: (.*)_$/.exec(text)?.[1] ?? text, at }));
+  const tasks = thinkingTasks(t.slack, replyTs(t.slack)).flatMap(({ status, details, at }) => (status === 'in_progress' && details ? [{ sentence: details, at }] : []));
+  return [...tasks, ...lines].sort((a, b) => a.at - b.at);
+}
+
+/** When the first reply showed any thinking: a thinking line (edits) or the thinking task in progress (native stream). */
+function thinkingTimes(t: TestBot): number[] {
+  const lines = timedVersions(t).filter(({ text }) => THINKING_LINE.test(text));
+  const tasks = thinkingTasks(t.slack, replyTs(t.slack)).filter(({ status }) => status === 'in_progress');
+  return [...lines, ...tasks].map(({ at }) => at);
 }
 
 /** How the answer ended: the "answer finished" log line. */
@@ -42,23 +61,23 @@ describe('Claude thinks: what the user sees', () => {
 
     const versions = timedVersions(t);
     const firstThinkingDelta = t.claude.requests[0]!.thinkingTimes[0]!;
-    const thinkingShown = versions.find((version) => version.text.startsWith('_Thinking: '));
-    expect(thinkingShown).toBeDefined();
-    expect(thinkingShown!.at - firstThinkingDelta).toBeLessThanOrEqual(EDIT_INTERVAL_MS + MARGIN_MS);
+    const sentences = sentencesShown(t);
+    expect(sentences[0]).toBeDefined();
+    expect(sentences[0]!.at - firstThinkingDelta).toBeLessThanOrEqual(EDIT_INTERVAL_MS + MARGIN_MS);
     // The shown sentence is Claude's, one line, and its Markdown cannot break our italics.
-    expect(thinkingShown!.text).toMatch(/^_Thinking: Step \d+ of my reasoning about this question\._$/);
+    expect(sentences[0]!.sentence).toMatch(/^Step \d+ of my reasoning about this question\.$/);
     // Progress kept coming while Claude thought (3 s at one edit a second).
-    expect(versions.filter((version) => version.text.startsWith('_Thinking: ')).length).toBeGreaterThanOrEqual(2);
-    const texts = versions.map((version) => version.text);
-    const firstAnswer = texts.findIndex((text) => text.startsWith('The answer'));
-    expect(texts.slice(firstAnswer).some((text) => THINKING_LINE.test(text))).toBe(false);
-    expect(texts.at(-1)).toBe('The answer is 42.');
+    expect(sentences.length).toBeGreaterThanOrEqual(2);
+    const firstAnswer = versions.find((version) => version.text.startsWith('The answer'))!;
+    expect(thinkingTimes(t).filter((at) => at >= firstAnswer.at)).toEqual([]);
+    expect(versions.at(-1)!.text).toBe('The answer is 42.');
     expect(await t.history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts })).toEqual([
       { question: 'what is the answer?', answer: 'The answer is 42.', questionTs: event.ts },
     ]);
   });
 
-  test('status: "Thinking… N s" refreshed while Claude thinks, then the answer; no edit after the final', async () => {
+  // The clock is a line of the edited message; a native stream shows Slack's own progress for its thinking task.
+  editsOnly('status: "Thinking… N s" refreshed while Claude thinks, then the answer; no edit after the final', async () => {
     t = await startTestBot({ EDIT_INTERVAL_MS: '300', THINKING_DISPLAY: 'status' });
     t.claude.enqueue(thinksThenAnswers());
     await t.mention();
@@ -80,20 +99,26 @@ describe('Claude thinks: what the user sees', () => {
     await t.mention();
     await t.idle(20_000);
     const texts = firstReplyVersions(t.slack);
-    expect(texts.some((text) => /^_Thinking… \d+ s_$/.test(text))).toBe(true);
+    if (onNativeStreams) {
+      // The stream shows the thinking task from its start, and completes it with the final.
+      expect(thinkingTasks(t.slack, replyTs(t.slack)).map(({ status }) => status)).toEqual(['in_progress', 'complete']);
+    } else expect(texts.some((text) => /^_Thinking… \d+ s_$/.test(text))).toBe(true);
     expect(texts.at(-1)).toBe(copy.failures.interrupted);
-    const edits = t.slack.callsOf('chat.update').length;
+    const ts = replyTs(t.slack);
+    const callsAboutReply = () => t.slack.calls.filter((call) => call.params.ts === ts).length;
+    const calls = callsAboutReply();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(t.slack.callsOf('chat.update')).toHaveLength(edits);
+    expect(callsAboutReply()).toBe(calls);
   });
 
-  test('off: the placeholder only until the answer', async () => {
+  test('off: the placeholder (an empty stream) only until the answer', async () => {
     t = await startTestBot({ THINKING_DISPLAY: 'off' });
     t.claude.enqueue(thinksThenAnswers());
     await t.mention();
     await t.idle(20_000);
     const texts = firstReplyVersions(t.slack);
-    expect(texts[0]).toBe(PLACEHOLDER);
+    expect(texts[0]).toBe(onNativeStreams ? '' : PLACEHOLDER);
+    expect(thinkingTasks(t.slack, replyTs(t.slack))).toEqual([]);
     expect(texts.slice(1).some((text) => THINKING_LINE.test(text))).toBe(false);
     expect(texts.at(-1)).toBe('The answer is 42.');
   });
@@ -153,6 +178,7 @@ describe('Claude thinks: how answers end', () => {
     expect(final).toContain('`CLAUDE_MAX_TOKENS`');
     expect(final).toContain('`CLAUDE_EFFORT`');
     expect(final).not.toBe(PLACEHOLDER);
+    expect(stillThinking(t.slack, replyTs(t.slack))).toBe(false);
     expect(t.claude.requests).toHaveLength(1);
     expect(finishedLine(t).outcome).toBe('thinking_used_budget');
     expect(await t.history.load({ teamId: 'T0001', channel: 'C123', threadTs: event.ts })).toEqual([]);
@@ -167,10 +193,9 @@ describe('Claude thinks: how answers end', () => {
     await t.mention();
     await t.idle();
     expect(firstReplyVersions(t.slack).at(-1)).toBe(toMrkdwn(copy.notes.thinkingUsedBudget(3000)));
-    await t.mention();
+    const second = await t.mention();
     await t.idle();
-    const second = t.slack.callsOf('chat.postMessage')[1]!.response.ts as string;
-    const final = t.slack.messages.get(second)!.versions.at(-1)!.text;
+    const final = firstReplyVersions(t.slack, second.ts).at(-1)!;
     expect(final).toContain('The answer has begun and goes on');
     expect(final).toContain('Answer truncated');
   });
@@ -186,7 +211,8 @@ describe('Claude thinks: how answers end', () => {
     await t.idle();
     const final = firstReplyVersions(t.slack).at(-1)!;
     expect(final).toContain('declined to answer this request because it could help cause cyber harm');
-    expect(final).toContain('&lt;!channel&gt;');
+    // Shown, not live: escaped in mrkdwn; in a stream's Markdown, broken by a zero-width space after the `<`.
+    expect(final).toContain(onNativeStreams ? 'Writing <\u200b!channel>' : 'Writing &lt;!channel&gt;');
     expect(final).not.toContain('<!channel>');
     expect(final).not.toContain('*malware*');
     expect(final).not.toContain('|');
@@ -202,7 +228,8 @@ describe('Claude thinks: how answers end', () => {
     await t.idle();
     await t.mention();
     await t.idle();
-    const finals = t.slack.callsOf('chat.postMessage').map((call) => t.slack.messages.get(call.response.ts as string)!.versions.at(-1)!.text);
+    const finals = replyCalls(t.slack).map((call) => versionsOf(t.slack, call.response.ts as string).at(-1));
+    expect(finals).toHaveLength(2);
     expect(finals[0]).toContain('because of a usage policy (category: constructor)');
     expect(finals[1]).toBe('_(Claude declined to answer this request.)_');
   });
