@@ -5,7 +5,6 @@ const base = {
   roots: ['<rootDir>/test'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  testTimeout: 30000,
 };
 
 /**
@@ -26,6 +25,8 @@ const TRANSPORT_AGNOSTIC = [
 
 /** @type {import('jest').Config} */
 export default {
+  // A global option: Jest ignores it inside a project.
+  testTimeout: 30000,
   projects: [
     // Every test file once, on the transport the harness defaults to (TEST_SLACK_STREAMING, else edits).
     { ...base, displayName: 'default', testMatch: ['**/*.test.ts'] },
