@@ -168,7 +168,7 @@ export function visibleText(text: string | undefined): string | undefined {
 }
 
 /** A chunk of chat.startStream/appendStream/stopStream as the fake records it (@slack/types `AnyChunk`: markdown_text, task_update…). */
-interface StreamChunk {
+export interface StreamChunk {
   type: string;
   text?: string;
   id?: string;

@@ -1,6 +1,6 @@
 import type { Json } from '../fakes/httpUtil.js';
 import type { RecordedCall, StoredMessage, StreamRefusal } from '../fakes/fakeSlack.js';
-import { startTestBot, type TestBot } from '../harness.js';
+import { startTestBot, type StreamChunk, type TestBot } from '../harness.js';
 
 // Issue #12 §1: the native transport (chat.startStream → appendStream → stopStream) through the real bot and
 // the fakes, one test per behaviour and per fallback. Time is only ever bounded from below.
@@ -11,14 +11,7 @@ const EDIT_INTERVAL_MS = 300;
 const CLOCK_SLACK_MS = 5;
 
 /** Chunk fields as the fake records them (markdown_text, task_update). */
-interface Chunk {
-  type: string;
-  text?: string;
-  id?: string;
-  title?: string;
-  status?: string;
-  details?: string;
-}
+type Chunk = StreamChunk;
 
 /** The bot on the fakes with SLACK_STREAMING=native (unless `env` says otherwise) and EDIT_INTERVAL_MS above. */
 function startNative(env: Record<string, string> = {}): Promise<TestBot> {
