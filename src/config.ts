@@ -11,14 +11,17 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * A decimal integer in [min, max]. Only digits are accepted: `1e10`, `0x10`, `1.5` and ` 5` are refused,
  * because Number() would read them as something the operator did not mean.
  */
-const integer = (min: number, max: number, fallback: number, unit = '') =>
+const digits = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d{1,16}$/)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback)
-    .describe(`a decimal integer from ${min} to ${max}${unit}`);
+    .pipe(z.number().int().min(min).max(max));
+const integer = (min: number, max: number, fallback: number, unit = '') =>
+  digits(min, max).default(fallback).describe(`a decimal integer from ${min} to ${max}${unit}`);
+/** An optional cap: unset means unlimited. */
+const optionalInteger = (min: number, max: number, unit = '') =>
+  digits(min, max).optional().describe(`a decimal integer from ${min} to ${max}${unit}`);
 const ms = (min: number, max: number, fallback: number) => integer(min, max, fallback, ' (milliseconds)');
 /** `url` parsed, or undefined where the WHATWG parser refuses it (`http://`): refinements must never throw. */
 const parsed = (url: string): URL | undefined => (URL.canParse(url) ? new URL(url) : undefined);
@@ -55,6 +58,15 @@ export const DEFAULT_SUGGESTED_PROMPTS: readonly SuggestedPrompt[] = [
   { title: 'Brainstorm ideas', message: 'Suggest five ideas for a 30-minute team activity we can do over video.' },
   { title: 'Write some code', message: 'Write a TypeScript function that tells whether a string is a palindrome, and explain it briefly.' },
 ];
+/** A JSON value parsed in the schema, so a syntax error is reported like any other bad value. */
+const json = (text: string, ctx: z.RefinementCtx): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+};
 /**
  * Slack shows at most 4 suggested prompts (assistant.threads.setSuggestedPrompts; manifest `agent_view.suggested_prompts`
  * maxItems 4). Slack documents no length for a prompt's title or message: a title is a short label, bounded
@@ -64,17 +76,40 @@ export const DEFAULT_SUGGESTED_PROMPTS: readonly SuggestedPrompt[] = [
 const suggestedPrompt = z.strictObject({ title: z.string().trim().min(1).max(75), message: z.string().trim().min(1).max(4000) });
 const suggestedPrompts = z
   .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
+  .transform(json)
   .pipe(z.array(suggestedPrompt).min(1).max(4))
   .default(() => [...DEFAULT_SUGGESTED_PROMPTS])
   .describe('a JSON list of 1 to 4 {"title", "message"} objects (title up to 75 characters, message up to 4000, neither blank)');
+
+/** `true` or `false`, nothing else: `yes`, `1` or `TRUE` are refused rather than guessed at. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .default(fallback)
+    .describe('true or false');
+/** USD per million tokens of one model (Anthropic's pricing page); the cache prices default from `input` (see prices.ts). */
+const modelPrice = z.strictObject({
+  input: z.number().nonnegative().finite(),
+  output: z.number().nonnegative().finite(),
+  cache_write: z.number().nonnegative().finite().optional(),
+  cache_read: z.number().nonnegative().finite().optional(),
+});
+const claudePrices = z
+  .string()
+  .transform(json)
+  .pipe(z.record(z.string().regex(/^[A-Za-z0-9][\w.:@/-]*$/), modelPrice))
+  .optional()
+  .describe(
+    'a JSON object of model id → {"input", "output", "cache_write"?, "cache_read"?} in USD per million tokens, such as {"claude-sonnet-5-5":{"input":2,"output":10}}',
+  );
+/** Slack conversation ids: C… public, G… private (older), D… direct messages. */
+const channelIds = z
+  .string()
+  .transform((text) => text.split(',').map((id) => id.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[CGD][A-Z0-9]{2,}$/)).min(1))
+  .optional()
+  .describe('a comma-separated list of channel ids such as C0123ABCD,G0456EFGH');
 
 /** Secrets and ids: blank or padded values are typos, never what was meant. */
 const word = (description: string) => z.string().regex(/^\S+$/).describe(description);
@@ -121,6 +156,15 @@ const variables = {
   // Claude takes requests of at most 32 MB; a larger file could never be sent.
   FILE_MAX_BYTES: integer(1, 32_000_000, 20_000_000, ' (bytes)'),
   SUGGESTED_PROMPTS: suggestedPrompts,
+  // Socket Mode has no HTTP server of its own: /metrics listens only when METRICS_PORT is set (HTTP mode: also on PORT).
+  METRICS_PORT: optionalInteger(0, 65535, ' (a TCP port)'),
+  METRICS_HOST: z.string().regex(/^\S+$/).default('127.0.0.1').describe('a host name or IP address to listen on, such as 127.0.0.1 or 0.0.0.0'),
+  CLAUDE_PRICES: claudePrices,
+  USER_DAILY_TOKEN_LIMIT: optionalInteger(1, 1e15, ' (tokens)'),
+  WORKSPACE_DAILY_TOKEN_LIMIT: optionalInteger(1, 1e15, ' (tokens)'),
+  ALLOWED_CHANNELS: channelIds,
+  ALLOW_DMS: flag(true),
+  ALLOW_EXTERNAL_USERS: flag(false),
   HISTORY_STORE: z.enum(['sqlite', 'redis', 'memory']).default('sqlite').describe('one of sqlite, redis, memory'),
   HISTORY_DB_PATH: z.string().regex(/\S/).default('./data/history.sqlite').describe('a file path'),
   REDIS_URL: z
