@@ -155,7 +155,7 @@ function capNesting(markdown: string): string {
 
 const MAX_NESTING = 8;
 const MAX_INDENT = 4 * MAX_NESTING;
-const CONTAINER_MARKER = /[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}(?=[.)](?:[ \t]|$)))/y;
+const CONTAINER_MARKER = /[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$))/y;
 const DEEP_MARKERS = new RegExp(`^(?:[ \\t]*(?:>|[-+*][ \\t]|\\d{1,9}[.)][ \\t])){${MAX_NESTING + 1}}`, 'm');
 const DEEP_INDENT = new RegExp(`^[ \\t]{${MAX_INDENT + 1}}`, 'm');
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
@@ -170,8 +170,8 @@ function capLine(line: string): string {
     const marker = CONTAINER_MARKER.exec(capped);
     if (!marker) return capped;
     if (level < MAX_NESTING) continue;
-    // A backslash before `>`, `-`, `+`, `*` or an ordered list's `.` makes the marker text.
-    const at = /\d$/.test(marker[0]) ? CONTAINER_MARKER.lastIndex : CONTAINER_MARKER.lastIndex - 1;
+    // A backslash before `>`, `-`, `+`, `*` or an ordered list's `.` or `)` (each marker's last character) makes it text.
+    const at = CONTAINER_MARKER.lastIndex - 1;
     return `${capped.slice(0, at)}\\${capped.slice(at)}`;
   }
 }

@@ -313,6 +313,19 @@ describe('toMrkdwn on hostile input', () => {
     expect(toMrkdwn(items).match(/item\d+/g)).toEqual(Array.from({ length: 500 }, (_, i) => `item${i}`));
   });
 
+  // Found by fast-check (split.test.ts, seed 1704123933): ordered-list markers were never capped, so `1. ` × 4,263
+  // recursed in marked until the stack ran out, and whether it did depended on how deep the caller's stack was.
+  test.each(['1. ', '1) ', '- ', '> ', '> 1. '])('%j nested past 8 levels on one line shows the rest as text, not as a fallback', (marker) => {
+    const mrkdwn = toMrkdwn(`${marker.repeat(12)}x`);
+    expect(mrkdwn).toMatch(/\S.*x$/);
+    // 12 markers: 8 levels nest, the other 4 are the text.
+    expect(mrkdwn).toContain(`${`${marker.trim().replace('>', '&gt;')} `.repeat(4)}x`);
+  });
+
+  test.each(['1. ', '1) ', '- '])('%j nested thousands deep renders as the capped list, not as the fallback text of a failed render', (marker) => {
+    expect(toMrkdwn(`${marker.repeat(4263)} x\ny`)).toMatch(/^ {28}\S/);
+  });
+
   test('emphasis nested thousands deep keeps its words', () => {
     const mrkdwn = toMrkdwn(`${'**a '.repeat(3000)}x${' b**'.repeat(3000)}`);
     expect(mrkdwn.match(/\ba\b/g)).toHaveLength(3000);
