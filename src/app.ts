@@ -9,6 +9,7 @@ import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
+import { AccessPolicy } from './slack/accessPolicy.js';
 import { AgentSessions } from './slack/agentSessions.js';
 import { SlackDirectory } from './slack/directory.js';
 import { EditScheduler } from './slack/editScheduler.js';
@@ -114,9 +115,15 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     slashCommand: config.SLASH_COMMAND,
     dedupe: stores.dedupe,
     directory,
+    access: new AccessPolicy(
+      { allowedChannels: config.ALLOWED_CHANNELS, allowDms: config.ALLOW_DMS, allowExternalUsers: config.ALLOW_EXTERNAL_USERS },
+      (userId) => directory.user(userId),
+      logger,
+    ),
     identity: () => identity,
     // The prompts are best effort like the context reads: a 429 throws at once instead of pausing the answers' client.
-    messagesTab: { client: slack.reads, prompts: config.SUGGESTED_PROMPTS },
+    // None while DMs are turned off: they would invite questions the bot refuses.
+    messagesTab: { client: slack.reads, prompts: config.ALLOW_DMS ? config.SUGGESTED_PROMPTS : [] },
     model: config.CLAUDE_MODEL,
   });
 

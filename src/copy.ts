@@ -19,6 +19,17 @@ export const copy = {
   commandQuestion: (userId: string, question: string) => `<@${userId}> asked: ${question}`,
   notInChannel: (command: string) =>
     `I can't post in this channel yet. Invite me with \`/invite @Claude\` and try \`${command}\` again, or send me a DM.`,
+  /**
+   * Refusals of the access policy (ALLOWED_CHANNELS, ALLOW_DMS, ALLOW_EXTERNAL_USERS), shown to the asker alone:
+   * mrkdwn as is, so `<#C…>` stay live links to the channels where the bot answers (a few of them, never DMs).
+   */
+  access: {
+    notHere: (channels: readonly string[], dmsAllowed: boolean) =>
+      `Sorry, I don't answer in this channel: the admins have limited me to some channels.${whereToAsk(channels, dmsAllowed)}`,
+    dmsOff: (channels: readonly string[] | undefined) =>
+      `Sorry, the admins have turned off direct messages with me. Please mention me in ${channels?.length ? listOf(channels) : 'a channel I am in'} instead.`,
+    external: "Sorry, I only answer members of the organisation that added me to Slack, so I can't answer people from other organisations here.",
+  },
   /** Above the suggested prompts of the Messages tab (Slack's own default reads "Try these prompts:"). */
   suggestedPromptsTitle: 'What can I help you with?',
   busyThread: 'I am still answering earlier messages in this thread. Please wait for those answers, then ask again.',
@@ -109,4 +120,20 @@ export const copy = {
 /** A file's name as inline code, so Markdown in it stays literal (a backtick would end the span). */
 function fileName(name: string): string {
   return `\`${name.replace(/`/g, "'")}\``;
+}
+
+/** " Please ask me in <#C1> or <#C2>, or in a DM." (nothing when there is nowhere to send the asker). */
+function whereToAsk(channels: readonly string[], dmsAllowed: boolean): string {
+  if (!channels.length) return dmsAllowed ? ' Please ask me in a DM instead.' : '';
+  return ` Please ask me in ${listOf(channels)}${dmsAllowed ? ', or in a DM' : ''}.`;
+}
+
+/** Channels named in one refusal: a short sentence, however long ALLOWED_CHANNELS is. */
+const MAX_CHANNELS_NAMED = 5;
+
+/** `<#C1>`, `<#C1> or <#C2>`, `<#C1>, <#C2> or <#C3>`, past MAX_CHANNELS_NAMED `<#C1>, …, <#C5> or another of my channels`. */
+function listOf(channels: readonly string[]): string {
+  const links = channels.slice(0, MAX_CHANNELS_NAMED).map((id) => `<#${id}>`);
+  if (channels.length > MAX_CHANNELS_NAMED) links.push('another of my channels');
+  return links.length < 2 ? links.join('') : `${links.slice(0, -1).join(', ')} or ${links.at(-1)}`;
 }

@@ -14,6 +14,18 @@ export interface ConversationInfo {
   isMpim: boolean;
 }
 
+/** What users.info says of a person (https://docs.slack.dev/reference/objects/user-object): a name and where they belong. */
+export interface UserInfo {
+  /** Display name, else real name, else handle. */
+  name?: string;
+  /** `team_id`: the workspace (`T…`), or for some Enterprise Grid users the organisation (`E…`), the user belongs to. */
+  teamId?: string;
+  /** `enterprise_user.enterprise_id`; null when the user object describes no Enterprise Grid membership. */
+  enterpriseId: string | null;
+  /** `is_stranger`: Slack's mark for a user from outside the bot's workspace and organisation. */
+  isStranger: boolean;
+}
+
 /** How long a name is trusted: people rename themselves and channels, but rarely. */
 const NAME_TTL_MS = 15 * 60_000;
 /** How long a failed lookup is remembered, so a missing scope or a rate limit is not asked about per message. */
@@ -54,7 +66,7 @@ interface Entry<T> {
  * each kind of failure is logged once, at debug.
  */
 export class SlackDirectory {
-  private readonly users: LRUCache<string, Entry<string>>;
+  private readonly users: LRUCache<string, Entry<UserInfo>>;
   private readonly conversations: LRUCache<string, Entry<ConversationInfo>>;
   private readonly logged = new Set<string>();
   private readonly limit = pLimit(LOOKUP_CONCURRENCY);
@@ -66,7 +78,14 @@ export class SlackDirectory {
   ) {
     this.users = this.cache('users.info', async (user) => {
       const found = (await this.limit(() => this.web.users.info({ user }))).user;
-      return found?.profile?.display_name || found?.profile?.real_name || found?.real_name || found?.name || undefined;
+      if (!found) return undefined;
+      const name = found.profile?.display_name || found.profile?.real_name || found.real_name || found.name || undefined;
+      return {
+        ...(name ? { name } : {}),
+        ...(found.team_id ? { teamId: found.team_id } : {}),
+        enterpriseId: found.enterprise_user?.enterprise_id || null,
+        isStranger: found.is_stranger === true,
+      };
     });
     this.conversations = this.cache('conversations.info', async (channel) => {
       const found = (await this.limit(() => this.web.conversations.info({ channel }))).channel;
@@ -80,7 +99,18 @@ export class SlackDirectory {
 
   /** A user's display name (profile display name, else real name, else handle). */
   async userName(userId: string): Promise<string | undefined> {
-    return (await this.users.fetch(userId))?.value;
+    return (await this.users.fetch(userId))?.value?.name;
+  }
+
+  /**
+   * What users.info says of a user (cached like names), waiting at most LOOKUP_WAIT_MS: undefined when Slack would
+   * not tell in time (missing scope, unknown user, rate limit, slow answer; a late answer still fills the cache).
+   */
+  async user(userId: string): Promise<UserInfo | undefined> {
+    const answered = new AbortController();
+    const found = await Promise.race([this.users.fetch(userId), sleep(LOOKUP_WAIT_MS, answered.signal).then(() => undefined)]);
+    answered.abort();
+    return found?.value;
   }
 
   /** A conversation's name and kind. */
@@ -122,7 +152,7 @@ export class SlackDirectory {
   /** Names for `request`'s ids, and the bot's id, from the cache alone. */
   cachedNames(request: NameRequest): PlainTextNames {
     const botUserId = this.botUserId();
-    const users = new Map(request.users.flatMap((id) => nameOf(id, this.users.get(id)?.value)));
+    const users = new Map(request.users.flatMap((id) => nameOf(id, this.users.get(id)?.value?.name)));
     const channels = new Map(request.channels.flatMap((id) => nameOf(id, this.conversations.get(id)?.value?.name)));
     return { ...(botUserId ? { botUserId } : {}), users, channels };
   }

@@ -103,11 +103,11 @@ describe('requests for another workspace or app are ignored', () => {
     }
   });
 
-  test('a user from another organisation in a Slack Connect channel is still answered', async () => {
-    const event = await t.mention({ text: '<@UBOT> hello from a partner', user: 'U0PARTNER', user_team: 'T0PARTNER' });
-    await t.idle();
-    expect(t.claude.requests).toHaveLength(1);
-    expect(finalReply(t, event.ts)).toBe('Hello world');
+  // Issue #13 §3: who may ask is the access policy's question (ALLOW_EXTERNAL_USERS, test/e2e/access-policy.test.ts).
+  test('a user from another organisation in a Slack Connect channel is not dropped as a foreign request: the access policy answers them', async () => {
+    await t.mention({ text: '<@UBOT> hello from a partner', user: 'U0PARTNER', user_team: 'T0PARTNER' });
+    await t.slack.waitFor(() => t.slack.callsOf('chat.postEphemeral').length === 1);
+    expect(t.slack.callsOf('chat.postEphemeral')[0]!.params.user).toBe('U0PARTNER');
   });
 });
 

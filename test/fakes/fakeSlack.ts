@@ -45,12 +45,18 @@ export interface StoredMessage {
   stream?: StreamState;
 }
 
-/** A workspace member as `users.info` describes them (only the name fields). */
+/** A person as `users.info` describes them: the name fields, and where they belong (default: the fake's workspace T0001). */
 export interface FakeUser {
   id: string;
   name: string;
   real_name?: string;
   display_name?: string;
+  /** The user's workspace (`T…`), e.g. another organisation's for a Slack Connect user. */
+  team_id?: string;
+  /** Their Enterprise Grid organisation (`enterprise_user.enterprise_id`); none when unset. */
+  enterprise_id?: string;
+  /** Slack's `is_stranger` mark. */
+  is_stranger?: boolean;
 }
 
 /** A conversation as `conversations.info` describes it: a channel has a name, a DM (`is_im`) has none. */
@@ -898,14 +904,17 @@ function wireMessage(message: StoredMessage): Record<string, Json> {
 /** A user object as `users.info` returns it (https://docs.slack.dev/reference/objects/user-object). */
 function wireUser(user: FakeUser): Record<string, Json> {
   const realName = user.real_name ?? '';
+  const team = user.team_id ?? 'T0001';
   return {
     id: user.id,
-    team_id: 'T0001',
+    team_id: team,
     name: user.name,
     deleted: false,
     real_name: realName,
     is_bot: false,
-    profile: { real_name: realName, display_name: user.display_name ?? '', team: 'T0001' },
+    ...(user.is_stranger === undefined ? {} : { is_stranger: user.is_stranger }),
+    ...(user.enterprise_id === undefined ? {} : { enterprise_user: { id: user.id, enterprise_id: user.enterprise_id, enterprise_name: 'Test Org', teams: [team] } }),
+    profile: { real_name: realName, display_name: user.display_name ?? '', team },
   };
 }
 

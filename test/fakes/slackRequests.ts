@@ -37,6 +37,10 @@ export interface DeliverEventOptions {
   timestamp?: number;
   /** The envelope's `api_app_id` (default `A0001`). */
   apiAppId?: string;
+  /** The envelope's `is_ext_shared_channel`: the conversation is shared with another organisation (default false). */
+  extShared?: boolean;
+  /** The Enterprise Grid organisation of the bot's workspace, in the envelope and its authorization (default none). */
+  enterpriseId?: string;
 }
 
 /** The fields of a slash command invocation a test usually varies (plus any other form field). */
@@ -84,18 +88,20 @@ export function deliverEvent(
   opts: DeliverEventOptions = {},
 ): Promise<Response> {
   const teamId = opts.teamId ?? 'T0001';
+  const enterpriseId = opts.enterpriseId ?? null;
   const body = JSON.stringify({
     token: 'legacy-verification-token',
     team_id: teamId,
+    ...(enterpriseId ? { enterprise_id: enterpriseId } : {}),
     context_team_id: teamId,
-    context_enterprise_id: null,
+    context_enterprise_id: enterpriseId,
     api_app_id: opts.apiAppId ?? 'A0001',
     event,
     type: 'event_callback',
     event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}${++sequence}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
-    is_ext_shared_channel: false,
+    authorizations: [{ enterprise_id: enterpriseId, team_id: teamId, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: opts.extShared ?? false,
   });
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

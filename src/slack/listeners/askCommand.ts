@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { copy } from '../../copy.js';
+import { isDirectMessage } from '../accessPolicy.js';
 import { toMrkdwn, escapeMrkdwnWithin } from '../render.js';
 import { classifySlackError } from '../slackErrors.js';
 import { SLACK_TEXT_LIMIT } from '../split.js';
@@ -7,7 +8,7 @@ import { commandKey, firstDelivery, type SurfaceDeps } from './delivery.js';
 import { handlePrompt } from './handlePrompt.js';
 import { parseCommand } from './incoming.js';
 
-/** The slash command: ack at once, post the question in the channel, answer in its thread. */
+/** The slash command: ack at once (with the refusal, if the access policy refuses), post the question in the channel, answer in its thread. */
 export function askCommandListener(deps: SurfaceDeps) {
   return async function onAskCommand({ body, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
     const command = parseCommand(body);
@@ -18,6 +19,16 @@ export function askCommandListener(deps: SurfaceDeps) {
     }
     if (!(await firstDelivery(deps, commandKey(command.teamId, command.triggerId)))) {
       await ack();
+      return;
+    }
+    // The command's own payload settles who is asking (its team is the bot's: index.ts drops the others), so nothing
+    // is looked up and the refusal fits in the ack: no API call to fail, and it shows even where the bot is not a
+    // member (chat.postEphemeral would answer not_in_channel there).
+    const { teamId, channel, userId } = command;
+    const refusal = await deps.access.refusal({ channel, isDm: isDirectMessage(channel), userId, home: { teamId }, asker: { teamId } });
+    if (refusal) {
+      deps.logger.info({ channel, refusal }, 'not answering: the access policy refuses this question');
+      await ack({ response_type: 'ephemeral', text: deps.access.explain(refusal) });
       return;
     }
     if (!command.text.trim()) {
@@ -44,7 +55,6 @@ export function askCommandListener(deps: SurfaceDeps) {
       return;
     }
     // Claude gets the whole question; only the echo is shortened.
-    const { teamId, channel, userId } = command;
     await handlePrompt({ teamId, channel, threadTs, userId, text: command.text, source: 'command', ts: threadTs }, deps);
   };
 }

@@ -1,14 +1,17 @@
 import { copy } from '../../copy.js';
+import { isDirectMessage, type AccessPolicy, type Refusal } from '../accessPolicy.js';
 import type { SlackDirectory } from '../directory.js';
 import { toMrkdwn } from '../render.js';
 import type { EventDedupe } from '../eventDedupe.js';
+import { classifySlackError } from '../slackErrors.js';
 import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
 import type { IncomingMessage } from './incoming.js';
 
-/** What the surfaces need besides the answer pipeline: the de-duplication of deliveries, and names for plain text. */
+/** What the surfaces need besides the answer pipeline: the de-duplication of deliveries, names for plain text, who may ask. */
 export interface SurfaceDeps extends ListenerDeps {
   dedupe: EventDedupe;
   directory: SlackDirectory;
+  access: AccessPolicy;
 }
 
 /**
@@ -28,7 +31,8 @@ export async function firstDelivery(deps: SurfaceDeps, key: string): Promise<boo
 }
 
 /**
- * Answers a user's message (mention or DM) once, in its thread, with Slack's text: the request builder turns it
+ * Answers a user's message (mention or DM) once, in its thread, when the access policy allows it (else one
+ * ephemeral tells the asker why, before anything else shows), with Slack's text: the request builder turns it
  * into plain text (names looked up) after the placeholder is up. Whether anything was asked needs no names
  * (only the bot's own mentions and whitespace read as nothing), so a message with neither text nor files gets
  * the usage hint at once.
@@ -36,9 +40,33 @@ export async function firstDelivery(deps: SurfaceDeps, key: string): Promise<boo
 export async function answerMessage(message: IncomingMessage, source: 'mention' | 'dm', deps: SurfaceDeps): Promise<void> {
   if (!(await firstDelivery(deps, messageKey(message)))) return;
   const { teamId, channel, threadTs, userId, ts, files, text } = message;
+  const refusal = await deps.access.refusal({
+    channel,
+    isDm: source === 'dm' || isDirectMessage(channel),
+    userId,
+    home: { teamId, ...(message.enterpriseId ? { enterpriseId: message.enterpriseId } : {}) },
+    asker: message.askerTeam ? { teamId: message.askerTeam } : {},
+    ...(message.sharedExternally === undefined ? {} : { sharedExternally: message.sharedExternally }),
+  });
+  if (refusal) {
+    await refuse(message, refusal, deps);
+    return;
+  }
   if (!deps.directory.plainTextFromCache(text) && !files.length) {
     await deps.web.chat.postMessage({ channel, thread_ts: threadTs, text: toMrkdwn(copy.usage(deps.slashCommand)) });
     return;
   }
   await handlePrompt({ teamId, channel, threadTs, userId, text, source, ts, files }, deps);
+}
+
+/**
+ * Tells the asker alone, in one ephemeral (in the message's thread when it is in one), why the bot does not answer;
+ * if Slack refuses the ephemeral (the bot is not in the channel, say), that is logged and nothing else is posted.
+ */
+async function refuse(message: IncomingMessage, refusal: Refusal, deps: SurfaceDeps): Promise<void> {
+  const { channel, userId, ts, threadTs } = message;
+  deps.logger.info({ channel, refusal }, 'not answering: the access policy refuses this question');
+  await deps.web.chat
+    .postEphemeral({ channel, user: userId, ...(threadTs === ts ? {} : { thread_ts: threadTs }), text: deps.access.explain(refusal) })
+    .catch((error: unknown) => deps.logger.warn({ channel, refusal, failure: classifySlackError(error) }, 'could not tell the asker why the question is refused'));
 }

@@ -41,7 +41,7 @@ export function registerListeners(app: App, deps: ListenersDeps): void {
 /**
  * Drops requests whose envelope names another workspace (`team_id`) or another app (`api_app_id`): the bot
  * is installed in one workspace. The event's `user_team` (a Slack Connect user) is not checked here: who may
- * ask is a policy question, not a malformed request.
+ * ask is the access policy's question (accessPolicy.ts), not a malformed request.
  */
 function ignoreForeignRequests(identity: () => BotIdentity | undefined, logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {

@@ -9,6 +9,7 @@ import { classifySlackError } from '../slackErrors.js';
 export interface MessagesTabDeps {
   /** Best effort: a 429 must throw, not pause the client that posts answers (slackClients.ts). */
   client: WebClient;
+  /** None: nothing is pinned (ALLOW_DMS=false). */
   prompts: readonly SuggestedPrompt[];
   logger: Logger;
 }
@@ -24,7 +25,7 @@ export interface MessagesTabDeps {
  */
 export function messagesTabListener({ client, prompts, logger }: MessagesTabDeps) {
   return async function onAppHomeOpened({ event }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> {
-    if (event.tab !== 'messages') return;
+    if (event.tab !== 'messages' || prompts.length === 0) return;
     try {
       await client.assistant.threads.setSuggestedPrompts({ channel_id: event.channel, title: copy.suggestedPromptsTitle, prompts: [...prompts] });
     } catch (error) {
