@@ -40,12 +40,10 @@ export class RedisUsageLedger implements UsageLedger {
     const now = this.now();
     const key = this.key(utcDay(now));
     const tokens = limitTokens(usage);
-    const counts: Record<(typeof FIELDS)[number], number> = {
-      answers: 1,
-      ...(Object.fromEntries(COUNTERS.map(([name, field]) => [name, usage[field]])) as Record<(typeof COUNTERS)[number][0], number>),
-    };
+    // In FIELDS' order: one answer, then each counter.
+    const counts = [1, ...COUNTERS.map(([, field]) => usage[field])];
     const transaction = this.redis.multi();
-    for (const field of FIELDS) transaction.hincrby(key, JSON.stringify([teamId, userId, model, field]), counts[field]);
+    FIELDS.forEach((name, i) => transaction.hincrby(key, JSON.stringify([teamId, userId, model, name]), counts[i]!));
     transaction
       .hincrby(key, userTotal(teamId, userId), tokens)
       .hincrby(key, teamTotal(teamId), tokens)
