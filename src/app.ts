@@ -22,6 +22,7 @@ import { StreamingSupport } from './slack/nativeStream.js';
 import { startSocketMode } from './slack/socketMode.js';
 import { ThreadReader } from './slack/threadReader.js';
 import type { Stores } from './stores.js';
+import { DailyLimits } from './usage/dailyLimits.js';
 
 export interface BotDeps {
   logger: Logger;
@@ -74,6 +75,13 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     lock: stores.lock,
     inflight: stores.inflight,
     instanceId,
+    limits: new DailyLimits({
+      ledger: stores.usage,
+      userLimit: config.USER_DAILY_TOKEN_LIMIT,
+      workspaceLimit: config.WORKSPACE_DAILY_TOKEN_LIMIT,
+      model: config.CLAUDE_MODEL,
+      logger,
+    }),
     slack,
     scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budgets: stores.budgets, logger }),
     thinkingDisplay: config.THINKING_DISPLAY,

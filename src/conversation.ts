@@ -17,6 +17,8 @@ import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import type { SlackFile } from './slack/slackFile.js';
 import { ThreadQueue } from './threadQueue.js';
+import type { DailyLimits } from './usage/dailyLimits.js';
+import { addUsage } from './usage/usageLedger.js';
 
 /** A question from Slack, whatever surface it came from. */
 export interface Prompt extends ThreadKey {
@@ -60,6 +62,8 @@ export interface ConversationDeps extends ReplyDeps {
   inflight: InflightRegistry;
   /** This process's id in the in-flight registry. */
   instanceId: string;
+  /** The daily token limits: checked before an answer's Claude call, and told what each answer cost. */
+  limits: DailyLimits;
   options: ConversationOptions;
 }
 
@@ -72,7 +76,8 @@ export type AnswerOutcome =
   | 'interrupted'
   | 'failed'
   | 'empty'
-  | 'stopped';
+  | 'stopped'
+  | 'over_limit';
 
 /**
  * An answer's outcome, what its message ends with (none when the message can no longer be edited), the text
@@ -84,6 +89,7 @@ interface Ending {
   storeText?: string;
   /** The question as plain text, once the request was built: what history stores with `storeText`. */
   question?: string;
+  /** Every attempt's tokens added up (a failed or interrupted attempt is billed too); undefined when Claude reported none. */
   usage?: AnswerUsage;
 }
 
@@ -216,6 +222,7 @@ export class Conversation {
         await reply.finish(withNote(ending.final, ...(prompt.notes ?? []), ...unsaved), { answer: ending.storeText !== undefined });
       }
       if (ending.storeText && ending.question !== undefined) await this.save(prompt, ending.question, ending.storeText);
+      if (ending.usage) await this.deps.limits.record(prompt.teamId, prompt.userId, ending.usage);
       logger.info(
         { outcome: ending.kind, replyTs: reply.ts, source: prompt.source, ...usageFields(ending.usage), ...timeline.fields },
         'answer finished',
@@ -244,6 +251,10 @@ export class Conversation {
     timeline: AnswerTimeline,
     logger: Logger,
   ): Promise<Ending> {
+    // Before the request is built: a refused question costs no history read, no file download, no Claude call.
+    // A resumed answer already passed this check before its instance crashed: it is finished, never refused.
+    const limit = prompt.source === 'resumed' ? undefined : await this.deps.limits.reached(prompt.teamId, prompt.userId);
+    if (limit) return { kind: 'over_limit', final: copy.dailyLimit[limit.whose](limit.resetsInMs) };
     const request = await this.deps.context.build(prompt, signal, logger);
     const ending = { ...(await this.stream(reply, request, signal, timeline, logger)), question: request.question };
     return ending.final === undefined ? ending : { ...ending, final: withNote(ending.final, ...request.notes) };
@@ -301,18 +312,25 @@ export class Conversation {
       timeline.thinking();
       reply.showThinking(thinking);
     };
+    let usage: AnswerUsage | undefined;
+    /** Adds an attempt's tokens to the answer's; returns the answer's so far. */
+    const spend = (attempt: AnswerUsage | undefined) => {
+      if (attempt) usage = usage ? addUsage(usage, attempt) : attempt;
+      return usage;
+    };
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await claude.answer({ system, turns, signal, onText, onThinking });
-        return { ...this.endingOfAnswer(answer), usage: answer.usage };
+        return { ...this.endingOfAnswer(answer), usage: spend(answer.usage) };
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
-        if (!(error.retryable && attempt < options.retries && !signal.aborted)) return this.endingOfFailure(reply, error, signal, logger);
+        spend(error.usage);
+        if (!(error.retryable && attempt < options.retries && !signal.aborted)) return { ...this.endingOfFailure(reply, error, signal, logger), usage };
         const waitMs = this.backoff.delayMs(attempt, error.retryHint);
         logger.warn({ err: error.cause, attempt, waitMs }, 'stream interrupted; retrying from scratch');
         reply.showNow(withNote(error.partialText, copy.retrying));
         // A shutdown or a lost message cuts the wait short, keeping what was shown.
-        if (!(await sleep(waitMs, signal))) return this.endingOfAbort(reply, error.partialText, signal, logger);
+        if (!(await sleep(waitMs, signal))) return { ...this.endingOfAbort(reply, error.partialText, signal, logger), usage };
       }
     }
   }

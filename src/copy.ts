@@ -102,6 +102,11 @@ export const copy = {
     thanks: 'Thanks for the feedback!',
   },
   stillWorking: "I'm still working on your earlier questions. This one will start as soon as one of them is done.",
+  /** The reply to a question asked at or over a daily token limit (USER_/WORKSPACE_DAILY_TOKEN_LIMIT); no Claude call was made. */
+  dailyLimit: {
+    user: (resetsInMs: number) => `:hourglass: You've reached your daily limit for questions to Claude. ${resets(resetsInMs)}`,
+    workspace: (resetsInMs: number) => `:hourglass: This workspace has reached its daily limit for questions to Claude. ${resets(resetsInMs)}`,
+  },
   failures: {
     auth: ":warning: I couldn't reach Claude: the Anthropic API key was rejected. An admin needs to check the bot's configuration.",
     rate_limited: ':hourglass: Claude is receiving too many requests right now. Please try again in a minute.',
@@ -116,6 +121,14 @@ export const copy = {
     aborted: '_(Stopped before Claude answered.)_',
   } satisfies Record<ClaudeFailureKind, string>,
 } as const;
+
+/** When a daily limit resets: "It resets at 00:00 UTC, in 5 h 12 min." (minutes rounded up, so never "in 0 min"). */
+function resets(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  const hours = Math.floor(minutes / 60);
+  const span = [hours > 0 ? `${hours} h` : '', minutes % 60 > 0 ? `${minutes % 60} min` : ''].filter(Boolean).join(' ');
+  return `It resets at 00:00 UTC, in ${span}.`;
+}
 
 /** A file's name as inline code, so Markdown in it stays literal (a backtick would end the span). */
 function fileName(name: string): string {

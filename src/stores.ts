@@ -17,6 +17,10 @@ import { checkRedis, createRedis, reachRedis } from './redis/connection.js';
 import { memoryBudgets, type SlackBudgets } from './slack/editBudget.js';
 import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
 import { redisBudgets } from './slack/redisEditBudget.js';
+import { MemoryUsageLedger } from './usage/memoryUsageLedger.js';
+import { RedisUsageLedger } from './usage/redisUsageLedger.js';
+import { SqliteUsageLedger } from './usage/sqliteUsageLedger.js';
+import type { UsageLedger } from './usage/usageLedger.js';
 
 /** Everything the bot keeps between events. With Redis all of it is shared, so several instances can run. */
 export interface Stores {
@@ -28,6 +32,8 @@ export interface Stores {
   inflight: InflightRegistry;
   /** Carries a user's Stop to the instance running the answer. */
   stops: StopRelay;
+  /** Tokens per UTC day, team, user and model: the daily limits and `npm run usage` read it. */
+  usage: UsageLedger;
   /**
    * True when the store can be written now (for `GET /readyz`): sqlite, a tiny write in a transaction through
    * a fresh connection (a file corrupted on disk, full or taken over by another process gives false); Redis,
@@ -67,6 +73,7 @@ export function openStores(config: Config, logger: Logger, keyPrefix = 'claude-b
         history,
         inflight: new MemoryInflightRegistry(),
         dedupe: new MemoryEventDedupe(),
+        usage: new MemoryUsageLedger(retentionMs),
         deleteExpired: () => history.deleteExpired(),
         ready: () => true,
         close: () => {},
@@ -82,6 +89,7 @@ export function openStores(config: Config, logger: Logger, keyPrefix = 'claude-b
           history,
           dedupe,
           inflight: new SqliteInflightRegistry(db, lease),
+          usage: new SqliteUsageLedger(db, retentionMs),
           deleteExpired: () => history.deleteExpired(),
           ready: () => lease.probe(),
           close: () => {
@@ -100,6 +108,7 @@ interface LocalParts {
   history: HistoryStore;
   inflight: InflightRegistry;
   dedupe: EventDedupe;
+  usage: UsageLedger;
   deleteExpired: () => number;
   ready: () => boolean;
   close: () => void;
@@ -118,11 +127,12 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
   sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const { history, inflight, dedupe } = parts;
+  const { history, inflight, dedupe, usage } = parts;
   return {
     history,
     inflight,
     dedupe,
+    usage,
     budgets: memoryBudgets(config.SLACK_EDITS_PER_MINUTE),
     lock: new LocalThreadLock(),
     stops: new LocalStopRelay(),
@@ -130,7 +140,7 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
     verify: async () => {},
     async close() {
       clearInterval(sweeper);
-      await Promise.all([history.close(), inflight.close(), dedupe.close()]);
+      await Promise.all([history.close(), inflight.close(), dedupe.close(), usage.close()]);
       parts.close();
     },
   };
@@ -144,6 +154,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
     lock: new RedisThreadLock(redis, logger, keyPrefix),
     inflight: new RedisInflightRegistry(redis, keyPrefix),
     stops: new RedisStopRelay(redis, logger, keyPrefix),
+    usage: new RedisUsageLedger(redis, retentionMs, keyPrefix),
   };
   return {
     ...stores,
@@ -153,7 +164,7 @@ function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string,
       logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; not ready, and questions get "temporarily unavailable", until it is back');
     },
     async close() {
-      await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close(), stores.stops.close()]);
+      await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close(), stores.stops.close(), stores.usage.close()]);
       redis.disconnect();
     },
   };

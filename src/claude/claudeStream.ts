@@ -42,20 +42,29 @@ export interface RetryHint {
   busy: boolean;
 }
 
-/** A failed answer: its kind, the text received before it failed, and whether a fresh attempt may succeed. */
+/**
+ * A failed answer: its kind, the text received before it failed, whether a fresh attempt may succeed, and the
+ * tokens Claude reported for it before it failed (billed like any other).
+ */
 export class ClaudeError extends Error {
   override readonly name = 'ClaudeError';
   /** Claude's hint for a retry from scratch, read from the error that ended the stream. */
   readonly retryHint: RetryHint;
+  /**
+   * The usage of the attempt's message so far (`message_start`, updated by any `message_delta`); undefined when
+   * the stream never began (an HTTP error, an unreachable API): Claude reported nothing to count.
+   */
+  readonly usage?: AnswerUsage;
 
   /** `headers`: the streamed response's, when it had begun (a dropped stream's error carries none). */
   constructor(
     readonly kind: ClaudeFailureKind,
     readonly partialText: string,
-    options: { cause: unknown; headers?: Headers | null },
+    options: { cause: unknown; headers?: Headers | null; usage?: AnswerUsage },
   ) {
     super(`Claude request failed: ${kind}`, { cause: options.cause });
     this.retryHint = retryHintOf(options.cause, options.headers);
+    this.usage = options.usage;
   }
 
   /** Failures after the response started (error event, dropped or stalled stream) are retried from scratch;
@@ -182,7 +191,9 @@ export class ClaudeStream {
       };
     } catch (error) {
       const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected, idle: watchdog.fired });
-      throw new ClaudeError(kind, assembly.text, { cause: error, headers: stream.response?.headers });
+      // The SDK keeps the unfinished message's snapshot when a stream fails: its usage is what Claude reported.
+      const partial = stream.currentMessage;
+      throw new ClaudeError(kind, assembly.text, { cause: error, headers: stream.response?.headers, usage: partial && usageOf(partial) });
     } finally {
       firstEvent.stop();
       watchdog.stop();
