@@ -1,0 +1,27 @@
+import type { CheckRow, CheckStatus } from './checkRow.js';
+
+/** Each status's mark; all render two columns wide in common terminals (⚠️ with its emoji selector). */
+const MARKS: Record<CheckStatus, string> = { pass: '✅', fail: '❌', warn: '⚠️', skip: '➖' };
+
+/**
+ * The report as plain text: one line per check (mark, name, detail), a `fix:` line under each ❌, then a
+ * summary line. Names are padded to one column, so details line up in a terminal and in a CI log alike.
+ */
+export function renderReport(rows: readonly CheckRow[]): string {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  const lines = rows.flatMap((row) => {
+    const line = `${MARKS[row.status]} ${row.name.padEnd(width)}  ${row.detail}`;
+    return row.fix ? [line, `   ${' '.repeat(width)}  fix: ${row.fix}`] : [line];
+  });
+  return [...lines, '', summary(rows)].join('\n');
+}
+
+/** "All 7 checks passed", or what failed, warned and was skipped. */
+function summary(rows: readonly CheckRow[]): string {
+  const count = (status: CheckStatus) => rows.filter((row) => row.status === status).length;
+  const [failed, warned, skippedCount] = [count('fail'), count('warn'), count('skip')];
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const extras = [warned ? plural(warned, 'warning') : '', skippedCount ? `${skippedCount} skipped` : ''].filter(Boolean).join(', ');
+  if (failed === 0) return `All ${rows.length - warned} checks passed${extras ? ` (${extras})` : ''}.`;
+  return `${plural(failed, 'check')} failed${extras ? `, ${extras}` : ''}.`;
+}
