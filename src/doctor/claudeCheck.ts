@@ -38,7 +38,7 @@ export async function checkClaude(config: Config): Promise<CheckRow> {
 /** The row when the Models API gave no verdict on `model`, by the SDK's error class. */
 function unverified(error: unknown, model: string): CheckRow {
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
-    return { name: NAME, status: 'fail', detail: `ANTHROPIC_API_KEY was refused: ${messageOf(error)}`, fix: KEY_FIX };
+    return { name: NAME, status: 'fail', detail: `ANTHROPIC_API_KEY was refused: ${apiReason(error)}`, fix: KEY_FIX };
   }
   // A timed-out call is aborted by modelStatus's signal (APIUserAbortError) or the SDK's own timeout (a connection error).
   if (error instanceof APIUserAbortError) return noAnswer(NAME, 'the Anthropic API', UNREACHABLE_FIX);
@@ -46,9 +46,15 @@ function unverified(error: unknown, model: string): CheckRow {
     return { name: NAME, status: 'fail', detail: `could not reach the Anthropic API: ${networkReason(error)}`, fix: UNREACHABLE_FIX };
   }
   if (error instanceof APIError) {
-    return { name: NAME, status: 'warn', detail: `${model} not checked: GET /v1/models/${model} answered ${messageOf(error)} (a gateway without the Models API?)` };
+    return { name: NAME, status: 'warn', detail: `${model} not checked: GET /v1/models/${model} answered ${apiReason(error)} (a gateway without the Models API?)` };
   }
   return { name: NAME, status: 'fail', detail: `could not check ${model}: ${messageOf(error)}`, fix: UNREACHABLE_FIX };
+}
+
+/** `401 authentication_error: invalid x-api-key`: the status, and the type and message of Anthropic's error body when it has one. */
+function apiReason(error: APIError): string {
+  const message = (error.error as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? `${error.status} ${error.type ?? 'error'}: ${message.split('\n')[0]}` : messageOf(error);
 }
 
 /** ` <lead> 2026-11-30`, or nothing without a date. */

@@ -105,7 +105,7 @@ async function checkRedisStore(url: string): Promise<CheckRow> {
   // Failures reach the awaited commands; without a listener ioredis would print them.
   redis.on('error', () => {});
   const database = redis.options.db ?? 0;
-  const address = `${redis.options.path ?? `${redis.options.host}:${redis.options.port}`}, database ${database}`;
+  const address = `${redis.options.path ?? `${redis.options.host}:${redis.options.port}`} (database ${database})`;
   const check = async (): Promise<CheckRow> => {
     await redis.connect();
     await redis.ping();

@@ -28,7 +28,7 @@ export function checkStreaming(mode: Config['SLACK_STREAMING'], granted: readonl
     return {
       name: NAME,
       status: 'pass',
-      detail: `${mode}: chat.startStream where the workspace has Slack's Agents feature (scopes ${NEEDS.native.join(', ')} granted), else chat.update edits`,
+      detail: `${mode}: native streams where the workspace has Slack's Agents feature, else chat.update edits (${NEEDS.native.join(', ')} granted)`,
     };
   }
   const detail = `${mode}: ${missingNative.join(', ')} not granted, so agent sessions fail and native streams may be refused`;

@@ -16,12 +16,11 @@ export function renderReport(rows: readonly CheckRow[]): string {
   return [...lines, '', summary(rows)].join('\n');
 }
 
-/** "All 7 checks passed", or what failed, warned and was skipped. */
+/** "All checks passed.", or how many failed, warned and were skipped. */
 function summary(rows: readonly CheckRow[]): string {
   const count = (status: CheckStatus) => rows.filter((row) => row.status === status).length;
-  const [failed, warned, skippedCount] = [count('fail'), count('warn'), count('skip')];
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const extras = [warned ? plural(warned, 'warning') : '', skippedCount ? `${skippedCount} skipped` : ''].filter(Boolean).join(', ');
-  if (failed === 0) return `All ${rows.length - warned} checks passed${extras ? ` (${extras})` : ''}.`;
-  return `${plural(failed, 'check')} failed${extras ? `, ${extras}` : ''}.`;
+  const failed = count('fail');
+  const parts = [failed ? `${plural(failed, 'check')} failed` : 'All checks passed', count('warn') ? plural(count('warn'), 'warning') : '', count('skip') ? `${count('skip')} skipped` : ''];
+  return `${parts.filter(Boolean).join(', ')}.`;
 }
