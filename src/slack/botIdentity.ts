@@ -56,7 +56,7 @@ export async function checkAppToken(client: WebClient): Promise<void> {
 }
 
 /** One line saying why the check of `variable` (the Slack `method` it called) failed, by the WebClient's error class. */
-function describeFailure(error: unknown, variable: string, method: string): string {
+export function describeFailure(error: unknown, variable: string, method: string): string {
   if (error instanceof WebAPIPlatformError) return `${variable} was refused by Slack: ${error.data.error}`;
   if (error instanceof WebAPIRequestError) {
     return `could not reach Slack to check ${variable} (SLACK_API_URL): ${networkReason(error.original)}`;
@@ -67,7 +67,7 @@ function describeFailure(error: unknown, variable: string, method: string): stri
 }
 
 /** The system error code (ECONNREFUSED, ENOTFOUND, …) under fetch's "fetch failed", else the innermost message. */
-function networkReason(error: Error): string {
+export function networkReason(error: Error): string {
   let innermost = error;
   for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
     const code = (cause as NodeJS.ErrnoException).code;

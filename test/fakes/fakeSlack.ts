@@ -137,6 +137,28 @@ const MAX_SUGGESTED_PROMPTS = 4;
 /** agents.sessions.rename: a title of 1–200 characters (@slack/web-api 8 AgentsSessionsRenameArguments). */
 const MAX_SESSION_TITLE = 200;
 
+/**
+ * The bot scopes manifest.yml asks for: what the fake reports as granted (`x-oauth-scopes`) unless a test
+ * says otherwise (`grantedScopes`).
+ */
+export const MANIFEST_BOT_SCOPES: readonly string[] = [
+  'app_mentions:read',
+  'assistant:write',
+  'channels:history',
+  'groups:history',
+  'mpim:history',
+  'users:read',
+  'channels:read',
+  'groups:read',
+  'mpim:read',
+  'chat:write',
+  'commands',
+  'im:history',
+  'im:read',
+  'files:read',
+  'im:write',
+];
+
 /** Seconds part of every ts the fake hands out; far from "now" so it never collides with event builders' ts. */
 const TS_EPOCH = 1_700_000_000;
 
@@ -178,6 +200,11 @@ export class FakeSlack {
   readonly messages = new Map<string, StoredMessage>();
   /** Base URL for the WebClient's `slackApiUrl`. */
   readonly apiUrl: string;
+  /**
+   * The scopes every Web API answer lists in its `x-oauth-scopes` header, as Slack reports the token's granted
+   * scopes (https://docs.slack.dev/authentication/tokens); undefined sends no header.
+   */
+  grantedScopes: readonly string[] | undefined = MANIFEST_BOT_SCOPES;
   /** What `apps.connections.open` answers: the WebSocket URL of a FakeSocketMode server. */
   socketModeUrl: string | undefined;
   /** A `response_url` that lands here; its POSTs are recorded as method `response_url`. */
@@ -390,7 +417,11 @@ export class FakeSlack {
     const answer = this.answer(method, params, token);
     this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
     res
-      .writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8', ...answer.headers })
+      .writeHead(answer.status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        ...(this.grantedScopes ? { 'x-oauth-scopes': this.grantedScopes.join(',') } : {}),
+        ...answer.headers,
+      })
       .end(JSON.stringify(answer.body));
   }
 
