@@ -182,6 +182,9 @@ const variables = {
     .describe('one of fatal, error, warn, info, debug, trace, silent'),
 };
 
+/** Every variable name the configuration reads (DESIGN.md §2), e.g. to check a deployment file's environment. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables);
+
 const schema = z
   .object(variables)
   .superRefine((env, ctx) => {
