@@ -17,7 +17,7 @@ const answers = 'slackbot_answers_total';
 const slackCalls = 'slackbot_slack_api_calls_total';
 const tokens = 'slackbot_claude_tokens_total';
 
-describe('/metrics after a scripted set of answers (complete, truncated, Slack 429, Claude 529, a feedback click)', () => {
+describe('/metrics after a scripted set of answers (complete, truncated, Slack 429 and ok:false, Claude 529, a feedback click)', () => {
   let t: TestBot;
   let metrics: Scrape;
   let headOnPort: Response;
@@ -32,7 +32,8 @@ describe('/metrics after a scripted set of answers (complete, truncated, Slack 4
     });
     const first = await t.mention({ channel: CHANNEL, user: USER, text: `<@UBOT> ${QUESTION}` });
     await t.idle();
-    // 2. Truncated (max_tokens), in a DM.
+    // 2. Truncated (max_tokens), in a DM, after Slack refused its placeholder once (ok:false, retried).
+    t.slack.failNext('chat.postMessage', { error: 'internal_error' });
     t.claude.enqueue({ chunks: ['This answer is long enough ', 'to be cut here'], delayMs: 30, stopReason: 'max_tokens', usage: { inputTokens: 500, outputTokens: 60 } });
     await t.dm({ user: USER, text: QUESTION });
     await t.idle();
@@ -93,6 +94,7 @@ describe('/metrics after a scripted set of answers (complete, truncated, Slack 4
     expect(t.slack.count429('chat.update')).toBe(1);
     expect(metrics.value(slackCalls, { method: 'chat.update', result: 'ok' })).toBeGreaterThan(0);
     expect(metrics.value(slackCalls, { method: 'chat.postMessage', result: 'ok' })).toBe(4);
+    expect(metrics.value(slackCalls, { method: 'chat.postMessage', result: 'error' })).toBe(1);
     expect(metrics.value(slackCalls, { method: 'chat.postEphemeral', result: 'ok' })).toBe(1);
     // Every call the answers made (start-up checks left out), whatever the client.
     const startup = new Set(['auth.test', 'bots.info']);
