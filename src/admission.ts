@@ -18,6 +18,11 @@ class Semaphore {
     return this.waiters.length;
   }
 
+  /** Slots held. */
+  get held(): number {
+    return this.running;
+  }
+
   /** True when nothing runs or waits (the semaphore can be forgotten). */
   get idle(): boolean {
     return this.running === 0 && this.waiters.length === 0;
@@ -78,6 +83,18 @@ export class Admission {
       if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`${name} must be a positive integer`);
     }
     this.process = new Semaphore(options.total);
+  }
+
+  /** Answers admitted and not yet released. */
+  get admitted(): number {
+    return this.process.held;
+  }
+
+  /** Questions waiting for their user's slot or a process slot. */
+  get waiting(): number {
+    let waiting = this.process.waiting;
+    for (const user of this.users.values()) waiting += user.waiting;
+    return waiting;
   }
 
   /**

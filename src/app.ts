@@ -1,13 +1,17 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import { ClaudeStream } from './claude/claudeStream.js';
 import { checkModel } from './claude/modelCheck.js';
+import { priceTable } from './claude/prices.js';
 import type { Config } from './config.js';
 import { PromptContext } from './context/promptContext.js';
 import { Conversation } from './conversation.js';
 import { startOrphanRecovery } from './inflight/orphanRecovery.js';
 import { toBoltLogger, type Logger } from './logger.js';
+import { BotMetrics } from './metrics/botMetrics.js';
+import { createMetricsServer, metricsRoutes } from './metrics/metricsServer.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { AccessPolicy } from './slack/accessPolicy.js';
 import { AgentSessions } from './slack/agentSessions.js';
@@ -34,6 +38,7 @@ export interface BotDeps {
 export interface Bot {
   app: App;
   conversation: Conversation;
+  metrics: BotMetrics;
   /** Who the bot is (from auth.test at start-up); undefined until `start()` has confirmed the token. */
   identity(): BotIdentity | undefined;
   /**
@@ -42,6 +47,8 @@ export interface Bot {
    * deprecated or unverifiable), then starts listening; resolves with the HTTP port in HTTP mode (useful with PORT=0).
    */
   start(): Promise<number | undefined>;
+  /** The port of the METRICS_PORT server once started (useful with METRICS_PORT=0); undefined without one. */
+  metricsPort(): number | undefined;
   /** Stops taking events, lets answers finish for `graceMs`, cuts the rest short, closes the stores. */
   stop(graceMs: number): Promise<void>;
 }
@@ -51,7 +58,8 @@ const MAX_WAITING_PER_THREAD = 5;
 
 /** Builds the Bolt app and the answer pipeline from the configuration; nothing listens until `start()`. */
 export function createBot(config: Config, { logger, stores, instanceId = randomUUID() }: BotDeps): Bot {
-  const slack = createSlackClients(config, logger);
+  const metrics: BotMetrics = new BotMetrics({ model: config.CLAUDE_MODEL, prices: priceTable(config.CLAUDE_PRICES), load: () => conversation.load, logger });
+  const slack = createSlackClients(config, logger, (method, result) => metrics.slackCalled(method, result));
   const anthropic = new Anthropic({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL ?? null });
   let identity: BotIdentity | undefined;
   const directory = new SlackDirectory(slack.reads, () => identity?.botUserId, logger);
@@ -82,6 +90,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       model: config.CLAUDE_MODEL,
       logger,
     }),
+    metrics,
     slack,
     scheduler: new EditScheduler({ intervalMs: config.EDIT_INTERVAL_MS, budgets: stores.budgets, logger }),
     thinkingDisplay: config.THINKING_DISPLAY,
@@ -133,28 +142,28 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     // None while DMs are turned off: they would invite questions the bot refuses.
     messagesTab: { client: slack.reads, prompts: config.ALLOW_DMS ? config.SUGGESTED_PROMPTS : [] },
     model: config.CLAUDE_MODEL,
+    metrics,
   });
 
   let draining = false;
+  const probes = { isDraining: () => draining, ready: () => stores.ready(), logger };
   const server =
-    receiver &&
-    createHttpServer({
-      receiver,
-      signingSecret: config.SLACK_SIGNING_SECRET!,
-      isDraining: () => draining,
-      ready: () => stores.ready(),
-      logger,
-    });
+    receiver && createHttpServer({ receiver, signingSecret: config.SLACK_SIGNING_SECRET!, ...probes, routes: metricsRoutes(metrics.registry) });
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : createMetricsServer({ registry: metrics.registry, ...probes });
+  let metricsPort: number | undefined;
   let stopRecovery = () => {};
   return {
     app,
     conversation,
+    metrics,
     identity: () => identity,
+    metricsPort: () => metricsPort,
     async start() {
       [identity] = await Promise.all([fetchBotIdentity(createStartupClient(config, logger)), checkModel(anthropic, config.CLAUDE_MODEL, { logger })]);
       if (!identity.appId) logger.warn('could not learn the app id (bots.info needs the users:read scope): requests are checked by workspace only');
       // Every start-up check (app token, port) before orphans are resumed: a failed start must not leave them half-answered.
       let port: number | undefined;
+      if (metricsServer) metricsPort = await listen(metricsServer, config.METRICS_PORT!, { variable: 'METRICS_PORT', host: config.METRICS_HOST });
       if (server) port = await listen(server, config.PORT);
       else await startSocketMode(app, createStartupClient(config, logger, config.SLACK_APP_TOKEN));
       stopRecovery = await startOrphanRecovery(stores.inflight, instanceId, conversation, logger);
@@ -165,11 +174,15 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       stopRecovery();
       if (!server) await app.stop();
       await conversation.drain(graceMs);
-      if (server?.listening) {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-      }
+      await Promise.all([close(server), close(metricsServer)]);
       await stores.close();
     },
   };
+}
+
+/** Closes `server`, its open connections included, if it is listening. */
+async function close(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return;
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
 }

@@ -11,6 +11,7 @@ import { SaveFailures } from './history/saveFailures.js';
 import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
+import type { BotMetrics } from './metrics/botMetrics.js';
 import { refusalNote } from './refusalNote.js';
 import { readAnswer } from './slack/answerShown.js';
 import { toMrkdwn } from './slack/render.js';
@@ -64,6 +65,8 @@ export interface ConversationDeps extends ReplyDeps {
   instanceId: string;
   /** The daily token limits: checked before an answer's Claude call, and told what each answer cost. */
   limits: DailyLimits;
+  /** Counts answers, Claude's failures and tokens, and how soon each reply was visible. */
+  metrics: BotMetrics;
   options: ConversationOptions;
 }
 
@@ -129,7 +132,7 @@ export class Conversation {
   /** Answers `prompt` after the thread's earlier prompts; rejects with ThreadBusyError when too many wait. */
   answer(prompt: Prompt): Promise<AnswerOutcome> {
     const timeline = new AnswerTimeline();
-    return this.queue.run(threadId(prompt), () => this.run(prompt, timeline));
+    return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline)));
   }
 
   /**
@@ -151,7 +154,7 @@ export class Conversation {
     const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
     const timeline = new AnswerTimeline();
     // The new answer takes over the orphan's continuation messages, so its edits rewrite or remove them.
-    return this.queue.run(threadId(prompt), () => this.run(prompt, timeline, orphan.replyTs, shown.continuation));
+    return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline, orphan.replyTs, shown.continuation)));
   }
 
   /**
@@ -178,6 +181,11 @@ export class Conversation {
     return this.queue.size;
   }
 
+  /** Answers holding a slot, and questions waiting for their thread, their user's cap or a slot. */
+  get load(): { answersInFlight: number; questionsWaiting: number } {
+    return { answersInFlight: this.admission.admitted, questionsWaiting: this.queue.waiting + this.admission.waiting };
+  }
+
   /** Waits up to `graceMs` for every answer to end, then cuts the rest short with the restart note. */
   async drain(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
@@ -201,7 +209,7 @@ export class Conversation {
         .catch((postError: unknown) => logger.error({ err: postError }, 'could not tell the user'));
       return 'failed';
     }
-    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation) : ReplyMessage.start(this.deps, prompt);
+    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation, timeline) : ReplyMessage.start(this.deps, prompt, timeline);
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
@@ -227,6 +235,7 @@ export class Conversation {
         { outcome: ending.kind, replyTs: reply.ts, source: prompt.source, ...usageFields(ending.usage), ...timeline.fields },
         'answer finished',
       );
+      if (ending.usage) this.deps.metrics.claudeUsed(ending.usage);
       return ending.kind;
     } catch (error) {
       // Whatever failed (history store, Slack), the placeholder must not stay on "Thinking…".
@@ -241,6 +250,13 @@ export class Conversation {
       if (replyTs) await this.forget(prompt.channel, replyTs, logger).catch(() => undefined);
       await release();
     }
+  }
+
+  /** Counts the answer once it has ended: its outcome, and how soon each stage of its reply was visible. */
+  private async measured(prompt: Prompt, timeline: AnswerTimeline, running: Promise<AnswerOutcome>): Promise<AnswerOutcome> {
+    const outcome = await running;
+    this.deps.metrics.answered(prompt, outcome, timeline);
+    return outcome;
   }
 
   /** Builds the request (history, thread, files) and streams the answer; the caller shows the ending, with the request's notes. */
@@ -325,6 +341,7 @@ export class Conversation {
       } catch (error) {
         if (!(error instanceof ClaudeError)) throw error;
         spend(error.usage);
+        if (error.kind !== 'aborted') this.deps.metrics.claudeFailed(error.kind);
         if (!(error.retryable && attempt < options.retries && !signal.aborted)) return { ...this.endingOfFailure(reply, error, signal, logger), usage };
         const waitMs = this.backoff.delayMs(attempt, error.retryHint);
         logger.warn({ err: error.cause, attempt, waitMs }, 'stream interrupted; retrying from scratch');

@@ -34,4 +34,11 @@ export class ThreadQueue {
   get size(): number {
     return this.tails.size;
   }
+
+  /** Tasks waiting behind their thread's running one. */
+  get waiting(): number {
+    let waiting = 0;
+    for (const { queued } of this.tails.values()) waiting += queued - 1;
+    return waiting;
+  }
 }

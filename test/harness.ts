@@ -28,6 +28,8 @@ export interface TestBot {
   history: HistoryStore;
   /** http://127.0.0.1:<port> of the bot's HTTP receiver. */
   url: string;
+  /** http://127.0.0.1:<port> of the METRICS_PORT server, when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Every log line the bot wrote, as JSON text. */
   logs: string[];
   mention(overrides?: Partial<MentionEvent>, opts?: DeliverEventOptions): Promise<MentionEvent>;
@@ -93,6 +95,7 @@ export async function startTestBot(
   const bot = createBot(config, { logger, stores, instanceId: deps.instanceId });
   const port = await bot.start();
   const url = `http://127.0.0.1:${port}`;
+  const metricsPort = bot.metricsPort();
 
   const expectAccepted = (response: Response) => {
     if (response.status !== 200) throw new Error(`bot answered HTTP ${response.status}`);
@@ -103,6 +106,7 @@ export async function startTestBot(
     bot,
     history,
     url,
+    metricsUrl: metricsPort === undefined ? undefined : `http://127.0.0.1:${metricsPort}`,
     logs,
     async mention(overrides = {}, opts = {}) {
       const event = mentionEvent(overrides);

@@ -44,9 +44,13 @@ export interface HttpServerOptions {
   /** Whether the stores can take writes, for `GET /readyz`; a rejection or a 2 s wait counts as false. */
   ready: () => Promise<boolean>;
   logger: Logger;
+  /** More routes, such as `/metrics`. */
+  routes?: Routes;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** Handlers by path, then by HTTP method. */
+export type Routes = Record<string, Record<string, Handler>>;
 
 /**
  * The HTTP-mode server. Routes on the URL's path (a query string is ignored):
@@ -56,28 +60,28 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
  *   refused (401, including timestamps more than 5 minutes in the future) before the body is read; the body
  *   is read within HTTP_LIMITS (413 past it), its signature checked, and a body Bolt cannot route answered
  *   400, before Bolt's receiver sees the request.
+ * - any of `routes`.
  * Any other path is 404, any other method 405 with `Allow`. No request can throw out of the handler:
  * an unexpected error is logged and answered 500. Connections, header and request times are bounded by HTTP_LIMITS.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { isDraining, logger } = options;
-  const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(body);
-  };
+  const routes: Routes = { ...probeRoutes(options), '/slack/events': { POST: eventsHandler(options, text) }, ...options.routes };
+  return limitedServer(routeRequests(routes, options.logger), options.logger);
+}
 
+/** `GET|HEAD /healthz` and `GET|HEAD /readyz`, as createHttpServer describes them. */
+export function probeRoutes({ isDraining, ready }: Pick<HttpServerOptions, 'isDraining' | 'ready'>): Routes {
   const live: Handler = (_req, res) => text(res, 200, 'ok');
   const readiness: Handler = async (_req, res) => {
-    const ready = !isDraining() && (await within(options.ready(), READY_TIMEOUT_MS).catch(() => false));
-    text(res, ready ? 200 : 503, ready ? 'ready' : 'not ready');
+    const isReady = !isDraining() && (await within(ready(), READY_TIMEOUT_MS).catch(() => false));
+    text(res, isReady ? 200 : 503, isReady ? 'ready' : 'not ready');
   };
-  const events = eventsHandler(options, text);
-  const routes: Record<string, Record<string, Handler>> = {
-    '/healthz': { GET: live, HEAD: live },
-    '/readyz': { GET: readiness, HEAD: readiness },
-    '/slack/events': { POST: events },
-  };
+  return { '/healthz': { GET: live, HEAD: live }, '/readyz': { GET: readiness, HEAD: readiness } };
+}
 
-  const route = (req: IncomingMessage, res: ServerResponse) => {
+/** Routes each request on its path (a query string is ignored), then method: 404, 405 with `Allow`, or 500 (logged) for an unexpected error. */
+export function routeRequests(routes: Routes, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const path = pathOf(req.url);
     const methods = path !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
     const handler = methods && Object.hasOwn(methods, req.method ?? '') ? methods[req.method!] : undefined;
@@ -92,13 +96,17 @@ export function createHttpServer(options: HttpServerOptions): Server {
       else text(res, 500, 'internal error');
     });
   };
+}
+
+/** A server for `listener` with HTTP_LIMITS' header and request times and connection cap (dropped connections logged at most once a minute). */
+export function limitedServer(listener: (req: IncomingMessage, res: ServerResponse) => void, logger: Logger): Server {
   const server = createServer(
     {
       headersTimeout: HTTP_LIMITS.headersTimeoutMs,
       requestTimeout: HTTP_LIMITS.requestTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
     },
-    route,
+    listener,
   );
   server.maxConnections = HTTP_LIMITS.maxConnections;
   let lastDropLog = -Infinity;
@@ -113,19 +121,24 @@ export function createHttpServer(options: HttpServerOptions): Server {
   return server;
 }
 
+/** Answers `body` as plain text. */
+function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(body);
+}
+
 /**
- * Listens on `port` (0: any free port) and resolves with the port; a port in use or not allowed rejects with
- * ConfigError, one line naming PORT.
+ * Listens on `port` (0: any free port) of `host` (all interfaces when absent) and resolves with the port; a
+ * port in use or not allowed rejects with ConfigError, one line naming `variable` (PORT, METRICS_PORT).
  */
-export async function listen(server: Server, port: number): Promise<number> {
-  server.listen(port);
+export async function listen(server: Server, port: number, { variable = 'PORT', host }: { variable?: string; host?: string } = {}): Promise<number> {
+  server.listen(port, host);
   try {
     await once(server, 'listening');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ConfigError(`PORT (${port}) is already in use by another process (EADDRINUSE): stop it or choose another port`);
-    if (code === 'EACCES') throw new ConfigError(`PORT (${port}) needs privileges the bot does not have (EACCES): choose a port above 1023`);
-    throw new ConfigError(`PORT (${port}) cannot be listened on: ${code ?? (error as Error).message}`);
+    if (code === 'EADDRINUSE') throw new ConfigError(`${variable} (${port}) is already in use by another process (EADDRINUSE): stop it or choose another port`);
+    if (code === 'EACCES') throw new ConfigError(`${variable} (${port}) needs privileges the bot does not have (EACCES): choose a port above 1023`);
+    throw new ConfigError(`${variable} (${port}) cannot be listened on: ${code ?? (error as Error).message}`);
   }
   return (server.address() as AddressInfo).port;
 }

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import type { AnswerTimeline } from '../answerTimeline.js';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { backoffDelay, sleep } from '../backoff.js';
 import { copy } from '../copy.js';
@@ -37,6 +38,9 @@ export interface ReplyDeps {
   /** Agent session status where the bot sets it itself (edits transport, a stream Slack would not stop). */
   sessions: AgentSessions;
 }
+
+/** Told when Slack accepted each visible stage of the reply (the answer's AnswerTimeline). */
+export type ReplyTiming = Pick<AnswerTimeline, 'visible'>;
 
 /** How a reply ends: `answer` is true when the final shows Claude's answer (not only a note), which may get feedback buttons. */
 export interface FinishOptions {
@@ -127,8 +131,17 @@ export class ReplyMessage {
     private readonly target: ReplyTarget,
     opened: Promise<Opened>,
     adopted: readonly PostedPart[] = [],
+    private readonly timing?: ReplyTiming,
   ) {
-    this.live = deps.scheduler.track(target.teamId, (markdown, final, pay, thinking) => this.render(markdown, final, pay, thinking), target.userId);
+    this.live = deps.scheduler.track(
+      target.teamId,
+      async (markdown, final, pay, thinking) => {
+        await this.render(markdown, final, pay, thinking);
+        // Claude's text is visible once an edit carrying it went through (a stream: once an append carried some).
+        if (!thinking && this.textStarted && this.stream?.text !== '') timing?.visible('text');
+      },
+      target.userId,
+    );
     this.live.done.catch(() => this.lostController.abort());
     this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line, sentence) => {
       if (!this.stream) this.live.showThinking(line);
@@ -148,6 +161,7 @@ export class ReplyMessage {
         this.stream = stream;
         this.live.methods = STREAM_METHODS;
       } else this.setSession('processing');
+      timing?.visible('progress');
       return part.ts;
     });
     // A reply that never got its first message releases its scheduling state at once, whatever its owner does.
@@ -159,8 +173,8 @@ export class ReplyMessage {
    * Claude's answer can start streaming meanwhile: the first text waits for the placeholder only if it
    * arrives first.
    */
-  static start(deps: ReplyDeps, target: ReplyTarget): ReplyMessage {
-    return new ReplyMessage(deps, target, openReply(deps, target));
+  static start(deps: ReplyDeps, target: ReplyTarget, timing?: ReplyTiming): ReplyMessage {
+    return new ReplyMessage(deps, target, openReply(deps, target), [], timing);
   }
 
   /**
@@ -168,10 +182,10 @@ export class ReplyMessage {
    * reply's first message and `continuation` (the orphan's further messages, oldest first) its next ones,
    * so the answer's edits rewrite or remove them.
    */
-  static resume(deps: ReplyDeps, target: ReplyTarget, ts: string, continuation: readonly string[] = []): ReplyMessage {
+  static resume(deps: ReplyDeps, target: ReplyTarget, ts: string, continuation: readonly string[] = [], timing?: ReplyTiming): ReplyMessage {
     // What they show is unknown (buttons, maybe): the first edit of each sends its blocks, or none, explicitly.
     const adopted = continuation.map((part) => ({ ts: part, shown: '', blocks: true }));
-    return new ReplyMessage(deps, target, Promise.resolve({ part: { ts, shown: '', blocks: true } }), adopted);
+    return new ReplyMessage(deps, target, Promise.resolve({ part: { ts, shown: '', blocks: true } }), adopted, timing);
   }
 
   /** Resolves with the ts of the first message once it is posted; rejects if it could not be. */
@@ -235,7 +249,7 @@ export class ReplyMessage {
   finish(markdown: string, { answer = false }: FinishOptions = {}): Promise<void> {
     this.thinking.stop();
     this.feedback = answer && this.deps.feedbackButtons;
-    return this.live.finish(markdown);
+    return this.live.finish(markdown).then(() => this.timing?.visible('final'));
   }
 
   /** Stops editing without a final edit. */

@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import { toBoltLogger, type Logger } from '../logger.js';
+import { countingFetch, type SlackCallReport } from '../metrics/countingFetch.js';
 
 /** The two Slack clients: edits must not use the WebClient's automatic 429 retry, which re-sends stale text. */
 export interface SlackClients {
@@ -19,9 +20,10 @@ export interface SlackClients {
  * Builds the clients against SLACK_API_URL. On a 429 @slack/web-api 8 pauses its whole queue and then
  * re-sends the same call; for an edit that call is stale by then, so edits get a client that throws
  * `WebAPIRateLimitedError` instead (https://docs.slack.dev/tools/node-slack-sdk/web-api#rate-limits).
+ * `report`, when given, is told the method and result of every request the three clients send.
  */
-export function createSlackClients(config: Config, logger: Logger): SlackClients {
-  const options = { slackApiUrl: config.SLACK_API_URL, logger: toBoltLogger(logger) };
+export function createSlackClients(config: Config, logger: Logger, report?: SlackCallReport): SlackClients {
+  const options = { slackApiUrl: config.SLACK_API_URL, logger: toBoltLogger(logger), ...(report ? { fetch: countingFetch(report) } : {}) };
   return {
     web: new WebClient(config.SLACK_BOT_TOKEN, {
       ...options,

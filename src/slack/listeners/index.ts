@@ -1,6 +1,7 @@
 import { ErrorCode, type AnyMiddlewareArgs, type App, type BlockButtonAction, type BlockFeedbackButtonsAction, type Middleware } from '@slack/bolt';
 import type { StopRelay } from '../../coordination/stopRelay.js';
 import type { Logger } from '../../logger.js';
+import type { BotMetrics } from '../../metrics/botMetrics.js';
 import { FEEDBACK_ACTION_ID, STOP_ACTION_ID } from '../answerBlocks.js';
 import type { BotIdentity } from '../botIdentity.js';
 import { askCommandListener } from './askCommand.js';
@@ -20,6 +21,8 @@ export interface ListenersDeps extends SurfaceDeps {
   messagesTab: Omit<MessagesTabDeps, 'logger'>;
   /** The model answers come from (CLAUDE_MODEL), logged with each feedback click. */
   model: string;
+  /** Counts feedback clicks. */
+  metrics: BotMetrics;
 }
 
 /** Registers every surface the bot answers on (mentions, DMs, the slash command), the Messages tab's prompts, Stop and the feedback buttons, for this bot's own workspace only. */
@@ -30,7 +33,7 @@ export function registerListeners(app: App, deps: ListenersDeps): void {
   app.message(directMessageListener(deps));
   app.command(deps.slashCommand, askCommandListener(deps));
   app.event('app_home_opened', messagesTabListener({ ...deps.messagesTab, logger: deps.logger }));
-  app.action<BlockFeedbackButtonsAction>(FEEDBACK_ACTION_ID, feedbackListener({ web: deps.web, model: deps.model, logger: deps.logger }));
+  app.action<BlockFeedbackButtonsAction>(FEEDBACK_ACTION_ID, feedbackListener({ web: deps.web, model: deps.model, logger: deps.logger, metrics: deps.metrics }));
   app.action<BlockButtonAction>(STOP_ACTION_ID, stopButtonListener(deps));
   app.event('agent_session_stopped', agentSessionStoppedListener(deps));
   app.error(async (error) => {
