@@ -283,12 +283,26 @@ function unreachable(value: never): void {
 /** The answer's token counts; the API omits counters that do not apply. */
 function usageOf({ usage }: Message): AnswerUsage {
   return {
-    inputTokens: usage.input_tokens,
-    cacheCreationInputTokens: usage.cache_creation_input_tokens ?? 0,
-    cacheReadInputTokens: usage.cache_read_input_tokens ?? 0,
-    outputTokens: usage.output_tokens,
-    thinkingTokens: usage.output_tokens_details?.thinking_tokens ?? 0,
+    inputTokens: tokenCount(usage.input_tokens),
+    cacheCreationInputTokens: tokenCount(usage.cache_creation_input_tokens),
+    cacheReadInputTokens: tokenCount(usage.cache_read_input_tokens),
+    outputTokens: tokenCount(usage.output_tokens),
+    thinkingTokens: tokenCount(usage.output_tokens_details?.thinking_tokens),
   };
+}
+
+/** More tokens than any one request can carry (a 1M-token context plus 128k output, many times over). */
+const MAX_TOKEN_COUNT = 1e9;
+
+/**
+ * A token count as the daily limits, the ledger and the metrics can trust: the SDK does not check the body, so a
+ * gateway's negative, fractional, string or absurd count would otherwise lift a limit, break a Redis HINCRBY or
+ * throw in a Prometheus counter. A string of digits is read as its number; anything but a non-negative integer up to
+ * MAX_TOKEN_COUNT counts as 0.
+ */
+function tokenCount(value: unknown): number {
+  const count = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  return Number.isSafeInteger(count) && (count as number) >= 0 && (count as number) <= MAX_TOKEN_COUNT ? (count as number) : 0;
 }
 
 /** Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged. */

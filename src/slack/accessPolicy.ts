@@ -106,11 +106,14 @@ export class AccessPolicy {
     private readonly logger: Logger,
   ) {}
 
-  /** Why `question` must not be answered, or undefined when it may be. Never rejects. */
+  /**
+   * Why `question` must not be answered, or undefined when it may be. An external asker is refused as such even
+   * where the place alone would refuse too: the place's refusal names the workspace's channels. Never rejects.
+   */
   async refusal(question: AccessQuestion): Promise<Refusal | undefined> {
     const refusal = placeRefusal(question, this.rules);
-    if (refusal || this.rules.allowExternalUsers) return refusal;
-    return (await this.askerMembership(question)) === 'external' ? 'external' : undefined;
+    if (this.rules.allowExternalUsers) return refusal;
+    return (await this.askerMembership(question)) === 'external' ? 'external' : refusal;
   }
 
   /** One short sentence telling the asker why (mrkdwn, see copy.access). */

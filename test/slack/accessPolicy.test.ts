@@ -169,9 +169,13 @@ describe('AccessPolicy', () => {
     expect(lookups).toEqual([]);
   });
 
-  test('the conversation is judged first: a refused channel or DM needs no lookup', async () => {
-    expect(await policy({ allowedChannels: ['C100'] }).refusal(question())).toBe('channel');
-    expect(await policy({ allowDms: false }).refusal(question({ channel: 'D123', isDm: true }))).toBe('dms');
+  test('an external asker is refused as such even where the place refuses too: the place refusal names our channels', async () => {
+    const external = { asker: { teamId: 'T0EXT' } };
+    expect(await policy({ allowedChannels: ['C100'] }).refusal(question(external))).toBe('external');
+    expect(await policy({ allowDms: false }).refusal(question({ ...external, channel: 'D123', isDm: true }))).toBe('external');
+    // A colleague gets the place's refusal; the payload settled who they are, so nobody was looked up.
+    expect(await policy({ allowedChannels: ['C100'] }).refusal(question({ asker: { teamId: 'T0001' } }))).toBe('channel');
+    expect(await policy({ allowDms: false }).refusal(question({ asker: { teamId: 'T0001' }, channel: 'D123', isDm: true }))).toBe('dms');
     expect(lookups).toEqual([]);
   });
 

@@ -42,16 +42,23 @@ export function registerListeners(app: App, deps: ListenersDeps): void {
 }
 
 /**
- * Drops requests whose envelope names another workspace (`team_id`) or another app (`api_app_id`): the bot
- * is installed in one workspace. The event's `user_team` (a Slack Connect user) is not checked here: who may
+ * Drops requests whose envelope names another workspace (the installation an event is for, else `team_id`) or another
+ * app (`api_app_id`): the bot is installed in one workspace. The event's `user_team` (a Slack Connect user) is not checked here: who may
  * ask is the access policy's question (accessPolicy.ts), not a malformed request.
  */
 function ignoreForeignRequests(identity: () => BotIdentity | undefined, logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const own = identity();
-    const envelope = args.body as { team_id?: unknown; team?: { id?: unknown } | null; api_app_id?: unknown };
-    // Events and slash commands carry `team_id`; interactive payloads (buttons) carry `team.id`.
-    const teamId = envelope.team_id ?? envelope.team?.id;
+    const envelope = args.body as {
+      team_id?: unknown;
+      team?: { id?: unknown } | null;
+      api_app_id?: unknown;
+      authorizations?: { team_id?: unknown }[];
+    };
+    // Events name the installation they are delivered for in `authorizations`: in a Slack Connect channel another
+    // organisation created, the envelope's `team_id` is that organisation's (slackapi/bolt-js#687). Slash commands
+    // carry `team_id`; interactive payloads (buttons) carry `team.id`.
+    const teamId = envelope.authorizations?.[0]?.team_id ?? envelope.team_id ?? envelope.team?.id;
     const foreignTeam = own !== undefined && teamId !== own.teamId;
     const foreignApp = own?.appId !== undefined && envelope.api_app_id !== own.appId;
     if (!foreignTeam && !foreignApp) {
