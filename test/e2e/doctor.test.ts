@@ -182,6 +182,17 @@ describe('npm run doctor against the fakes', () => {
     });
   });
 
+  test('an upstream error echoing the key in another encoding, or terminal escapes, is not printed as sent', async () => {
+    const apiKey = 'sk-ant-doctor-encoded-key-SECRET';
+    const encoded = Buffer.from(`Bearer ${apiKey}`).toString('base64');
+    fakes.claude().models['claude-sonnet-5-5'] = { httpError: { status: 401, type: 'authentication_error', message: `bad header ${encoded} \u001b[2J\u001b]0;owned\u0007` } };
+    const run = await runDoctor({ ANTHROPIC_API_KEY: apiKey }, { fakes });
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain(encoded.slice(0, 24));
+    expect(run.stdout).not.toContain('\u001b');
+    expect(run.row('Anthropic key and model').line).toContain('bad header […]');
+  });
+
   test('an invalid configuration fails on one line naming the variable; every other check is skipped and nothing is called', async () => {
     const badToken = 'xoxp-user-token-not-a-bot-SECRET';
     const run = await runDoctor({ SLACK_BOT_TOKEN: badToken }, { fakes });
