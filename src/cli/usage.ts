@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { priceTable } from '../claude/prices.js';
 import { ConfigError, loadConfig, secretsOf, type Config } from '../config.js';
@@ -56,6 +57,8 @@ async function readUsage(config: Config, since: string): Promise<UsageRow[]> {
     case 'memory':
       throw new ConfigError("HISTORY_STORE=memory keeps token usage inside the bot's process only: there is no store to report from");
     case 'sqlite': {
+      // Before the bot's first start there is no file, and so no usage yet: an empty report, not an error.
+      if (!existsSync(config.HISTORY_DB_PATH)) return [];
       const db = openReadOnly(config.HISTORY_DB_PATH);
       try {
         return readSqliteUsage(db, since);

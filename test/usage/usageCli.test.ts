@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -104,6 +104,16 @@ describe('npm run usage', () => {
       stdout: `No token usage recorded since ${utcDay(Date.now() - 6 * DAY_MS)} (UTC).\n`,
       stderr: '',
     });
+  });
+
+  test('before the bot ever started (no sqlite file yet) there is simply no usage, and no file is created', async () => {
+    const path = tempDbPath();
+    expect(await runUsage({ HISTORY_STORE: 'sqlite', HISTORY_DB_PATH: path }, [])).toEqual({
+      code: 0,
+      stdout: `No token usage recorded since ${utcDay(Date.now() - 6 * DAY_MS)} (UTC).\n`,
+      stderr: '',
+    });
+    expect(existsSync(path)).toBe(false);
   });
 
   test.each([[['--since', '7']], [['--since', '2026-02-30']], [['--sinse', '7d']]])(
