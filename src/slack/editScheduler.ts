@@ -1,6 +1,6 @@
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
-import type { EditBudget, PacedMethod, SlackBudgets } from './editBudget.js';
+import { editsLeft, SAFETY_MARGIN, type EditBudget, type PacedMethod, type SlackBudgets } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
@@ -164,6 +164,27 @@ export class LiveMessage {
     this.done.catch(() => undefined);
   }
 
+  /**
+   * Whether the workspace's budget can pay this message's first text now, on top of what its messages already
+   * owe it (every final, and the first texts waiting): when it cannot, the reply holds its post for Claude's
+   * first words (DESIGN.md §3 "Placeholder"). "Soon" is "now" because a first text is due within Claude's time
+   * to first token, well under a second, while one chat.update of Slack's 50 a minute takes 1.2 s to refill,
+   * and in a burst every later question adds a final that outranks it.
+   */
+  firstTextAffordable(): Promise<boolean> {
+    return this.lane.firstTextAffordable(this.method);
+  }
+
+  /**
+   * Slack shows `content` already, posted with the message itself (a held post that carried Claude's first
+   * words or thinking line): the next edit is a refresh from now on, and `content` again needs none.
+   */
+  shownByPost(content: string, thinking: boolean): void {
+    this.sent = content;
+    this.hasText ||= !thinking;
+    this.lastSentAt = this.lastVisibleAt = this.lane.now();
+  }
+
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
   show(content: string): void {
     const before = this.pendingPriority;
@@ -261,7 +282,7 @@ class WorkspaceLane {
   constructor(
     private readonly teamId: string,
     private readonly options: EditSchedulerOptions,
-    private readonly now: () => number,
+    readonly now: () => number,
     private readonly onEmpty: () => void,
   ) {}
 
@@ -291,6 +312,17 @@ class WorkspaceLane {
 
   private budget(method: PacedMethod): EditBudget {
     return this.options.budgets[method];
+  }
+
+  /** See LiveMessage.firstTextAffordable: the bucket holds one more edit than the lane's finals and waiting first texts take. */
+  async firstTextAffordable(method: PacedMethod): Promise<boolean> {
+    const left = await editsLeft(this.budget(method), this.teamId);
+    let owed = 0;
+    for (const message of this.messages) {
+      if (message.methods.final === method) owed += 1;
+      if (message.pending !== undefined && message.priority === Priority.FirstText && message.method === method) owed += 1;
+    }
+    return left >= owed + 1 + SAFETY_MARGIN;
   }
 
   /** Share of a method's budget that refreshes leave for first texts (on top of finals), and thinking for refreshes. */
