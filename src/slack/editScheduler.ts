@@ -43,6 +43,11 @@ const enum Priority {
   Thinking = 3,
 }
 
+/**
+ * Most of a method's burst that the final of a message already showing text leaves for the finals of messages
+ * showing none yet (their reader has seen nothing of the answer): half, so neither kind can starve the other.
+ */
+const TEXTLESS_FINALS_SHARE = 0.5;
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
 /** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
@@ -144,6 +149,8 @@ export class LiveMessage {
   retryAt = 0;
   firstFinalAttemptAt = 0;
   finalAttempts = 0;
+  /** When its scheduling started (the answer's start). */
+  readonly createdAt: number;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   readonly done: Promise<void>;
   closed = false;
@@ -156,7 +163,7 @@ export class LiveMessage {
     public methods: EditMethods,
     now: number,
   ) {
-    this.lastVisibleAt = now;
+    this.lastVisibleAt = this.createdAt = now;
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -165,14 +172,14 @@ export class LiveMessage {
   }
 
   /**
-   * Whether the workspace's budget can pay this message's first text now, on top of what its messages already
-   * owe it (every final, and the first texts waiting): when it cannot, the reply holds its post for Claude's
-   * first words (DESIGN.md §3 "Placeholder"). "Soon" is "now" because a first text is due within Claude's time
-   * to first token, well under a second, while one chat.update of Slack's 50 a minute takes 1.2 s to refill,
-   * and in a burst every later question adds a final that outranks it.
+   * Whether the workspace's budget can pay this message's first text soon, within `withinMs` (by when Claude's
+   * first words are expected): when it cannot, the reply holds its post for them (DESIGN.md §3 "Placeholder").
+   * Finals outrank first texts, so the bucket, with what it refills meanwhile, must hold one more edit than
+   * the finals every message owes, the first texts already waiting, and the finals of the questions still to
+   * come: as many as arrived in the last `withinMs` (a burst goes on; a quiet workspace expects none).
    */
-  firstTextAffordable(): Promise<boolean> {
-    return this.lane.firstTextAffordable(this.method);
+  firstTextAffordable(withinMs: number): Promise<boolean> {
+    return this.lane.firstTextAffordable(this.method, withinMs);
   }
 
   /**
@@ -314,15 +321,19 @@ class WorkspaceLane {
     return this.options.budgets[method];
   }
 
-  /** See LiveMessage.firstTextAffordable: the bucket holds one more edit than the lane's finals and waiting first texts take. */
-  async firstTextAffordable(method: PacedMethod): Promise<boolean> {
-    const left = await editsLeft(this.budget(method), this.teamId);
+  /** See LiveMessage.firstTextAffordable. */
+  async firstTextAffordable(method: PacedMethod, withinMs: number): Promise<boolean> {
+    const budget = this.budget(method);
+    const refill = (budget.perMinute * withinMs) / 60_000;
+    const left = await editsLeft(budget, this.teamId);
+    const recently = this.now() - withinMs;
     let owed = 0;
     for (const message of this.messages) {
-      if (message.methods.final === method) owed += 1;
+      // Its final, and for a recent one the final of a question like it still to come.
+      if (message.methods.final === method) owed += message.createdAt > recently ? 2 : 1;
       if (message.pending !== undefined && message.priority === Priority.FirstText && message.method === method) owed += 1;
     }
-    return left >= owed + 1 + SAFETY_MARGIN;
+    return left + refill >= owed + 1 + SAFETY_MARGIN;
   }
 
   /** Share of a method's budget that refreshes leave for first texts (on top of finals), and thinking for refreshes. */
@@ -348,14 +359,15 @@ class WorkspaceLane {
    * refresh also leaves a share for first texts, and thinking progress a further share for refreshes. When
    * budget is short the answers therefore finish as fast as the budget allows, instead of spending it on
    * progress that delays everyone's final. (A stream's final is chat.stopStream, another bucket: its appends
-   * owe no finals.)
+   * owe no finals.) Among finals, one whose message shows text already leaves some for the finals of those
+   * that show none yet (up to TEXTLESS_FINALS_SHARE of the burst).
    */
-  private reserveFor(message: LiveMessage, finals: MethodCounts): number {
+  private reserveFor(message: LiveMessage, finals: MethodCounts, textless: MethodCounts): number {
     const method = message.method;
     const finalsHere = finals.get(method) ?? 0;
     switch (message.priority) {
       case Priority.Final:
-        return 0;
+        return message.hasText ? Math.min(textless.get(method) ?? 0, this.reserve(method, TEXTLESS_FINALS_SHARE)) : 0;
       case Priority.FirstText:
         return finalsHere;
       case Priority.Refresh:
@@ -404,9 +416,11 @@ class WorkspaceLane {
     const now = this.now();
     const editors: MethodCounts = new Map();
     const finals: MethodCounts = new Map();
+    const textless: MethodCounts = new Map();
     for (const message of this.messages) {
       count(editors, message.methods.edit);
       count(finals, message.methods.final);
+      if (!message.hasText) count(textless, message.methods.final);
     }
     const ready: LiveMessage[] = [];
     let nextWake = Infinity;
@@ -420,7 +434,7 @@ class WorkspaceLane {
     for (const message of this.order(ready)) {
       const method = message.method;
       if (exhausted.has(method)) continue;
-      const { waitMs, remaining } = await this.budget(method).tryTake(this.teamId, this.reserveFor(message, finals));
+      const { waitMs, remaining } = await this.budget(method).tryTake(this.teamId, this.reserveFor(message, finals, textless));
       this.remaining.set(method, remaining);
       if (waitMs > 0) {
         // Lower priorities on this method would find no budget either; they wait for its next token.

@@ -317,7 +317,8 @@ export class ReplyMessage {
         if (!deps.streaming.noteFailure(target, error)) deps.logger.warn({ channel: target.channel, failure }, 'could not start a native stream; posting a placeholder');
       }
     }
-    if (await this.live.firstTextAffordable()) return this.openPlaceholder();
+    if (await this.live.firstTextAffordable(HOLD_MS)) return this.openPlaceholder();
+    deps.logger.debug({ channel: target.channel, threadTs: target.threadTs }, 'edit budget short: holding the post for the first words');
     const hold = (this.hold = new FirstWordsHold(HOLD_MS, FIRST_WORDS_GRACE_MS));
     await Promise.all([onHold?.(), hold.ready]);
     const held = hold.take();
