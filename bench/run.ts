@@ -335,6 +335,12 @@ async function benchNaive(botAnswers: Answer[]): Promise<void> {
 async function benchBudget(transport: 'edits' | 'auto'): Promise<void> {
   const { budgetAnswers: n, budgetPerMinute: perMinute } = sizes;
   const section = `Budget, SLACK_STREAMING=${transport} (${n} concurrent answers, one workspace, fake enforcing ${perMinute} chat.update/min and the stream tiers, each with a minute's burst)`;
+  // Warm code, as after the sections before it in a full run: a warm-up here would spend the budget measured.
+  const spare = await startFakes({ tokens: sizes.tokens });
+  const warm = await startBot(spare, UNLIMITED, {}, transport);
+  await warmUp(warm.bot, warm.url, spare);
+  await warm.bot.stop(0);
+  spare.stop();
   const fakes = await startFakes({ tokens: sizes.tokens, updatesPerMinute: perMinute });
   const { bot, url } = await startBot(fakes, perMinute, {}, transport);
   const deliveries = await fakes.call<Delivery[]>({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(n, 'budget') });
@@ -342,7 +348,9 @@ async function benchBudget(transport: 'edits' | 'auto'): Promise<void> {
   await waitIdle(bot, n, fakes, 10 * 60_000);
   const { calls, requests } = await fakes.collect();
   const answers = joinAnswers(deliveries, calls, requests);
-  const lastFinal = Math.max(...answers.map((a) => a.edits.at(-1)!.at)) - started;
+  // A post held for Claude's first words carries them (a short answer, its final): it counts as an edit does.
+  const shown = (a: Answer) => [a.placeholder, ...a.edits];
+  const lastFinal = Math.max(...answers.map((a) => shown(a).at(-1)!.at)) - started;
   const streamMs = TTFT_MS + (sizes.tokens * 1000) / TOKENS_PER_SECOND;
   const natively = transport === 'edits' ? 0 : Math.min(n, SLACK_TIERS['chat.startStream']);
   const physicalMin = streamMs + Math.max(0, ((n - natively - perMinute) / perMinute) * 60_000);
@@ -351,11 +359,17 @@ async function benchBudget(transport: 'edits' | 'auto'): Promise<void> {
   record(section, 'time to last final (s)', lastFinal / 1000, `minimum ${Math.round(physicalMin / 100) / 10}`);
   const limited = calls.filter((call) => call.status === 429).length;
   record(section, 'HTTP 429 answers (any method)', limited, '≤ 1', limited <= 1);
-  const firstVisible = answers.map((a) => (firstTextCall(a)?.at ?? NaN) + SLACK_RTT_MS - a.delivery.sentAt);
+  const firstVisible = answers.map((a) => (shown(a).find((call) => call.words > 0)?.at ?? NaN) + SLACK_RTT_MS - a.delivery.sentAt);
   record(section, 'time to first visible text, p50 (s)', percentile(firstVisible, 0.5) / 1000);
-  record(section, 'time to first visible text, p95 (s)', percentile(firstVisible, 0.95) / 1000);
-  const progress = answers.filter((a) => a.edits.filter((edit) => edit.words > 0).length > 1).length;
-  record(section, 'answers that showed text before their final', progress);
+  const firstP95 = percentile(firstVisible, 0.95) / 1000;
+  record(section, 'time to first visible text, p95 (s)', firstP95, '≤ 3', firstP95 <= 3);
+  const progress = answers.filter((a) => shown(a).filter((call) => call.words > 0).length > 1).length;
+  record(section, 'answers that showed text before their final', progress, `≥ ${n / 2}`, progress >= n / 2);
+  // A held post carries words only if Claude's first ones exist within the hold (about 1.5 s from the question).
+  const firstWords = answers.map((a) => (a.chunkTimes[0] ?? NaN) - a.delivery.sentAt);
+  record(section, 'question → Claude’s first text chunk, p50 (s)', percentile(firstWords, 0.5) / 1000, `TTFT ${TTFT_MS / 1000}`);
+  const held = answers.filter((a) => !a.native && a.placeholder.words > 0).length;
+  record(section, 'posts held for the first words, carrying them', held);
   await bot.stop(0);
   fakes.stop();
 }

@@ -141,20 +141,23 @@ export class Conversation {
    */
   async resume(orphan: InflightAnswer): Promise<AnswerOutcome | 'already_shown'> {
     const logger = this.deps.logger.child({ teamId: orphan.teamId, channel: orphan.channel, threadTs: orphan.threadTs });
+    const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
+    const timeline = new AnswerTimeline();
+    const { replyTs } = orphan;
+    // It crashed while its post was held for Claude's first words: nothing shows it, so it is answered in a new message.
+    if (replyTs === undefined) return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline)));
     // If Slack cannot be asked, answering again is the safe side: a placeholder must never stay unfinished.
-    const shown = await readAnswer(this.deps.slack.web, orphan).catch((error: unknown) => {
+    const shown = await readAnswer(this.deps.slack.web, { ...orphan, replyTs }).catch((error: unknown) => {
       logger.warn({ err: error, replyTs: orphan.replyTs }, 'could not read the orphaned answer from Slack; answering again');
       return { finalShown: false, continuation: [] };
     });
     if (shown.finalShown) {
       logger.info({ replyTs: orphan.replyTs }, 'orphaned answer already shows its final; not asking again');
-      await this.forget(orphan.channel, orphan.replyTs, logger).catch(() => undefined);
+      await this.forget(orphan.channel, replyTs, logger).catch(() => undefined);
       return 'already_shown';
     }
-    const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
-    const timeline = new AnswerTimeline();
     // The new answer takes over the orphan's continuation messages, so its edits rewrite or remove them.
-    return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline, orphan.replyTs, shown.continuation)));
+    return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline, replyTs, shown.continuation)));
   }
 
   /**
@@ -209,7 +212,15 @@ export class Conversation {
         .catch((postError: unknown) => logger.error({ err: postError }, 'could not tell the user'));
       return 'failed';
     }
-    const reply = resumeTs ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation, timeline) : ReplyMessage.start(this.deps, prompt, timeline);
+    // A post held for Claude's first words is recorded in flight first (DESIGN.md §3): a crash meanwhile still finds the question.
+    let held = false;
+    const recordHeld = async () => {
+      held = true;
+      await this.deps.inflight.add(this.inflightRecord(prompt)).catch((error: unknown) => logger.warn({ err: error }, 'could not record the answer in flight'));
+    };
+    const reply = resumeTs
+      ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation, timeline)
+      : ReplyMessage.start(this.deps, prompt, timeline, recordHeld);
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
@@ -247,7 +258,8 @@ export class Conversation {
       this.running.delete(controller);
       this.answering.delete(threadId(prompt));
       const replyTs = await recorded;
-      if (replyTs) await this.forget(prompt.channel, replyTs, logger).catch(() => undefined);
+      // The record made before a held post is replaced once it is posted, unless recording that failed.
+      for (const ts of [replyTs, held ? prompt.threadTs : undefined]) if (ts) await this.forget(prompt.channel, ts, logger).catch(() => undefined);
       await release();
     }
   }
@@ -308,13 +320,17 @@ export class Conversation {
   private async recordInflight(prompt: Prompt, reply: ReplyMessage, logger: Logger): Promise<string | undefined> {
     try {
       const replyTs = await reply.posted;
-      const { teamId, channel, threadTs, userId, text: question } = prompt;
-      await this.deps.inflight.add({ teamId, channel, threadTs, userId, question, replyTs, startedAt: Date.now(), owner: this.deps.instanceId });
+      await this.deps.inflight.add(this.inflightRecord(prompt, replyTs));
       return replyTs;
     } catch (error) {
       logger.warn({ err: error }, 'could not record the answer in flight');
       return reply.ts;
     }
+  }
+
+  /** The answer's in-flight record, at its placeholder once that is posted. */
+  private inflightRecord({ teamId, channel, threadTs, userId, text: question }: Prompt, replyTs?: string): InflightAnswer {
+    return { teamId, channel, threadTs, userId, question, ...(replyTs ? { replyTs } : {}), startedAt: Date.now(), owner: this.deps.instanceId };
   }
 
   /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */

@@ -1,15 +1,16 @@
-import type { InflightAnswer, InflightRegistry } from './inflightRegistry.js';
+import { recordTs, type InflightAnswer, type InflightRegistry } from './inflightRegistry.js';
 
 /** Answers in flight in this process only: nothing survives a restart, so orphans are only other owners' entries. */
 export class MemoryInflightRegistry implements InflightRegistry {
   private readonly answers = new Map<string, InflightAnswer>();
 
   async add(answer: InflightAnswer): Promise<void> {
-    this.answers.set(placeholderId(answer.channel, answer.replyTs), { ...answer });
+    this.answers.delete(placeholderId(answer.channel, answer.threadTs));
+    this.answers.set(placeholderId(answer.channel, recordTs(answer)), { ...answer });
   }
 
-  async remove(channel: string, replyTs: string): Promise<void> {
-    this.answers.delete(placeholderId(channel, replyTs));
+  async remove(channel: string, ts: string): Promise<void> {
+    this.answers.delete(placeholderId(channel, ts));
   }
 
   async claimOrphans(owner: string): Promise<InflightAnswer[]> {
@@ -27,7 +28,7 @@ export class MemoryInflightRegistry implements InflightRegistry {
   async close(): Promise<void> {}
 }
 
-/** A stable string for a placeholder message, usable as a map key or hash field. */
-export function placeholderId(channel: string, replyTs: string): string {
-  return `${channel}:${replyTs}`;
+/** A stable string for an answer's record (channel and `recordTs`), usable as a map key or hash field. */
+export function placeholderId(channel: string, ts: string): string {
+  return `${channel}:${ts}`;
 }

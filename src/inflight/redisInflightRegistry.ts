@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript, reachRedis, runTransaction } from '../redis/connection.js';
-import type { InflightAnswer, InflightRegistry } from './inflightRegistry.js';
+import { recordTs, type InflightAnswer, type InflightRegistry } from './inflightRegistry.js';
 import { placeholderId } from './memoryInflightRegistry.js';
 
 /** An instance that has not sent a heartbeat for this long is dead (the bot sends one every 5 s). */
@@ -47,18 +47,21 @@ export class RedisInflightRegistry implements InflightRegistry {
 
   /** Also marks the owner alive, so an answer is never an orphan at birth (before the owner's first heartbeat). */
   async add(answer: InflightAnswer): Promise<void> {
-    const field = placeholderId(answer.channel, answer.replyTs);
+    const field = placeholderId(answer.channel, recordTs(answer));
+    const held = placeholderId(answer.channel, answer.threadTs);
     await runTransaction(
       this.redis
         .multi()
+        .hdel(this.answersKey, held)
+        .hdel(this.ownersKey, held)
         .hset(this.answersKey, field, JSON.stringify(answer))
         .hset(this.ownersKey, field, answer.owner)
         .set(this.instancePrefix + answer.owner, '1', 'PX', this.heartbeatTtlMs),
     );
   }
 
-  async remove(channel: string, replyTs: string): Promise<void> {
-    const field = placeholderId(channel, replyTs);
+  async remove(channel: string, ts: string): Promise<void> {
+    const field = placeholderId(channel, ts);
     await runTransaction(this.redis.multi().hdel(this.answersKey, field).hdel(this.ownersKey, field));
   }
 

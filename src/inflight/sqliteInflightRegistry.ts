@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { FileLease } from '../coordination/fileLease.js';
-import type { InflightAnswer, InflightRegistry } from './inflightRegistry.js';
+import { recordTs, type InflightAnswer, type InflightRegistry } from './inflightRegistry.js';
 
+/** `reply_ts` holds the answer's recordTs: its thread's ts (`reply_ts = thread_ts`) while no placeholder is posted. */
 interface Row {
   team_id: string;
   channel: string;
@@ -21,6 +22,7 @@ interface Row {
 export class SqliteInflightRegistry implements InflightRegistry {
   private readonly insert: Database.Statement;
   private readonly delete: Database.Statement;
+  private readonly record: (answer: InflightAnswer) => void;
   private readonly selectOrphans: Database.Statement;
   private readonly reassign: Database.Statement;
 
@@ -39,16 +41,21 @@ export class SqliteInflightRegistry implements InflightRegistry {
        VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner)`,
     );
     this.delete = db.prepare('DELETE FROM inflight WHERE channel = ? AND reply_ts = ?');
+    // The record made before the placeholder was posted is replaced in the same transaction.
+    this.record = db.transaction(({ teamId, channel, threadTs, replyTs, userId, question, startedAt, owner }: InflightAnswer) => {
+      this.delete.run(channel, threadTs);
+      this.insert.run({ teamId, channel, threadTs, replyTs: recordTs({ threadTs, replyTs }), userId, question, startedAt, owner });
+    });
     this.selectOrphans = db.prepare('SELECT * FROM inflight WHERE owner != ? ORDER BY started_at');
     this.reassign = db.prepare('UPDATE inflight SET owner = ? WHERE owner != ?');
   }
 
-  async add({ teamId, channel, threadTs, replyTs, userId, question, startedAt, owner }: InflightAnswer): Promise<void> {
-    this.insert.run({ teamId, channel, threadTs, replyTs, userId, question, startedAt, owner });
+  async add(answer: InflightAnswer): Promise<void> {
+    this.record(answer);
   }
 
-  async remove(channel: string, replyTs: string): Promise<void> {
-    this.delete.run(channel, replyTs);
+  async remove(channel: string, ts: string): Promise<void> {
+    this.delete.run(channel, ts);
   }
 
   async claimOrphans(owner: string): Promise<InflightAnswer[]> {
@@ -60,7 +67,7 @@ export class SqliteInflightRegistry implements InflightRegistry {
         teamId: row.team_id,
         channel: row.channel,
         threadTs: row.thread_ts,
-        replyTs: row.reply_ts,
+        ...(row.reply_ts === row.thread_ts ? {} : { replyTs: row.reply_ts }),
         userId: row.user_id,
         question: row.question,
         startedAt: row.started_at,

@@ -50,6 +50,14 @@ export interface TakeResult {
 }
 
 /**
+ * The edits `budget` holds for the team now (0 while paused), without spending one: a take that must leave a
+ * whole burst in the bucket can never succeed, so it only reads it.
+ */
+export async function editsLeft(budget: EditBudget, teamId: string): Promise<number> {
+  return (await budget.tryTake(teamId, budget.perMinute)).remaining;
+}
+
+/**
  * Share of its edits a bucket keeps on a 429. Slack's bucket holds less than ours thought, so the burst we may
  * spend shrinks (multiplicative decrease, as TCP does on congestion). Emptying it instead would hold every
  * refresh until the bucket refilled past the reserves, many seconds after Slack's Retry-After window.

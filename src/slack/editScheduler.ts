@@ -1,6 +1,6 @@
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
-import type { EditBudget, PacedMethod, SlackBudgets } from './editBudget.js';
+import { editsLeft, SAFETY_MARGIN, type EditBudget, type PacedMethod, type SlackBudgets } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
@@ -43,6 +43,11 @@ const enum Priority {
   Thinking = 3,
 }
 
+/**
+ * Most of a method's burst that the final of a message already showing text leaves for the finals of messages
+ * showing none yet (their reader has seen nothing of the answer): half, so neither kind can starve the other.
+ */
+const TEXTLESS_FINALS_SHARE = 0.5;
 /** Share of the workspace budget that refreshes leave for first texts, on top of what finals need. */
 const REFRESH_RESERVE_SHARE = 0.2;
 /** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
@@ -144,6 +149,8 @@ export class LiveMessage {
   retryAt = 0;
   firstFinalAttemptAt = 0;
   finalAttempts = 0;
+  /** When its scheduling started (the answer's start). */
+  readonly createdAt: number;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   readonly done: Promise<void>;
   closed = false;
@@ -156,12 +163,33 @@ export class LiveMessage {
     public methods: EditMethods,
     now: number,
   ) {
-    this.lastVisibleAt = now;
+    this.lastVisibleAt = this.createdAt = now;
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     // finish() callers await `done`; a message closed without finish() must not raise an unhandled rejection.
     this.done.catch(() => undefined);
+  }
+
+  /**
+   * Whether the workspace's budget can pay this message's first text soon, within `withinMs` (by when Claude's
+   * first words are expected): when it cannot, the reply holds its post for them (DESIGN.md §3 "Placeholder").
+   * Finals outrank first texts, so the bucket, with what it refills meanwhile, must hold one more edit than
+   * the finals every message owes, the first texts already waiting, and the finals of the questions still to
+   * come: as many as arrived in the last `withinMs` (a burst goes on; a quiet workspace expects none).
+   */
+  firstTextAffordable(withinMs: number): Promise<boolean> {
+    return this.lane.firstTextAffordable(this.method, withinMs);
+  }
+
+  /**
+   * Slack shows `content` already, posted with the message itself (a held post that carried Claude's first
+   * words or thinking line): the next edit is a refresh from now on, and `content` again needs none.
+   */
+  shownByPost(content: string, thinking: boolean): void {
+    this.sent = content;
+    this.hasText ||= !thinking;
+    this.lastSentAt = this.lastVisibleAt = this.lane.now();
   }
 
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
@@ -261,7 +289,7 @@ class WorkspaceLane {
   constructor(
     private readonly teamId: string,
     private readonly options: EditSchedulerOptions,
-    private readonly now: () => number,
+    readonly now: () => number,
     private readonly onEmpty: () => void,
   ) {}
 
@@ -293,6 +321,21 @@ class WorkspaceLane {
     return this.options.budgets[method];
   }
 
+  /** See LiveMessage.firstTextAffordable. */
+  async firstTextAffordable(method: PacedMethod, withinMs: number): Promise<boolean> {
+    const budget = this.budget(method);
+    const refill = (budget.perMinute * withinMs) / 60_000;
+    const left = await editsLeft(budget, this.teamId);
+    const recently = this.now() - withinMs;
+    let owed = 0;
+    for (const message of this.messages) {
+      // Its final, and for a recent one the final of a question like it still to come.
+      if (message.methods.final === method) owed += message.createdAt > recently ? 2 : 1;
+      if (message.pending !== undefined && message.priority === Priority.FirstText && message.method === method) owed += 1;
+    }
+    return left + refill >= owed + 1 + SAFETY_MARGIN;
+  }
+
   /** Share of a method's budget that refreshes leave for first texts (on top of finals), and thinking for refreshes. */
   private reserve(method: PacedMethod, share: number): number {
     return Math.floor(this.budget(method).perMinute * share);
@@ -316,14 +359,15 @@ class WorkspaceLane {
    * refresh also leaves a share for first texts, and thinking progress a further share for refreshes. When
    * budget is short the answers therefore finish as fast as the budget allows, instead of spending it on
    * progress that delays everyone's final. (A stream's final is chat.stopStream, another bucket: its appends
-   * owe no finals.)
+   * owe no finals.) Among finals, one whose message shows text already leaves some for the finals of those
+   * that show none yet (up to TEXTLESS_FINALS_SHARE of the burst).
    */
-  private reserveFor(message: LiveMessage, finals: MethodCounts): number {
+  private reserveFor(message: LiveMessage, finals: MethodCounts, textless: MethodCounts): number {
     const method = message.method;
     const finalsHere = finals.get(method) ?? 0;
     switch (message.priority) {
       case Priority.Final:
-        return 0;
+        return message.hasText ? Math.min(textless.get(method) ?? 0, this.reserve(method, TEXTLESS_FINALS_SHARE)) : 0;
       case Priority.FirstText:
         return finalsHere;
       case Priority.Refresh:
@@ -372,9 +416,11 @@ class WorkspaceLane {
     const now = this.now();
     const editors: MethodCounts = new Map();
     const finals: MethodCounts = new Map();
+    const textless: MethodCounts = new Map();
     for (const message of this.messages) {
       count(editors, message.methods.edit);
       count(finals, message.methods.final);
+      if (!message.hasText) count(textless, message.methods.final);
     }
     const ready: LiveMessage[] = [];
     let nextWake = Infinity;
@@ -388,7 +434,7 @@ class WorkspaceLane {
     for (const message of this.order(ready)) {
       const method = message.method;
       if (exhausted.has(method)) continue;
-      const { waitMs, remaining } = await this.budget(method).tryTake(this.teamId, this.reserveFor(message, finals));
+      const { waitMs, remaining } = await this.budget(method).tryTake(this.teamId, this.reserveFor(message, finals, textless));
       this.remaining.set(method, remaining);
       if (waitMs > 0) {
         // Lower priorities on this method would find no budget either; they wait for its next token.

@@ -8,6 +8,7 @@ import type { AgentSessions } from './agentSessions.js';
 import { answerBlocks, feedbackBlock, finalAnswerBlocks, stopBlock } from './answerBlocks.js';
 import type { PacedMethod } from './editBudget.js';
 import { EditFailedError, STREAM_METHODS, UPDATE_METHODS, type EditScheduler, type LiveMessage } from './editScheduler.js';
+import { FirstWordsHold, type HeldContent } from './firstWordsHold.js';
 import { appendableLength, inertMarkdown } from './inertMarkdown.js';
 import { NativeStream, streamFailure, type StreamingSupport } from './nativeStream.js';
 import { toMrkdwn } from './render.js';
@@ -55,6 +56,21 @@ const STALE_PART = toMrkdwn(copy.notes.staleContinuation);
 const NOT_POSTED = toMrkdwn(copy.notPosted);
 const PLACEHOLDER_BLOCKS = answerBlocks(copy.thinking, stopBlock());
 
+/**
+ * Longest a post is held for Claude's first words while the edit budget is short (DESIGN.md §3: about 1.5 s):
+ * past it, the bare placeholder is posted, so a slow start still shows the question was heard.
+ */
+const HOLD_MS = 1_500;
+/**
+ * How long a held post still waits once the first words exist: about a sentence at Claude's usual pace, so a
+ * short answer that ends that soon is posted once, final, with no edit (none may be affordable for long).
+ */
+const FIRST_WORDS_GRACE_MS = 300;
+/**
+ * The `pay` of a held post's rendering: every message of it is new, so it makes posts only (chat.postMessage,
+ * its own tier), never a call the edit budget paces.
+ */
+const postsOnly = (method: PacedMethod): Promise<void> => Promise.reject(new TypeError(`a held post pays for no ${method}`));
 /** Posting the placeholder again after Slack's "try later" errors: about 7 s at most before the user is told. */
 const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
 /** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
@@ -87,10 +103,14 @@ interface Sealed {
   reopen: string;
 }
 
-/** The reply's first message as it was opened: a posted placeholder, or a native stream. */
+/**
+ * The reply's first message as it was opened: a posted placeholder, or a native stream. A post held for
+ * Claude's first words has put its messages in `parts` already (no `part`), with the content it `carried`.
+ */
 interface Opened {
-  part: PostedPart;
+  part?: PostedPart;
   stream?: NativeStream;
+  carried?: HeldContent;
 }
 
 /**
@@ -125,11 +145,17 @@ export class ReplyMessage {
   private rewrite = false;
   /** The answer's Markdown whose inert form the stream shows (`stream.text`). */
   private streamedMarkdown = '';
+  /** While the post is held for Claude's first words: what it will carry. */
+  private hold: FirstWordsHold | undefined;
+  /** The held post carried the final: nothing is left to edit. */
+  private postedFinal = false;
+  /** Abandoned before its post: nothing is posted. */
+  private abandoned = false;
 
   private constructor(
     private readonly deps: ReplyDeps,
     private readonly target: ReplyTarget,
-    opened: Promise<Opened>,
+    open: (reply: ReplyMessage) => Promise<Opened>,
     adopted: readonly PostedPart[] = [],
     private readonly timing?: ReplyTiming,
   ) {
@@ -144,6 +170,8 @@ export class ReplyMessage {
     );
     this.live.done.catch(() => this.lostController.abort());
     this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line, sentence) => {
+      // Thinking is progress worth showing at once: its line ends a hold as first words do.
+      if (this.hold?.offer({ markdown: line, final: false, thinking: true })) return;
       if (!this.stream) this.live.showThinking(line);
       // A stream's task shows Slack's own progress while it runs: only a new sentence is worth an append.
       else if (sentence) this.live.showThinking(sentence);
@@ -155,14 +183,16 @@ export class ReplyMessage {
         if (this.sessionSet) void deps.sessions.setStatus(target, 'active');
       })
       .catch(() => undefined);
-    this.placeholder = opened.then(({ part, stream }) => {
-      this.parts.push(part, ...adopted);
+    this.placeholder = open(this).then(({ part, stream, carried }) => {
+      if (part) this.parts.push(part);
+      this.parts.push(...adopted);
       if (stream) {
         this.stream = stream;
         this.live.methods = STREAM_METHODS;
-      } else this.setSession('processing');
+      } else if (!carried?.final) this.setSession('processing');
       timing?.visible('progress');
-      return part.ts;
+      if (carried && !carried.thinking && this.textStarted) timing?.visible('text');
+      return this.parts[0]!.ts;
     });
     // A reply that never got its first message releases its scheduling state at once, whatever its owner does.
     this.placeholder.catch((error: unknown) => this.live.close(new EditFailedError('the reply could not be posted', { cause: error })));
@@ -171,10 +201,13 @@ export class ReplyMessage {
   /**
    * Opens the reply in the thread (a native stream, else a posted placeholder) and returns at once, so
    * Claude's answer can start streaming meanwhile: the first text waits for the placeholder only if it
-   * arrives first.
+   * arrives first. While the workspace's edit budget cannot pay a first text (see
+   * LiveMessage.firstTextAffordable), the post is held instead, for at most HOLD_MS, until the answer's first
+   * words (or thinking line, or final) exist, and carries them: a short answer is posted once, final. `onHold`
+   * runs when the post is held (to record the answer in flight); the post waits for it, and it must not reject.
    */
-  static start(deps: ReplyDeps, target: ReplyTarget, timing?: ReplyTiming): ReplyMessage {
-    return new ReplyMessage(deps, target, openReply(deps, target), [], timing);
+  static start(deps: ReplyDeps, target: ReplyTarget, timing?: ReplyTiming, onHold?: () => Promise<void>): ReplyMessage {
+    return new ReplyMessage(deps, target, (reply) => reply.open(onHold), [], timing);
   }
 
   /**
@@ -185,7 +218,7 @@ export class ReplyMessage {
   static resume(deps: ReplyDeps, target: ReplyTarget, ts: string, continuation: readonly string[] = [], timing?: ReplyTiming): ReplyMessage {
     // What they show is unknown (buttons, maybe): the first edit of each sends its blocks, or none, explicitly.
     const adopted = continuation.map((part) => ({ ts: part, shown: '', blocks: true }));
-    return new ReplyMessage(deps, target, Promise.resolve({ part: { ts, shown: '', blocks: true } }), adopted, timing);
+    return new ReplyMessage(deps, target, () => Promise.resolve({ part: { ts, shown: '', blocks: true } }), adopted, timing);
   }
 
   /** Resolves with the ts of the first message once it is posted; rejects if it could not be. */
@@ -223,6 +256,7 @@ export class ReplyMessage {
   show(markdown: string): void {
     this.textStarted = true;
     this.thinking.stop();
+    if (this.hold?.offer({ markdown, final: false, thinking: false })) return;
     this.live.show(markdown);
   }
 
@@ -242,6 +276,7 @@ export class ReplyMessage {
     this.textStarted = false;
     this.thinking.stop();
     this.rewrite = true;
+    if (this.hold?.offer({ markdown, final: false, thinking: false })) return;
     this.live.showNow(markdown);
   }
 
@@ -249,13 +284,68 @@ export class ReplyMessage {
   finish(markdown: string, { answer = false }: FinishOptions = {}): Promise<void> {
     this.thinking.stop();
     this.feedback = answer && this.deps.feedbackButtons;
-    return this.live.finish(markdown).then(() => this.timing?.visible('final'));
+    // A final that comes while the post is held is the post itself: one message, final, no edit.
+    const shown = this.hold?.offer({ markdown, final: true, thinking: false })
+      ? this.placeholder.then(() => (this.postedFinal ? this.live.close() : this.live.finish(markdown)))
+      : this.live.finish(markdown);
+    return shown.then(() => this.timing?.visible('final'));
   }
 
-  /** Stops editing without a final edit. */
+  /** Stops editing without a final edit; a post still held is not made. */
   abandon(): void {
     this.thinking.stop();
+    this.abandoned = true;
+    this.hold?.take();
     this.live.close();
+  }
+
+  /**
+   * Opens the reply: a native stream when SLACK_STREAMING and Slack allow and the workspace's chat.startStream
+   * budget (Tier 2) has a call now; else the placeholder, posted at once unless the edit budget is short, when
+   * the post is held for the answer's first words. A refused or failed start falls back at once: the user must
+   * see the reply either way.
+   */
+  private async open(onHold?: () => Promise<void>): Promise<Opened> {
+    const { deps, target } = this;
+    if (deps.streaming.worthTrying(target) && (await deps.scheduler.tryStartStream(target.teamId))) {
+      try {
+        const stream = await NativeStream.start(deps.slack.edits, target, deps.thinkingDisplay === 'off' ? undefined : copy.thinkingTask);
+        return { part: { ts: stream.ts, shown: '' }, stream };
+      } catch (error) {
+        const failure = classifySlackError(error);
+        if (failure.kind === 'rate_limited') await deps.scheduler.rateLimited(target.teamId, 'chat.startStream', failure.retryAfterMs);
+        if (!deps.streaming.noteFailure(target, error)) deps.logger.warn({ channel: target.channel, failure }, 'could not start a native stream; posting a placeholder');
+      }
+    }
+    if (await this.live.firstTextAffordable(HOLD_MS)) return this.openPlaceholder();
+    deps.logger.debug({ channel: target.channel, threadTs: target.threadTs }, 'edit budget short: holding the post for the first words');
+    const hold = (this.hold = new FirstWordsHold(HOLD_MS, FIRST_WORDS_GRACE_MS));
+    await Promise.all([onHold?.(), hold.ready]);
+    const held = hold.take();
+    if (this.abandoned) throw new EditFailedError('the reply was abandoned before it was posted');
+    if (!held) return this.openPlaceholder();
+    try {
+      await this.draw(held.markdown, held.final, postsOnly, held.thinking);
+    } catch (error) {
+      // Slack would not take it now (a 429, a timeout): the placeholder's own retries take over, then the edits.
+      this.deps.logger.warn({ channel: target.channel, failure: classifySlackError(error) }, 'could not post the first words; posting the placeholder');
+      // Part of it may have been posted: the edits then finish what it shows.
+      const opened = this.parts.length > 0 ? {} : await this.openPlaceholder();
+      // Newer content already waits for an edit when some is pending: the held one would only go back in time.
+      if (this.live.pending === undefined && !held.final) {
+        if (held.thinking) this.live.showThinking(held.markdown);
+        else this.live.show(held.markdown);
+      }
+      return opened;
+    }
+    if (held.final) this.postedFinal = true;
+    else this.live.shownByPost(held.markdown, held.thinking);
+    return { carried: held };
+  }
+
+  /** Posts the bare placeholder (see postPlaceholder). */
+  private async openPlaceholder(): Promise<Opened> {
+    return { part: { ts: await postPlaceholder(this.deps, this.target), shown: PLACEHOLDER, blocks: true } };
   }
 
   /**
@@ -266,6 +356,11 @@ export class ReplyMessage {
    */
   private async render(markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking = false): Promise<void> {
     await this.placeholder;
+    return this.draw(markdown, final, pay, thinking);
+  }
+
+  /** `render` once the reply is open, or for a held post (no message yet: every one is posted). */
+  private async draw(markdown: string, final: boolean, pay: (method: PacedMethod) => Promise<void>, thinking = false): Promise<void> {
     if (this.stream && (await this.renderStream(this.stream, markdown, final, pay, thinking))) return;
     let contents: PartContent[];
     try {
@@ -283,7 +378,7 @@ export class ReplyMessage {
         // The buttons are extra: an answer Slack refuses with them is shown as text alone.
         this.plain = true;
         this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error }, 'Slack refused the answer with buttons; showing it without');
-        return this.render(markdown, final, pay, thinking);
+        return this.draw(markdown, final, pay, thinking);
       }
       if (this.limit < SMALLEST_LIMIT) {
         if (!final) throw error;
@@ -292,7 +387,7 @@ export class ReplyMessage {
       // Slack refused the size or format: never lose the answer, send it in smaller pieces.
       this.limit = Math.floor(this.limit / 2);
       this.deps.logger.warn({ channel: this.target.channel, ts: this.ts, error: failure.error, limit: this.limit }, 'Slack refused a message; splitting smaller');
-      return this.render(markdown, final, pay, thinking);
+      return this.draw(markdown, final, pay, thinking);
     }
   }
 
@@ -558,26 +653,6 @@ function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
     limit = Math.floor((limit * STREAM_TEXT_LIMIT) / length);
     split = splitForSlack(markdown, limit, layout);
   }
-}
-
-/**
- * Opens the reply: a native stream when SLACK_STREAMING and Slack allow and the workspace's chat.startStream
- * budget (Tier 2) has a call now, else the posted placeholder. A refused or failed start falls back at once:
- * the user must see the reply either way.
- */
-async function openReply(deps: ReplyDeps, target: ReplyTarget): Promise<Opened> {
-  if (deps.streaming.worthTrying(target) && (await deps.scheduler.tryStartStream(target.teamId))) {
-    try {
-      const stream = await NativeStream.start(deps.slack.edits, target, deps.thinkingDisplay === 'off' ? undefined : copy.thinkingTask);
-      return { part: { ts: stream.ts, shown: '' }, stream };
-    } catch (error) {
-      const failure = classifySlackError(error);
-      if (failure.kind === 'rate_limited') await deps.scheduler.rateLimited(target.teamId, 'chat.startStream', failure.retryAfterMs);
-      if (!deps.streaming.noteFailure(target, error)) deps.logger.warn({ channel: target.channel, failure }, 'could not start a native stream; posting a placeholder');
-    }
-  }
-  const ts = await postPlaceholder(deps, target);
-  return { part: { ts, shown: PLACEHOLDER, blocks: true } };
 }
 
 /**

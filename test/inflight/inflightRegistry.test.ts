@@ -22,7 +22,12 @@ function answer(overrides: Partial<InflightAnswer> = {}): InflightAnswer {
   };
 }
 
-const byReplyTs = (answers: InflightAnswer[]) => [...answers].sort((x, y) => x.replyTs.localeCompare(y.replyTs));
+/** The answer as recorded before its placeholder was posted. */
+function withoutReply({ replyTs: _replyTs, ...rest }: InflightAnswer): InflightAnswer {
+  return rest;
+}
+
+const byReplyTs = (answers: InflightAnswer[]) => [...answers].sort((x, y) => x.replyTs!.localeCompare(y.replyTs!));
 
 /** What every registry promises, whatever it keeps entries in; `ownerDies` ends instance-a's liveness where it has one. */
 function behavesAsRegistry(open: () => InflightRegistry, ownerDies: () => Promise<unknown> = async () => {}): void {
@@ -37,13 +42,35 @@ function behavesAsRegistry(open: () => InflightRegistry, ownerDies: () => Promis
     const finished = answer();
     await registry.add(kept);
     await registry.add(finished);
-    await registry.remove(finished.channel, finished.replyTs);
+    await registry.remove(finished.channel, finished.replyTs!);
     await registry.remove('C-unknown', '1.2');
     await ownerDies();
 
     expect(await registry.claimOrphans('instance-b')).toEqual([{ ...kept, owner: 'instance-b' }]);
     // Handed over: they are now instance-b's own.
     expect(await registry.claimOrphans('instance-b')).toEqual([]);
+  });
+
+  test('an answer recorded before its placeholder was posted is handed over with no reply, and removed by its thread', async () => {
+    const held = withoutReply(answer({ threadTs: '1700000000.000400' }));
+    const removed = withoutReply(answer({ threadTs: '1700000000.000500' }));
+    await registry.add(held);
+    await registry.add(removed);
+    await registry.remove(removed.channel, removed.threadTs);
+    await ownerDies();
+
+    const claimed = await registry.claimOrphans('instance-b');
+    expect(claimed).toEqual([{ ...held, owner: 'instance-b' }]);
+    expect(claimed[0]).not.toHaveProperty('replyTs');
+  });
+
+  test('recording the posted placeholder replaces the record made before it: the question is recorded once', async () => {
+    const posted = answer({ threadTs: '1700000000.000600' });
+    await registry.add(withoutReply(posted));
+    await registry.add(posted);
+    await ownerDies();
+
+    expect(await registry.claimOrphans('instance-b')).toEqual([{ ...posted, owner: 'instance-b' }]);
   });
 
   test("an owner's own answers are never its orphans", async () => {
