@@ -226,6 +226,8 @@ describe('the Stop button (SLACK_STREAMING=edits)', () => {
     await t.idle();
     const reply = replies(t, event)[0]!;
     expect(reply.text).toBe('Done already.');
+    // The session's `active` status is set after the answer ends, on its own pace: let it land before counting.
+    await t.slack.waitFor(() => t.slack.callsOf('agents.sessions.setStatus').some((call) => call.params.status === 'active'));
     const callsBefore = t.slack.calls.length;
     const logsBefore = t.logs.length;
 
