@@ -331,18 +331,30 @@ function unreachable(value: never): void {
   void value;
 }
 
-/** Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged. */
+/**
+ * Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged.
+ * One pull-driven stage (read, note, enqueue), not a `pipeThrough` TransformStream: that costs a writable side
+ * and its promises on every chunk, i.e. on every token.
+ */
 function onResponseBytes(onBytes: () => void): Middleware {
   return async (request, next) => {
     const response = await next(request);
     if (!response.body) return response;
-    const tap = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        onBytes();
-        controller.enqueue(chunk);
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          onBytes();
+          controller.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
       },
-    });
-    return new Response(response.body.pipeThrough(tap), response);
+      // Nothing is read ahead: each read of the SDK's is one read of the response.
+      { highWaterMark: 0 },
+    );
+    return new Response(body, response);
   };
 }
 
