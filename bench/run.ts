@@ -38,7 +38,7 @@ const sizes = quick
   ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200, thinkingAnswers: 5 }
   : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000, thinkingAnswers: 20 };
 /** The CPU section: answers per batch, their arrival rate, and the two answer lengths (tokens) it compares. */
-const cpuSizes = { answers: quick ? 40 : 100, perSecond: 10, shortTokens: 20, longTokens: 200 };
+const cpuSizes = { answers: quick ? 40 : 100, perSecond: 10, shortTokens: 20, longTokens: quick ? 200 : 600 };
 
 interface Row {
   section: string;
