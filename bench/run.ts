@@ -37,6 +37,8 @@ const THINKING_DELTA_MS = 200;
 const sizes = quick
   ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200, thinkingAnswers: 5 }
   : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000, thinkingAnswers: 20 };
+/** The CPU section: answers per batch, their arrival rate, and the two answer lengths (tokens) it compares. */
+const cpuSizes = { answers: quick ? 40 : 100, perSecond: 10, shortTokens: 20, longTokens: quick ? 200 : 600 };
 
 interface Row {
   section: string;
@@ -233,6 +235,35 @@ async function benchScale(): Promise<void> {
   fakes.stop();
 }
 
+/**
+ * The bot's CPU cost model: two paced batches (`cpuSizes.perSecond` arrivals a second, far below capacity) of
+ * answers that differ only in length. The extra CPU of the long batch per extra token is the per-token cost;
+ * what the short batch spent beyond its tokens is the per-answer cost. process.cpuUsage is this process's: the
+ * bot's (the fakes run in their own); the bench's own share is one count over IPC every 200 ms.
+ */
+async function benchCpu(): Promise<void> {
+  const { answers: n, perSecond, shortTokens, longTokens } = cpuSizes;
+  const section = `CPU cost (${n} answers of ${shortTokens} and of ${longTokens} tokens, ${perSecond} a second, ${TOKENS_PER_SECOND} tokens/s)`;
+  const cpuMsOf = async (tokens: number): Promise<number> => {
+    const fakes = await startFakes({ tokens });
+    const { bot, url } = await startBot(fakes, UNLIMITED);
+    await warmUp(bot, url, fakes);
+    const before = process.cpuUsage();
+    await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(n, `cpu${tokens}`), spacingMs: 1000 / perSecond });
+    await waitIdle(bot, WARM_UP_ANSWERS + n, fakes, 120_000);
+    const cpu = process.cpuUsage(before);
+    await bot.stop(0);
+    fakes.stop();
+    return (cpu.user + cpu.system) / 1000;
+  };
+  const shortMs = await cpuMsOf(shortTokens);
+  const longMs = await cpuMsOf(longTokens);
+  const perTokenMs = (longMs - shortMs) / (n * (longTokens - shortTokens));
+  record(section, 'CPU per answer, beyond its tokens (ms)', shortMs / n - shortTokens * perTokenMs);
+  record(section, 'CPU per streamed token (µs)', perTokenMs * 1000);
+  record(section, `CPU per ${longTokens}-token answer, all in (ms)`, longMs / n);
+}
+
 async function benchLatency(transport: 'edits' | 'native'): Promise<Answer[]> {
   const section = `Latency added by the bot, SLACK_STREAMING=${transport} (${sizes.latencyAnswers} answers, one every 250 ms; Slack RTT ${SLACK_RTT_MS} ms, TTFT ${TTFT_MS} ms, ${TOKENS_PER_SECOND} tokens/s)`;
   const fakes = await startFakes({ tokens: sizes.tokens });
@@ -426,6 +457,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   // Scale first: peak RSS is a whole-process figure, so it is taken before anything else has run here.
   if (runs('scale')) await benchScale();
+  if (runs('cpu')) await benchCpu();
   if (runs('latency')) {
     const botAnswers = await benchLatency('edits');
     compareTransports(botAnswers, await benchLatency('native'));

@@ -1,4 +1,5 @@
 import Anthropic, {
+  AnthropicError,
   APIConnectionError,
   APIError,
   APIUserAbortError,
@@ -10,7 +11,7 @@ import Anthropic, {
   RateLimitError,
   type Middleware,
 } from '@anthropic-ai/sdk';
-import type { Message, MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageCreateParamsBase, OutputConfig, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { ThinkingDisplay } from '../config.js';
 import type { Turn } from './turn.js';
 import { messageOf } from './turnMessages.js';
@@ -140,7 +141,10 @@ export interface ClaudeStreamOptions {
   firstEventTimeoutMs: number;
 }
 
-/** Streams one answer from the Messages API (`messages.stream`), with an idle watchdog and one error funnel. */
+/**
+ * Streams one answer from the Messages API (`messages.create({ stream: true })`, the SDK's own retries and errors),
+ * assembling it from the raw events itself, with first-event and idle watchdogs and one error funnel.
+ */
 export class ClaudeStream {
   constructor(
     private readonly client: Anthropic,
@@ -156,48 +160,47 @@ export class ClaudeStream {
     if (turns.at(-1)?.role !== 'user') {
       throw new ClaudeError('bad_request', '', { cause: new TypeError("the conversation must end with the user's turn") });
     }
-    let connected = false;
-    const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, () => stream.abort());
+    // One abort for the caller, both watchdogs, the SDK's request, its retries' waits and the body.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const watchdog = new IdleWatchdog(this.options.idleTimeoutMs, abort);
     // Never touched, only stopped by the first event: a plain deadline on the SDK's request and its retries.
-    const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs, () => stream.abort());
-    const stream = this.client.messages.stream(this.requestBody(system, turns), {
-      timeout: this.options.idleTimeoutMs,
-      // Any bytes count as life, the API's `ping`s included (the SDK drops them before its events).
-      middleware: [onResponseBytes(() => watchdog.touch())],
-    });
+    const firstEvent = new IdleWatchdog(this.options.firstEventTimeoutMs, abort);
     const assembly = new AnswerAssembly(onText, onThinking);
     firstEvent.start();
-    const abortFromCaller = () => stream.abort();
-    signal?.addEventListener('abort', abortFromCaller, { once: true });
-    if (signal?.aborted) stream.abort();
-
-    stream.on('connect', () => {
-      connected = true;
-      watchdog.start();
-    });
-    // Liveness comes from the bytes (above), so the per-event path only assembles the answer.
-    stream.once('streamEvent', () => firstEvent.stop());
-    stream.on('streamEvent', (event) => assembly.add(event));
+    signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted) abort();
+    let response: Response | undefined;
     try {
-      const message = await stream.finalMessage();
-      const usage = usageOf(message);
-      const details = message.stop_details;
-      return {
-        text: assembly.text,
-        stopReason: message.stop_reason,
-        outputTokens: usage.outputTokens,
-        usage,
-        ...(details ? { stopDetails: { category: details.category, explanation: details.explanation } } : {}),
-      };
+      const streamed = await this.client.messages
+        .create(
+          { ...this.requestBody(system, turns), stream: true },
+          {
+            signal: controller.signal,
+            timeout: this.options.idleTimeoutMs,
+            // Any bytes count as life, the API's `ping`s included (the SDK drops them before its events).
+            middleware: [onResponseBytes(() => watchdog.touch())],
+          },
+        )
+        .withResponse();
+      response = streamed.response;
+      watchdog.start();
+      // Liveness comes from the bytes (above), so the per-event path only assembles the answer.
+      for await (const event of streamed.data) {
+        if (!assembly.started) firstEvent.stop();
+        assembly.add(event);
+      }
+      // The SDK's stream ends quietly when aborted: an abort of the body is still the request's.
+      if (controller.signal.aborted) throw new APIUserAbortError();
+      return assembly.answer();
     } catch (error) {
-      const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected, idle: watchdog.fired });
-      // The SDK keeps the unfinished message's snapshot when a stream fails: its usage is what Claude reported.
-      const partial = stream.currentMessage;
-      throw new ClaudeError(kind, assembly.text, { cause: error, headers: stream.response?.headers, usage: partial && usageOf(partial) });
+      const kind = firstEvent.fired ? 'slow_start' : classify(error, { connected: response !== undefined, idle: watchdog.fired });
+      // The usage Claude reported before the failure (message_start, updated by any message_delta) is billed too.
+      throw new ClaudeError(kind, assembly.text, { cause: error, headers: response?.headers, usage: assembly.usage });
     } finally {
       firstEvent.stop();
       watchdog.stop();
-      signal?.removeEventListener('abort', abortFromCaller);
+      signal?.removeEventListener('abort', abort);
     }
   }
 
@@ -219,22 +222,63 @@ export class ClaudeStream {
 }
 
 /**
- * Builds the answer from stream events by block type, never by position: every text delta, in order, is the
- * answer; thinking deltas are the thinking summary; signatures and any other block type reach neither.
+ * Builds the answer from the raw stream events, the way the SDK's MessageStream accumulates its message but
+ * keeping only what the bot uses: text blocks by type, never by position (every text delta, in order, is the
+ * answer); thinking deltas are the thinking summary; signatures and any other block type reach neither. The usage
+ * is message_start's, updated by message_delta's counters (cumulative totals, absent when they do not apply).
  */
 class AnswerAssembly {
   text = '';
+  /** Undefined until message_start: a stream that never began reported nothing to count. */
+  usage: AnswerUsage | undefined;
   private thinking = '';
   /** A new thinking block started after earlier thinking: its first delta starts a new paragraph. */
   private thinkingParagraph = false;
+  private stopReason: StopReason | null = null;
+  private stopDetails: StopDetails | undefined;
+  private stopped = false;
 
   constructor(
     private readonly onText: (textSoFar: string) => void,
     private readonly onThinking: ((thinkingSoFar: string) => void) | undefined,
   ) {}
 
+  /** message_start has arrived: the stream has begun. */
+  get started(): boolean {
+    return this.usage !== undefined;
+  }
+
   add(event: RawMessageStreamEvent): void {
     switch (event.type) {
+      case 'message_start': {
+        const { usage, stop_reason } = event.message;
+        this.usage = {
+          inputTokens: tokenCount(usage.input_tokens),
+          cacheCreationInputTokens: tokenCount(usage.cache_creation_input_tokens),
+          cacheReadInputTokens: tokenCount(usage.cache_read_input_tokens),
+          outputTokens: tokenCount(usage.output_tokens),
+          thinkingTokens: tokenCount(usage.output_tokens_details?.thinking_tokens),
+        };
+        this.stopReason = stop_reason;
+        return;
+      }
+      case 'message_delta': {
+        const { delta, usage } = event;
+        this.stopReason = delta.stop_reason;
+        this.stopDetails = delta.stop_details ? { category: delta.stop_details.category, explanation: delta.stop_details.explanation } : undefined;
+        if (!this.usage) return;
+        // A counter message_delta leaves out (null or absent) keeps message_start's value.
+        const update = (value: unknown, before: number) => (value == null ? before : tokenCount(value));
+        this.usage.outputTokens = update(usage.output_tokens, this.usage.outputTokens);
+        this.usage.inputTokens = update(usage.input_tokens, this.usage.inputTokens);
+        this.usage.cacheCreationInputTokens = update(usage.cache_creation_input_tokens, this.usage.cacheCreationInputTokens);
+        this.usage.cacheReadInputTokens = update(usage.cache_read_input_tokens, this.usage.cacheReadInputTokens);
+        this.usage.thinkingTokens = update(usage.output_tokens_details?.thinking_tokens, this.usage.thinkingTokens);
+        return;
+      }
+      case 'message_stop':
+        this.stopped = true;
+        return;
       case 'content_block_start': {
         const { type } = event.content_block;
         if (type !== 'thinking' && type !== 'redacted_thinking') return;
@@ -244,14 +288,23 @@ class AnswerAssembly {
       }
       case 'content_block_delta':
         return this.addDelta(event.delta);
-      case 'message_start':
-      case 'message_delta':
-      case 'message_stop':
       case 'content_block_stop':
         return;
       default:
         return unreachable(event);
     }
+  }
+
+  /** The whole answer; a stream that ended before `message_stop` was cut short (the SDK's MessageStream agrees). */
+  answer(): ClaudeAnswer {
+    if (!this.stopped || !this.usage) throw new AnthropicError('stream ended without producing a Message with role=assistant');
+    return {
+      text: this.text,
+      stopReason: this.stopReason,
+      outputTokens: this.usage.outputTokens,
+      usage: { ...this.usage },
+      ...(this.stopDetails ? { stopDetails: this.stopDetails } : {}),
+    };
   }
 
   private addDelta(delta: Extract<RawMessageStreamEvent, { type: 'content_block_delta' }>['delta']): void {
@@ -280,17 +333,6 @@ function unreachable(value: never): void {
   void value;
 }
 
-/** The answer's token counts; the API omits counters that do not apply. */
-function usageOf({ usage }: Message): AnswerUsage {
-  return {
-    inputTokens: tokenCount(usage.input_tokens),
-    cacheCreationInputTokens: tokenCount(usage.cache_creation_input_tokens),
-    cacheReadInputTokens: tokenCount(usage.cache_read_input_tokens),
-    outputTokens: tokenCount(usage.output_tokens),
-    thinkingTokens: tokenCount(usage.output_tokens_details?.thinking_tokens),
-  };
-}
-
 /** More tokens than any one request can carry (a 1M-token context plus 128k output, many times over). */
 const MAX_TOKEN_COUNT = 1e9;
 
@@ -305,18 +347,30 @@ function tokenCount(value: unknown): number {
   return Number.isSafeInteger(count) && (count as number) >= 0 && (count as number) <= MAX_TOKEN_COUNT ? (count as number) : 0;
 }
 
-/** Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged. */
+/**
+ * Per-request SDK middleware calling `onBytes` for every chunk of the response body, passing it on unchanged.
+ * One pull-driven stage (read, note, enqueue), not a `pipeThrough` TransformStream: that costs a writable side
+ * and its promises on every chunk, i.e. on every token.
+ */
 function onResponseBytes(onBytes: () => void): Middleware {
   return async (request, next) => {
     const response = await next(request);
     if (!response.body) return response;
-    const tap = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        onBytes();
-        controller.enqueue(chunk);
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          onBytes();
+          controller.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
       },
-    });
-    return new Response(response.body.pipeThrough(tap), response);
+      // Nothing is read ahead: each read of the SDK's is one read of the response.
+      { highWaterMark: 0 },
+    );
+    return new Response(body, response);
   };
 }
 

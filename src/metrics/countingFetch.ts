@@ -8,26 +8,37 @@ export type SlackCallReport = (method: string, result: SlackCallResult) => void;
  * A `fetch` for WebClient's `fetch` option that reports every HTTP request it sends, retries included:
  * HTTP 429 is `ratelimited`, HTTP 200 with `ok: true` is `ok`, anything else (ok:false, another status, no
  * answer) is `error`. The method is the URL's last path segment (`…/api/chat.update` → `chat.update`);
- * the response reaches the WebClient unchanged (its body is read from a clone).
+ * the WebClient gets the same status, headers and body text (read once here: a `clone()` would tee the body
+ * into two more streams on every Slack call).
  */
 export function countingFetch(report: SlackCallReport, base: typeof fetch = globalThis.fetch): FetchFunction {
   return async (url, init) => {
     const method = new URL(url).pathname.split('/').at(-1) ?? '';
     let response: Response;
+    let text: string;
     try {
       response = await base(url, init);
+      text = await response.text();
     } catch (error) {
       report(method, 'error');
       throw error;
     }
-    report(method, await resultOf(response));
-    return response;
+    report(method, resultOf(response.status, text));
+    return new Response(text, response);
   };
 }
 
-async function resultOf(response: Response): Promise<SlackCallResult> {
-  if (response.status === 429) return 'ratelimited';
-  if (response.status !== 200) return 'error';
-  const body = (await response.clone().json().catch(() => undefined)) as { ok?: unknown } | undefined;
+function resultOf(status: number, text: string): SlackCallResult {
+  if (status === 429) return 'ratelimited';
+  if (status !== 200) return 'error';
+  const body = parsed(text) as { ok?: unknown } | undefined;
   return body?.ok === true ? 'ok' : 'error';
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
