@@ -3,9 +3,8 @@
 // installation the event is for is `authorizations[0].team_id` (Slack's own Bolts read it: slackapi/bolt-js#687,
 // slackapi/java-slack-sdk#629). The fake Slack cannot send such an envelope, so the test builds it.
 import { randomBytes } from 'node:crypto';
-import { mentionEvent, signSlackRequest } from '../fakes/slackRequests.js';
+import { externalMention, mentionEvent, signSlackRequest } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, type TestBot } from '../harness.js';
-import type { MentionEvent } from '../fakes/slackRequests.js';
 
 describe('a Slack Connect channel hosted by the other organisation', () => {
   let t: TestBot;
@@ -38,18 +37,6 @@ describe('a Slack Connect channel hosted by the other organisation', () => {
     expect(t.claude.requests).toHaveLength(1);
   });
 });
-
-/** A mention from someone of another organisation in a Slack Connect channel (as test/e2e/access-policy.test.ts builds it). */
-function externalMention(overrides: Partial<MentionEvent> = {}): Partial<MentionEvent> {
-  return {
-    user: 'UEXT',
-    user_team: 'T0EXT',
-    source_team: 'T0EXT',
-    team: 'T0EXT',
-    user_profile: { name: 'vendor', first_name: 'Val', real_name: 'Val Vendor', display_name: 'val', team: 'T0EXT' },
-    ...overrides,
-  };
-}
 
 describe('refusals to people outside the organisation', () => {
   let t: TestBot;

@@ -1,7 +1,7 @@
 // Access policy (issue #13 §3): ALLOWED_CHANNELS, ALLOW_DMS, ALLOW_EXTERNAL_USERS. A refused question gets one
 // ephemeral (the slash command: its ack) saying why, and nothing else: no placeholder, no echo, no Claude request.
 import type { RecordedCall } from '../fakes/fakeSlack.js';
-import { appHomeOpenedEvent, deliverEvent, type MentionEvent } from '../fakes/slackRequests.js';
+import { appHomeOpenedEvent, deliverEvent, externalMention } from '../fakes/slackRequests.js';
 import { replyCalls, SIGNING_SECRET, startTestBot, type TestBot } from '../harness.js';
 
 /** The one ephemeral the bot sent (waits for it; fails if there are more). */
@@ -24,18 +24,6 @@ async function expectOnlyTheControlAnswered(t: TestBot, ask: () => Promise<strin
   expect(t.claude.requests).toHaveLength(1);
   expect(replyCalls(t.slack, controlTs)).toHaveLength(1);
   if (refusedTs !== undefined) expect(replyCalls(t.slack, refusedTs)).toHaveLength(0);
-}
-
-/** A mention from someone of another organisation in a Slack Connect channel, as Slack marks it on the event. */
-function externalMention(overrides: Partial<MentionEvent> = {}): Partial<MentionEvent> {
-  return {
-    user: 'UEXT',
-    user_team: 'T0EXT',
-    source_team: 'T0EXT',
-    team: 'T0EXT',
-    user_profile: { name: 'vendor', first_name: 'Val', real_name: 'Val Vendor', display_name: 'val', team: 'T0EXT' },
-    ...overrides,
-  };
 }
 
 describe('ALLOWED_CHANNELS', () => {

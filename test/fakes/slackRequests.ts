@@ -148,6 +148,18 @@ export function commandRequest(secret: string, fields: CommandFields): SignedReq
   return { body, headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signSlackRequest(secret, body) } };
 }
 
+/** A mention from someone of another organisation in a Slack Connect channel, as Slack marks it on the event. */
+export function externalMention(overrides: Partial<MentionEvent> = {}): Partial<MentionEvent> {
+  return {
+    user: 'UEXT',
+    user_team: 'T0EXT',
+    source_team: 'T0EXT',
+    team: 'T0EXT',
+    user_profile: { name: 'vendor', first_name: 'Val', real_name: 'Val Vendor', display_name: 'val', team: 'T0EXT' },
+    ...overrides,
+  };
+}
+
 /** An `app_mention` event with overridable defaults and a fresh ts (event_ts follows ts unless given). */
 export function mentionEvent(overrides: Partial<MentionEvent> = {}): MentionEvent {
   const ts = overrides.ts ?? freshTs();
