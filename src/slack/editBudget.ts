@@ -36,6 +36,8 @@ export interface EditBudget {
   readonly perMinute: number;
   /** Takes one edit for the team unless fewer than `reserve` would remain. */
   tryTake(teamId: string, reserve: number): Promise<TakeResult>;
+  /** The edits the bucket holds for the team now (0 while paused), without spending one. */
+  peek(teamId: string): Promise<number>;
   /**
    * Holds every edit of the team back for `ms` (Slack answered 429 with Retry-After) and halves the edits
    * left in the bucket; it keeps refilling meanwhile, so edits resume at the window's end.
@@ -47,14 +49,6 @@ export interface EditBudget {
 export interface TakeResult {
   waitMs: number;
   remaining: number;
-}
-
-/**
- * The edits `budget` holds for the team now (0 while paused), without spending one: a take that must leave a
- * whole burst in the bucket can never succeed, so it only reads it.
- */
-export async function editsLeft(budget: EditBudget, teamId: string): Promise<number> {
-  return (await budget.tryTake(teamId, budget.perMinute)).remaining;
 }
 
 /**
@@ -100,6 +94,11 @@ export class MemoryEditBudget implements EditBudget {
       return { waitMs: 0, remaining: bucket.tokens };
     }
     return { waitMs: Math.ceil((needed - bucket.tokens) / this.tokensPerMs), remaining: bucket.tokens };
+  }
+
+  async peek(teamId: string): Promise<number> {
+    const bucket = this.refill(teamId);
+    return bucket.pausedUntil > this.now() ? 0 : bucket.tokens;
   }
 
   async pause(teamId: string, ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
-import { editsLeft, SAFETY_MARGIN, type EditBudget, type PacedMethod, type SlackBudgets } from './editBudget.js';
+import { SAFETY_MARGIN, type EditBudget, type PacedMethod, type SlackBudgets } from './editBudget.js';
 import { classifySlackError } from './slackErrors.js';
 
 /**
@@ -325,7 +325,7 @@ class WorkspaceLane {
   async firstTextAffordable(method: PacedMethod, withinMs: number): Promise<boolean> {
     const budget = this.budget(method);
     const refill = (budget.perMinute * withinMs) / 60_000;
-    const left = await editsLeft(budget, this.teamId);
+    const left = await budget.peek(this.teamId);
     const recently = this.now() - withinMs;
     let owed = 0;
     for (const message of this.messages) {

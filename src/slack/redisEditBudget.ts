@@ -7,7 +7,8 @@ import { MemoryEditBudget, PAUSE_KEEP_SHARE, SAFETY_MARGIN, STREAM_CALLS_PER_MIN
  * MemoryEditBudget's token bucket as one Redis hash per workspace. The clock is Redis's own (TIME), so
  * instances whose clocks disagree still share one refill rate. A bucket left alone for a minute is full
  * again, so the key expires then (or a minute after a pause ends) and is recreated full.
- * ARGV: perMinute, 'take' | 'pause', reserve | ms, safety margin | share kept on pause. Returns { waitMs, remaining as a string (it has decimals) }.
+ * ARGV: perMinute, 'take' | 'pause' | 'peek', reserve | ms, safety margin | share kept on pause. Returns { waitMs, remaining as a
+ * string (it has decimals) }; a peek only reads (0 remaining while paused) and writes nothing.
  */
 const BUCKET = new LuaScript(`
 local time = redis.call('TIME')
@@ -21,6 +22,9 @@ local pausedUntil = tonumber(state[3]) or 0
 if now > refilledAt then
   tokens = math.min(perMinute, tokens + (now - refilledAt) * rate)
   refilledAt = now
+end
+if ARGV[2] == 'peek' then
+  return { 0, tostring(pausedUntil > now and 0 or tokens) }
 end
 local waitMs = 0
 local remaining = nil
@@ -72,6 +76,17 @@ export class RedisEditBudget implements EditBudget {
     } catch (error) {
       this.noteFallback(error);
       return this.fallback.tryTake(teamId, reserve);
+    }
+  }
+
+  async peek(teamId: string): Promise<number> {
+    try {
+      const [, remaining] = (await BUCKET.run(this.redis, [this.key(teamId)], [this.perMinute, 'peek'])) as [number, string];
+      this.usingFallback = false;
+      return Number(remaining);
+    } catch (error) {
+      this.noteFallback(error);
+      return this.fallback.peek(teamId);
     }
   }
 

@@ -167,6 +167,20 @@ describe('MemoryEditBudget', () => {
     expect(taken).toBe(24);
   });
 
+  test('peek reads the edits left, refill included, without spending one, and 0 while paused', async () => {
+    let now = 0;
+    const budget = new MemoryEditBudget(60, () => now);
+    for (let i = 0; i < 10; i++) await budget.tryTake('T', 0);
+    expect(await budget.peek('T')).toBe(50);
+    expect(await budget.peek('T')).toBe(50);
+    now += 2000;
+    expect(await budget.peek('T')).toBe(52);
+    await budget.pause('T', 1000);
+    expect(await budget.peek('T')).toBe(0);
+    now += 1000;
+    expect(await budget.peek('T')).toBe(27);
+  });
+
   test('a take that would dig into the reserve waits instead', async () => {
     const budget = new MemoryEditBudget(10, () => 0);
     expect((await budget.tryTake('T', 8)).waitMs).toBe(0);

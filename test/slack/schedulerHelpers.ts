@@ -10,6 +10,9 @@ export class GatedBudget implements EditBudget {
     this.grants -= 1;
     return { waitMs: 0, remaining: 0 };
   }
+  async peek(): Promise<number> {
+    return this.grants;
+  }
   async pause(): Promise<void> {}
   grant(): void {
     this.grants += 1;
