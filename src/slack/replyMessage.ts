@@ -354,7 +354,7 @@ export class ReplyMessage {
     const { deps, target } = this;
     if (queued) {
       this.queued = true;
-      return { part: { ts: await postPlaceholder(deps, target, QUEUED, QUEUED_BLOCKS), shown: QUEUED, blocks: true } };
+      return this.openPlaceholder(QUEUED, QUEUED_BLOCKS);
     }
     if (deps.streaming.worthTrying(target) && (await deps.scheduler.tryStartStream(target.teamId))) {
       try {
@@ -392,9 +392,9 @@ export class ReplyMessage {
     return { carried: held };
   }
 
-  /** Posts the bare placeholder (see postPlaceholder). */
-  private async openPlaceholder(): Promise<Opened> {
-    return { part: { ts: await postPlaceholder(this.deps, this.target, PLACEHOLDER, PLACEHOLDER_BLOCKS), shown: PLACEHOLDER, blocks: true } };
+  /** Posts the bare placeholder, or another status line `text` with its `blocks` (see postPlaceholder). */
+  private async openPlaceholder(text = PLACEHOLDER, blocks = PLACEHOLDER_BLOCKS): Promise<Opened> {
+    return { part: { ts: await postPlaceholder(this.deps, this.target, text, blocks), shown: text, blocks: true } };
   }
 
   /**
