@@ -59,6 +59,14 @@ class Semaphore {
   }
 }
 
+/** What `admit` tells its caller while the question waits. */
+export interface AdmitWaits {
+  /** The user is at their cap and nothing of theirs waits yet (a burst of questions is told once, not once per question). */
+  onUserWait: () => void;
+  /** The question has its user's slot and now waits for a process slot (MAX_CONCURRENT_ANSWERS). */
+  onProcessWait: () => void;
+}
+
 export interface AdmissionOptions {
   /** Answers in flight per user (USER_MAX_CONCURRENT). */
   perUser: number;
@@ -98,11 +106,20 @@ export class Admission {
   }
 
   /**
-   * Resolves with a release once the answer may run. When `userId` is at their cap and nothing of theirs is
-   * waiting yet, calls `onUserWait` once (a burst of questions is told once, not once per question).
-   * Rejects with `signal.reason` if `signal` aborts while waiting; nothing is then held.
+   * Whether a question `userId` asks now would wait for a process slot at once: its user has a slot free and
+   * the process none. (One that first waits for its user's slot may find the process full later: see
+   * `onProcessWait`.)
    */
-  async admit(userId: string, signal: AbortSignal, onUserWait: () => void): Promise<ReleaseSlot> {
+  wouldQueue(userId: string): boolean {
+    return !this.users.get(userId)?.full && this.process.full;
+  }
+
+  /**
+   * Resolves with a release once the answer may run, calling `waits` as the question starts waiting for its
+   * user's slot or for a process slot. Rejects with `signal.reason` if `signal` aborts while waiting; nothing
+   * is then held.
+   */
+  async admit(userId: string, signal: AbortSignal, { onUserWait, onProcessWait }: AdmitWaits): Promise<ReleaseSlot> {
     const user = this.users.get(userId) ?? new Semaphore(this.options.perUser);
     this.users.set(userId, user);
     const forgetIfIdle = () => {
@@ -112,6 +129,7 @@ export class Admission {
     let releaseUser: ReleaseSlot | undefined;
     try {
       releaseUser = await user.acquire(signal);
+      if (this.process.full) onProcessWait();
       const releaseProcess = await this.process.acquire(signal);
       return () => {
         releaseProcess();

@@ -218,9 +218,11 @@ export class Conversation {
       held = true;
       await this.deps.inflight.add(this.inflightRecord(prompt)).catch((error: unknown) => logger.warn({ err: error }, 'could not record the answer in flight'));
     };
+    // Nothing asynchronous runs between wouldQueue and the admit call below: a question that waits for a process
+    // slot at once says so in its first message (one that waits later is told by onProcessWait).
     const reply = resumeTs
       ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation, timeline)
-      : ReplyMessage.start(this.deps, prompt, timeline, recordHeld);
+      : ReplyMessage.start(this.deps, prompt, { timing: timeline, onHold: recordHeld, queued: this.admission.wouldQueue(prompt.userId) });
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
@@ -231,8 +233,9 @@ export class Conversation {
     try {
       // The caps are waited for after the placeholder is posted, so a waiting question shows it was heard.
       admitted = await this.admission
-        .admit(prompt.userId, signal, () => this.tellWaiting(prompt, logger))
+        .admit(prompt.userId, signal, { onUserWait: () => this.tellWaiting(prompt, logger), onProcessWait: () => reply.showQueued() })
         .catch(() => undefined);
+      if (admitted) reply.showAdmitted();
       const ending = admitted
         ? await this.answerAdmitted(prompt, reply, signal, timeline, logger)
         : this.endingOfAbort(reply, '', signal, logger);

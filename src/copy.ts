@@ -1,8 +1,15 @@
 import type { ClaudeFailureKind } from './claude/claudeStream.js';
 
+const THINKING = 'Thinking…';
+const QUEUED = "Queued: I'm answering many questions right now. Yours starts as soon as one of them finishes.";
+
 /** Every sentence the bot shows users, in one place. Markdown: the renderer turns it into Slack mrkdwn. */
 export const copy = {
-  thinking: '_Thinking…_',
+  thinking: `_${THINKING}_`,
+  /** A reply's line while its answer waits for a process slot (MAX_CONCURRENT_ANSWERS): no counts or times, which would go stale. */
+  queued: `_${QUEUED}_`,
+  /** The status lines above as a native stream's thinking task shows them: plain text under the task's title. */
+  taskDetails: { thinking: THINKING, queued: QUEUED },
   /** While Claude thinks (THINKING_DISPLAY=summary): its latest summarised sentence, already inert plain text. */
   thinkingSentence: (sentence: string) => `_Thinking: ${sentence}_`,
   /** While Claude thinks (THINKING_DISPLAY=status, or summary before the first sentence). */

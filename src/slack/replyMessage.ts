@@ -43,6 +43,15 @@ export interface ReplyDeps {
 /** Told when Slack accepted each visible stage of the reply (the answer's AnswerTimeline). */
 export type ReplyTiming = Pick<AnswerTimeline, 'visible'>;
 
+/** How a reply starts (see ReplyMessage.start). */
+export interface StartOptions {
+  timing?: ReplyTiming;
+  /** Runs when the post is held for Claude's first words (to record the answer in flight); must not reject. */
+  onHold?: () => Promise<void>;
+  /** The answer waits for a process slot (MAX_CONCURRENT_ANSWERS) before Claude is called. */
+  queued?: boolean;
+}
+
 /** How a reply ends: `answer` is true when the final shows Claude's answer (not only a note), which may get feedback buttons. */
 export interface FinishOptions {
   answer?: boolean;
@@ -55,6 +64,8 @@ const UNDELIVERABLE = toMrkdwn(copy.notes.undeliverable);
 const STALE_PART = toMrkdwn(copy.notes.staleContinuation);
 const NOT_POSTED = toMrkdwn(copy.notPosted);
 const PLACEHOLDER_BLOCKS = answerBlocks(copy.thinking, stopBlock());
+const QUEUED = toMrkdwn(copy.queued);
+const QUEUED_BLOCKS = answerBlocks(copy.queued, stopBlock());
 
 /**
  * Longest a post is held for Claude's first words while the edit budget is short (DESIGN.md §3: about 1.5 s):
@@ -151,6 +162,8 @@ export class ReplyMessage {
   private postedFinal = false;
   /** Abandoned before its post: nothing is posted. */
   private abandoned = false;
+  /** The reply says its answer waits for a process slot (MAX_CONCURRENT_ANSWERS). */
+  private queued = false;
 
   private constructor(
     private readonly deps: ReplyDeps,
@@ -204,10 +217,15 @@ export class ReplyMessage {
    * arrives first. While the workspace's edit budget cannot pay a first text (see
    * LiveMessage.firstTextAffordable), the post is held instead, for at most HOLD_MS, until the answer's first
    * words (or thinking line, or final) exist, and carries them: a short answer is posted once, final. `onHold`
-   * runs when the post is held (to record the answer in flight); the post waits for it, and it must not reject.
+   * runs when the post is held (to record the answer in flight); the post waits for it.
+   *
+   * A `queued` answer (one that waits for a process slot before Claude is called) is posted at once as a
+   * message showing the queued line (copy.queued) instead of the placeholder, on either transport: it may
+   * wait long, longer than a native stream lives (about 5 minutes), and holding its post for first words
+   * that cannot come before its slot would only hide that it was heard. It is then answered with edits.
    */
-  static start(deps: ReplyDeps, target: ReplyTarget, timing?: ReplyTiming, onHold?: () => Promise<void>): ReplyMessage {
-    return new ReplyMessage(deps, target, (reply) => reply.open(onHold), [], timing);
+  static start(deps: ReplyDeps, target: ReplyTarget, { timing, onHold, queued = false }: StartOptions = {}): ReplyMessage {
+    return new ReplyMessage(deps, target, (reply) => reply.open(onHold, queued), [], timing);
   }
 
   /**
@@ -280,6 +298,33 @@ export class ReplyMessage {
     this.live.showNow(markdown);
   }
 
+  /**
+   * Shows that the answer waits for a process slot (MAX_CONCURRENT_ANSWERS), as a status line at the lowest
+   * edit priority; nothing when the reply says so already.
+   */
+  showQueued(): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.showStatus(copy.queued, copy.taskDetails.queued);
+  }
+
+  /**
+   * The answer got its slot: a reply that says it is queued shows the thinking line (copy.thinking) instead,
+   * at the lowest edit priority, so Claude's first text or thinking line supersedes it if it comes first (only
+   * the newest is sent). Nothing for a reply that never said it was queued.
+   */
+  showAdmitted(): void {
+    if (!this.queued) return;
+    this.queued = false;
+    this.showStatus(copy.thinking, copy.taskDetails.thinking);
+  }
+
+  /** Shows a status `line` like a thinking line (a native stream: `details` of its thinking task), through a held post if any. */
+  private showStatus(line: string, details: string): void {
+    if (this.hold?.offer({ markdown: line, final: false, thinking: true })) return;
+    this.live.showThinking(this.stream ? details : line);
+  }
+
   /** Replaces the reply with its final `markdown` and resolves once Slack shows it; an `answer` gets feedback buttons (FEEDBACK_BUTTONS). */
   finish(markdown: string, { answer = false }: FinishOptions = {}): Promise<void> {
     this.thinking.stop();
@@ -302,11 +347,15 @@ export class ReplyMessage {
   /**
    * Opens the reply: a native stream when SLACK_STREAMING and Slack allow and the workspace's chat.startStream
    * budget (Tier 2) has a call now; else the placeholder, posted at once unless the edit budget is short, when
-   * the post is held for the answer's first words. A refused or failed start falls back at once: the user must
-   * see the reply either way.
+   * the post is held for the answer's first words; a `queued` answer's message is posted at once with the
+   * queued line (see `start`). A refused or failed start falls back at once: the user must see the reply either way.
    */
-  private async open(onHold?: () => Promise<void>): Promise<Opened> {
+  private async open(onHold: (() => Promise<void>) | undefined, queued: boolean): Promise<Opened> {
     const { deps, target } = this;
+    if (queued) {
+      this.queued = true;
+      return this.openPlaceholder(QUEUED, QUEUED_BLOCKS);
+    }
     if (deps.streaming.worthTrying(target) && (await deps.scheduler.tryStartStream(target.teamId))) {
       try {
         const stream = await NativeStream.start(deps.slack.edits, target, deps.thinkingDisplay === 'off' ? undefined : copy.thinkingTask);
@@ -343,9 +392,9 @@ export class ReplyMessage {
     return { carried: held };
   }
 
-  /** Posts the bare placeholder (see postPlaceholder). */
-  private async openPlaceholder(): Promise<Opened> {
-    return { part: { ts: await postPlaceholder(this.deps, this.target), shown: PLACEHOLDER, blocks: true } };
+  /** Posts the bare placeholder, or another status line `text` with its `blocks` (see postPlaceholder). */
+  private async openPlaceholder(text = PLACEHOLDER, blocks = PLACEHOLDER_BLOCKS): Promise<Opened> {
+    return { part: { ts: await postPlaceholder(this.deps, this.target, text, blocks), shown: text, blocks: true } };
   }
 
   /**
@@ -656,15 +705,15 @@ function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
 }
 
 /**
- * Posts the placeholder (with the Stop button). The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
+ * Posts the placeholder, `text` with its `blocks` (the Stop button). The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
  * errors (internal_error, fatal_error, service_unavailable) and a 429 it could not retry are retried here,
  * with bounded backoff. When it finally fails the asker gets an ephemeral: a question never vanishes silently.
  */
-async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget): Promise<string> {
+async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget, text: string, blocks: types.KnownBlock[] | undefined): Promise<string> {
   const { channel, threadTs, userId } = target;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await postPart(slack.web, target, PLACEHOLDER, PLACEHOLDER_BLOCKS);
+      return await postPart(slack.web, target, text, blocks);
     } catch (error) {
       const failure = classifySlackError(error);
       const retryable = failure.kind === 'rate_limited' || (failure.kind === 'transient' && error instanceof WebAPIPlatformError);
