@@ -45,8 +45,13 @@ export const MAX_LOOKUPS = 20;
  * are cached for the next message.
  */
 export const LOOKUP_WAIT_MS = 2_000;
-/** Lookups in flight at once, across all answers of the process: a burst stays far below Tier 4's. */
-const LOOKUP_CONCURRENCY = 5;
+/**
+ * Lookups in flight at once, across all answers of the process: enough that a burst of questions (each waits
+ * for its channel and its asker before Claude is asked) takes a round trip or two, not one per few answers.
+ * Slack's tiers count calls per minute, which a cap on calls in flight does not bound: the caches and the
+ * per-conversion caps do. The reads client itself sends at most 100 at once (the WebClient's default).
+ */
+const LOOKUP_CONCURRENCY = 100;
 
 /** Which ids a conversion wants named: users and conversations. */
 export interface NameRequest {
