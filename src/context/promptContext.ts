@@ -53,7 +53,8 @@ export class PromptContext {
 
   /**
    * The request for `prompt`: its Slack text becomes plain text here, after the placeholder, with the names
-   * looked up alongside the history load and the thread read. A thread that cannot be read never fails it
+   * looked up alongside the history load and the thread read (each lookup, the channel's and the asker's for the
+   * system prompt included, waited for at most LOOKUP_WAIT_MS). A thread that cannot be read never fails it
    * (one warning, and a note for a missing scope).
    */
   async build(prompt: Prompt, signal: AbortSignal, logger: Logger): Promise<PromptRequest> {

@@ -45,8 +45,13 @@ export const MAX_LOOKUPS = 20;
  * are cached for the next message.
  */
 export const LOOKUP_WAIT_MS = 2_000;
-/** Lookups in flight at once, across all answers of the process: a burst stays far below Tier 4's. */
-const LOOKUP_CONCURRENCY = 5;
+/**
+ * Lookups in flight at once, across all answers of the process: enough that a burst of questions (each waits
+ * for its channel and its asker before Claude is asked) takes a round trip or two, not one per few answers.
+ * Slack's tiers count calls per minute, which a cap on calls in flight does not bound: the caches and the
+ * per-conversion caps do. The reads client itself sends at most 100 at once (the WebClient's default).
+ */
+const LOOKUP_CONCURRENCY = 100;
 
 /** Which ids a conversion wants named: users and conversations. */
 export interface NameRequest {
@@ -97,25 +102,22 @@ export class SlackDirectory {
     });
   }
 
-  /** A user's display name (profile display name, else real name, else handle). */
+  /** A user's display name (profile display name, else real name, else handle), waiting as `user` does. */
   async userName(userId: string): Promise<string | undefined> {
-    return (await this.users.fetch(userId))?.value?.name;
+    return (await this.user(userId))?.name;
   }
 
   /**
    * What users.info says of a user (cached like names), waiting at most LOOKUP_WAIT_MS: undefined when Slack would
    * not tell in time (missing scope, unknown user, rate limit, slow answer; a late answer still fills the cache).
    */
-  async user(userId: string): Promise<UserInfo | undefined> {
-    const answered = new AbortController();
-    const found = await Promise.race([this.users.fetch(userId), sleep(LOOKUP_WAIT_MS, answered.signal).then(() => undefined)]);
-    answered.abort();
-    return found?.value;
+  user(userId: string): Promise<UserInfo | undefined> {
+    return this.within(this.users.fetch(userId));
   }
 
-  /** A conversation's name and kind. */
-  async conversation(channel: string): Promise<ConversationInfo | undefined> {
-    return (await this.conversations.fetch(channel))?.value;
+  /** A conversation's name and kind, waiting at most LOOKUP_WAIT_MS as `user` does. */
+  conversation(channel: string): Promise<ConversationInfo | undefined> {
+    return this.within(this.conversations.fetch(channel));
   }
 
   /**
@@ -155,6 +157,14 @@ export class SlackDirectory {
     const users = new Map(request.users.flatMap((id) => nameOf(id, this.users.get(id)?.value?.name)));
     const channels = new Map(request.channels.flatMap((id) => nameOf(id, this.conversations.get(id)?.value?.name)));
     return { ...(botUserId ? { botUserId } : {}), users, channels };
+  }
+
+  /** The value of a cache `fetch`, or undefined when it takes longer than LOOKUP_WAIT_MS (it goes on filling the cache). */
+  private async within<T>(fetching: Promise<Entry<T> | undefined>): Promise<T | undefined> {
+    const answered = new AbortController();
+    const found = await Promise.race([fetching, sleep(LOOKUP_WAIT_MS, answered.signal).then(() => undefined)]);
+    answered.abort();
+    return found?.value;
   }
 
   /**
