@@ -27,8 +27,8 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * status, status text and every response header, its body already read (gzip decoded).
  */
 export const slackFetch: WebFetch = (url, init = {}) => {
-  if (typeof init.body !== 'string' && init.body !== undefined) return fetch(url, init);
-  if (init.redirect !== 'error') return fetch(url, init);
+  const webApiCall = (typeof init.body === 'string' || init.body === undefined) && init.redirect === 'error';
+  if (!webApiCall) return fetch(url, init);
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
   if (!send) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${target.protocol}`));
@@ -53,8 +53,7 @@ export const slackFetch: WebFetch = (url, init = {}) => {
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('error', fail);
-        // A response cut short (socket closed, request aborted) may close without an 'error'.
-        incoming.on('close', () => incoming.complete || fail(new Error('response closed before its end')));
+        // A response cut short (the socket closed, the signal aborted) emits 'error' ("aborted").
         incoming.on('end', () => {
           try {
             resolve(responseOf(incoming, status, Buffer.concat(chunks)));
