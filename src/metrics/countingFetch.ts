@@ -1,4 +1,5 @@
 import type { FetchFunction } from '@slack/web-api';
+import type { WebFetch } from '../slack/slackFetch.js';
 import type { SlackCallResult } from './botMetrics.js';
 
 /** Told the Web API method and result of each request a WebClient sends. */
@@ -9,9 +10,9 @@ export type SlackCallReport = (method: string, result: SlackCallResult) => void;
  * HTTP 429 is `ratelimited`, HTTP 200 with `ok: true` is `ok`, anything else (ok:false, another status, no
  * answer) is `error`. The method is the URL's last path segment (`…/api/chat.update` → `chat.update`);
  * the WebClient gets the same status, headers and body text (read once here: a `clone()` would tee the body
- * into two more streams on every Slack call).
+ * into two more streams on every Slack call). `base` sends the requests.
  */
-export function countingFetch(report: SlackCallReport, base: typeof fetch = globalThis.fetch): FetchFunction {
+export function countingFetch(report: SlackCallReport, base: WebFetch): FetchFunction {
   return async (url, init) => {
     const method = new URL(url).pathname.split('/').at(-1) ?? '';
     let response: Response;
