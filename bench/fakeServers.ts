@@ -56,7 +56,7 @@ export interface Delivery {
 
 /**
  * What became of one delivered question: its Claude requests (`firstRequestAt` undefined without one), when its
- * placeholder was posted, and `replies`, the distinct messages that ended showing the whole scripted answer.
+ * placeholder was posted, and `replies`, the distinct messages that showed the scripted answer's last word.
  */
 export interface QuestionTally {
   question: string;
@@ -167,7 +167,8 @@ async function deliver(questions: ScheduledQuestion[], botUrls: string[], secret
 
 /** Every question delivered so far (each has a channel of its own, its question's key in the Slack calls). */
 function tally(): QuestionTally[] {
-  const wholeAnswer = 'chunks' in claude.defaultScript ? claude.defaultScript.chunks.length : NaN;
+  // A long answer continues in more messages: the one showing its last word is the reply's final.
+  const lastWord = 'chunks' in claude.defaultScript ? claude.defaultScript.chunks.at(-1)?.trim() : undefined;
   const requests = new Map<string, { count: number; firstAt: number }>();
   for (const request of claude.requests) {
     const question = String(request.body.messages.at(-1).content);
@@ -176,7 +177,7 @@ function tally(): QuestionTally[] {
     else requests.set(question, { count: 1, firstAt: request.at });
   }
   const placeholders = new Map<string, number>();
-  // The distinct messages per channel that showed the whole answer: a final edit sent twice is still one reply.
+  // The distinct messages per channel that showed the answer's end: a final edit sent twice is still one reply.
   const replies = new Map<string, Set<string>>();
   for (const call of slack.calls) {
     const channel = String(call.params.channel);
@@ -184,7 +185,7 @@ function tally(): QuestionTally[] {
     if (!question || call.response.ok !== true || (call.method !== 'chat.postMessage' && call.method !== 'chat.update')) continue;
     const posted = call.method === 'chat.postMessage';
     if (posted && String(call.params.thread_ts) === question.ts && !placeholders.has(channel)) placeholders.set(channel, call.at);
-    if (answerWords(String(call.params.text ?? '')) !== wholeAnswer) continue;
+    if (!lastWord || !String(call.params.text ?? '').split(/\s+/).includes(lastWord)) continue;
     const ts = String(posted ? call.response.ts : call.params.ts);
     replies.set(channel, (replies.get(channel) ?? new Set()).add(ts));
   }

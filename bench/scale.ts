@@ -65,9 +65,13 @@ class BotWorker {
     });
   }
 
-  /** Starts the bot with `env` against the fakes; rejects with the worker's error if it cannot start. */
-  static start(fakes: Fakes, env: Record<string, string>, keyPrefix?: string): Promise<BotWorker> {
+  /**
+   * Starts the bot with `env` against the fakes; rejects with the worker's error if it cannot start. The process
+   * loads its modules while the fakes are still starting.
+   */
+  static async start(starting: Promise<Fakes>, env: Record<string, string>, keyPrefix?: string): Promise<BotWorker> {
     const child = fork(join(import.meta.dirname, 'botWorker.ts'), { execArgv: ['--import', 'tsx'] });
+    const fakes = await starting;
     const start: WorkerStart = { urls: { slackApiUrl: fakes.slackUrl, claudeBaseUrl: fakes.claudeUrl }, env: botEnv(env), keyPrefix };
     child.send(start);
     return new Promise((resolve, reject) => {
@@ -115,11 +119,16 @@ class CapacitySearch {
   private readonly streaks: { total: number; capacity: number; atCapacity?: BotWindow }[][];
   private resolveFailed!: () => void;
 
-  constructor(workers: BotWorker[]) {
+  constructor(private readonly workers: BotWorker[]) {
     this.failed = new Promise((resolve) => (this.resolveFailed = resolve));
     this.inFlight = workers.map(() => 0);
     this.streaks = workers.map(() => []);
     workers.forEach((worker, i) => (worker.onWindow = (window) => this.add(i, window)));
+  }
+
+  /** Ends the search: later windows (answers draining) are not looked at. */
+  stop(): void {
+    for (const worker of this.workers) worker.onWindow = () => {};
   }
 
   private add(worker: number, window: BotWindow): void {
@@ -188,7 +197,7 @@ async function tallyOf(fakes: Fakes, prefix: string): Promise<QuestionTally[]> {
 async function awaitReplies(fakes: Fakes, prefix: string, n: number, timeoutMs: number): Promise<QuestionTally[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    await sleep(1000);
+    await sleep(250);
     const tally = await tallyOf(fakes, prefix);
     if ((tally.length >= n && tally.every((entry) => entry.replies > 0)) || Date.now() > deadline) return tally;
   }
@@ -205,8 +214,9 @@ async function warmUp(fakes: Fakes, workers: BotWorker[], sizes: ScaleSizes): Pr
 
 /** Fakes, `instances` warm workers with `env`, and a way to clean up (Redis keys under `keyPrefix` included). */
 async function setUp(sizes: ScaleSizes, instances: number, env: Record<string, string> = {}, keyPrefix?: string) {
-  const fakes = await startFakes({ tokens: sizes.tokens });
-  const workers = await Promise.all(Array.from({ length: instances }, () => BotWorker.start(fakes, env, keyPrefix)));
+  const starting = startFakes({ tokens: sizes.tokens });
+  const workers = await Promise.all(Array.from({ length: instances }, () => BotWorker.start(starting, env, keyPrefix)));
+  const fakes = await starting;
   await warmUp(fakes, workers, sizes);
   const tearDown = async () => {
     for (const worker of workers) worker.kill();
@@ -235,10 +245,16 @@ interface SearchResult {
 }
 
 /**
- * Ramps arrivals round-robin over `instances` workers until one fails (then stops at once) or the ramp ends.
- * The answered-twice count covers the questions that completed before the workers were killed.
+ * Ramps arrivals round-robin over `instances` workers until one fails (then stops the arrivals at once) or the
+ * ramp ends. With `drain`, the answers in flight then get their time to finish (the workers' windows no longer
+ * count), so that the answered-twice count covers every question delivered that completed.
  */
-async function searchCapacity(sizes: ScaleSizes, instances: number, env: Record<string, string>, keyPrefix?: string): Promise<SearchResult> {
+async function searchCapacity(
+  sizes: ScaleSizes,
+  instances: number,
+  env: Record<string, string>,
+  { drain = false, keyPrefix }: { drain?: boolean; keyPrefix?: string } = {},
+): Promise<SearchResult> {
   const { fakes, workers, tearDown } = await setUp(sizes, instances, env, keyPrefix);
   const search = new CapacitySearch(workers);
   const cpuBefore = await fakes.call<number>({ cmd: 'cpu' });
@@ -247,10 +263,14 @@ async function searchCapacity(sizes: ScaleSizes, instances: number, env: Record<
   const ramp = schedule(fakes, workers, rampQuestions(prefix, sizes.tokens, sizes.slope * instances, sizes.top * instances));
   // The top of the ramp is its last arrival: a failure shows within the next FAILING_WINDOWS windows.
   await Promise.race([search.failed, ramp.then(() => sleep((FAILING_WINDOWS + 1) * 1000))]);
+  search.stop();
   await fakes.call({ cmd: 'halt' });
-  await ramp;
-  const fakesCpuPercent = ((await fakes.call<number>({ cmd: 'cpu' })) - cpuBefore) / (performance.now() - started) * 100;
-  const completed = (await tallyOf(fakes, prefix)).filter((entry) => entry.replies > 0);
+  const fakesCpuPercent = (((await fakes.call<number>({ cmd: 'cpu' })) - cpuBefore) / (performance.now() - started)) * 100;
+  const delivered = await ramp;
+  const tally = drain
+    ? await awaitReplies(fakes, prefix, delivered.length, 2 * answerSeconds(sizes.tokens) * 1000 + 30_000)
+    : await tallyOf(fakes, prefix);
+  const completed = tally.filter((entry) => entry.replies > 0);
   await tearDown();
   return {
     capacity: search.capacity,
@@ -262,9 +282,9 @@ async function searchCapacity(sizes: ScaleSizes, instances: number, env: Record<
   };
 }
 
-/** Questions whose Claude request started after that of a question which arrived later. */
-function outOfOrderStarts(tally: QuestionTally[]): number {
-  const arrival = new Map([...tally].sort((a, b) => a.sentAt - b.sentAt).map((entry, rank) => [entry, rank]));
+/** Questions whose Claude request started after that of a question which arrived (by `arrivedAt`) later. */
+function outOfOrderStarts(tally: QuestionTally[], arrivedAt: (entry: QuestionTally) => number): number {
+  const arrival = new Map([...tally].sort((a, b) => arrivedAt(a) - arrivedAt(b)).map((entry, rank) => [entry, rank]));
   const started = tally.filter((entry) => entry.firstRequestAt !== undefined).sort((a, b) => a.firstRequestAt! - b.firstRequestAt!);
   let latestArrival = -1;
   let late = 0;
@@ -279,13 +299,11 @@ function outOfOrderStarts(tally: QuestionTally[]): number {
 /** The default MAX_CONCURRENT_ANSWERS (src/config.ts). */
 const defaultCap = () => benchConfig({ slackApiUrl: 'http://127.0.0.1:1/api/', claudeBaseUrl: 'http://127.0.0.1:1' }, {}).MAX_CONCURRENT_ANSWERS;
 
-/** One worker at the default cap offered `n` questions over `ms`; waits for every reply (or a generous deadline). */
-async function offer(sizes: ScaleSizes, prefix: string, n: number, ms: number) {
-  const { fakes, workers, tearDown } = await setUp(sizes, 1);
-  const watch = new Watch(workers);
-  await schedule(fakes, workers, evenQuestions(prefix, n, ms));
-  const tally = await awaitReplies(fakes, prefix, n, ms + 10 * answerSeconds(sizes.tokens) * 1000 + 60_000);
-  await tearDown();
+/** `n` questions evenly over `ms` to one worker; waits for every reply (or a generous deadline). */
+async function offer(fakes: Fakes, worker: BotWorker, tokens: number, prefix: string, n: number, ms: number) {
+  const watch = new Watch([worker]);
+  await schedule(fakes, [worker], evenQuestions(prefix, n, ms));
+  const tally = await awaitReplies(fakes, prefix, n, ms + 10 * answerSeconds(tokens) * 1000 + 60_000);
   return { watch, tally, completed: tally.filter((entry) => entry.replies > 0).length };
 }
 
@@ -327,7 +345,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
 
   const keyPrefix = `bench-scale:${randomUUID()}:`;
   const two = await timed('two processes', () =>
-    searchCapacity(sizes, 2, { MAX_CONCURRENT_ANSWERS: '10000', HISTORY_STORE: 'redis', REDIS_URL }, keyPrefix),
+    searchCapacity(sizes, 2, { MAX_CONCURRENT_ANSWERS: '10000', HISTORY_STORE: 'redis', REDIS_URL }, { drain: true, keyPrefix }),
   );
   const twoSection = `Scale: two processes on Redis, deliveries round-robin (${MACHINE}, shared with the fakes; in flight climbs ${2 * sizes.slope}/s to ${2 * sizes.top}; ${answers}${note})`;
   const twoReached = two.failedAt === undefined ? ' (never failed: the ramp’s top)' : '';
@@ -335,24 +353,32 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(twoSection, 'answers in flight where it failed', two.failedAt ?? NaN);
   const ratio = two.capacity / one.capacity;
   record(twoSection, 'capacity ÷ one process’s', ratio, '≥ 1.8', ratio >= 1.8);
-  record(twoSection, `answered twice (of the ${two.completed} questions completed before the stop)`, two.answeredTwice, '0', two.answeredTwice === 0);
+  record(twoSection, `answered twice: more than one Claude request or complete reply (of the ${two.completed} questions delivered and completed)`, two.answeredTwice, '0', two.answeredTwice === 0);
   record(twoSection, 'fakes’ CPU over the ramp (% of one core)', two.fakesCpuPercent);
 
-  const offered = 3 * cap;
-  const overload = await timed('overload', () => offer(sizes, 'over', offered, seconds * 1000));
-  const overSection = `Scale: overload, one process at the default MAX_CONCURRENT_ANSWERS (${cap}): ${offered} questions evenly over ${seconds} s (3 × ${cap} answers’ worth; ${answers}${note})`;
-  record(overSection, 'loop p99, worst window (ms)', overload.watch.loopP99Ms, `< ${LOOP_P99_LIMIT_MS}`, overload.watch.loopP99Ms < LOOP_P99_LIMIT_MS);
-  record(overSection, 'answers completed', overload.completed, `${offered}`, overload.completed === offered);
-  const late = outOfOrderStarts(overload.tally);
-  record(overSection, 'Claude requests started out of arrival order', late, '0', late === 0);
-  record(overSection, 'peak questions waiting', overload.watch.questionsWaiting, `${offered - cap} at most`);
-  record(overSection, 'peak RSS (MB)', overload.watch.rssMb, `< ${RSS_LIMIT_MB}`, overload.watch.rssMb < RSS_LIMIT_MB);
-
+  // One process at the default cap takes the burst, then (once idle) the overload.
+  const atCap = await setUp(sizes, 1);
   const n = Math.min(one.capacity, cap);
-  const burst = await timed('burst', () => offer(sizes, 'burst', n, BURST_MS));
+  const burst = await timed('burst', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'burst', n, BURST_MS));
   const burstSection = `Scale: burst, ${n} questions (capacity or the default MAX_CONCURRENT_ANSWERS, the lower) evenly within ${BURST_MS / 1000} s to one process (${answers}${note})`;
   record(burstSection, 'loop p99, worst window (ms)', burst.watch.loopP99Ms, `< ${LOOP_P99_LIMIT_MS}`, burst.watch.loopP99Ms < LOOP_P99_LIMIT_MS);
   record(burstSection, 'answers completed', burst.completed, `${n}`, burst.completed === n);
   const placeholder = burst.tally.flatMap((entry) => (entry.placeholderAt === undefined ? [] : [entry.placeholderAt - entry.sentAt]));
   record(burstSection, 'event → placeholder, p95 (ms)', percentile(placeholder, 0.95));
+  const offered = 3 * cap;
+  // Three answers' worth of arrivals per slot over one answer's streaming time.
+  const streamMs = (sizes.tokens / TOKENS_PER_SECOND) * 1000;
+  const overload = await timed('overload', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'over', offered, streamMs));
+  const overSection = `Scale: overload, one process at the default MAX_CONCURRENT_ANSWERS (${cap}): ${offered} questions evenly over ${streamMs / 1000} s (3 × ${cap} answers’ worth; ${answers}${note})`;
+  record(overSection, 'loop p99, worst window (ms)', overload.watch.loopP99Ms, `< ${LOOP_P99_LIMIT_MS}`, overload.watch.loopP99Ms < LOOP_P99_LIMIT_MS);
+  record(overSection, 'answers completed', overload.completed, `${offered}`, overload.completed === offered);
+  // The bot hears a question when it posts its placeholder; deliveries in flight at once may reach it in any order.
+  const late = outOfOrderStarts(overload.tally, (entry) => entry.placeholderAt ?? Infinity);
+  record(overSection, 'Claude requests started out of the order the bot heard the questions (placeholder posts)', late, '0', late === 0);
+  const lateSent = outOfOrderStarts(overload.tally, (entry) => entry.sentAt);
+  record(overSection, 'Claude requests started out of the order Slack sent the events', lateSent, '0 but for events sent within a loop delay', lateSent === 0);
+  record(overSection, 'peak questions waiting', overload.watch.questionsWaiting, `${offered - cap} at most`);
+  record(overSection, 'peak RSS (MB)', overload.watch.rssMb, `< ${RSS_LIMIT_MB}`, overload.watch.rssMb < RSS_LIMIT_MB);
+
+  await atCap.tearDown();
 }
