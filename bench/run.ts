@@ -31,7 +31,6 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const runs = (section: string) => !only || only.includes(section);
 
-
 /** How answers reach Slack (SLACK_STREAMING). */
 type Transport = 'edits' | 'native' | 'auto';
 
@@ -55,14 +54,11 @@ const rows: Row[] = [];
 const record = (section: string, metric: string, value: number, target = '', met?: boolean) =>
   rows.push({ section, metric, value: Math.round(value * 100) / 100, target, met });
 
-
-
 /** An answer that thinks for THINKING_MS (a summarised sentence every THINKING_DELTA_MS) before writing. */
 const thinkingScript = (tokens: number): StreamScript => ({
   ...answerScript(tokens),
   thinking: { chunks: Array.from({ length: THINKING_MS / THINKING_DELTA_MS }, (_, i) => `Step ${i} of my reasoning. `), delayMs: THINKING_DELTA_MS },
 });
-
 
 function startBot(fakes: Fakes, editsPerMinute: number, env: Record<string, string> = {}, transport: Transport = 'edits'): Promise<{ bot: Bot; url: string }> {
   return startBenchBot(
@@ -98,7 +94,6 @@ async function warmUp(bot: Bot, url: string, fakes: Fakes, answers = WARM_UP_ANS
 const WARM_UP_ANSWERS = 20;
 /** Natively, a shorter warm-up: every answer spends one of the workspace's 20 chat.startStream a minute (Tier 2). */
 const NATIVE_WARM_UP_ANSWERS = 5;
-
 
 /**
  * One answer's Slack and Claude timeline, joined by the question it answered. `edits` are the calls that changed

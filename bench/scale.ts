@@ -4,6 +4,7 @@
 // (bench/botWorker.ts) and reports 1-s windows; the fakes deliver the questions from theirs.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { BotWindow, WorkerReport, WorkerStart } from './botWorker.js';
@@ -55,13 +56,17 @@ const BURST_MS = 2000;
 /** A bot in a process of its own (bench/botWorker.ts); its windows arrive as `onWindow` calls. */
 class BotWorker {
   onWindow: (window: BotWindow) => void = () => {};
+  /** CPU the bot has spent (ms), summed over its windows so far. */
+  cpuMs = 0;
 
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
   ) {
     child.on('message', (report: WorkerReport) => {
-      if ('window' in report) this.onWindow(report.window);
+      if (!('window' in report)) return;
+      this.cpuMs += report.window.cpuMs;
+      this.onWindow(report.window);
     });
   }
 
@@ -164,6 +169,41 @@ class Watch {
   }
 }
 
+/**
+ * CPU over a stretch of the run, in % of one core: the fakes', and the other processes' on this machine (neither
+ * the bench, nor its fakes, nor its bots: e.g. other work sharing the cores, which makes the figures noisy).
+ */
+class CpuMeter {
+  private constructor(
+    private readonly fakes: Fakes,
+    private readonly workers: BotWorker[],
+    private readonly fakesMs: number,
+    private readonly workersMs: number,
+    private readonly benchMs: number,
+    private readonly machineMs: number,
+    private readonly startedAt: number,
+  ) {}
+
+  static async start(fakes: Fakes, workers: BotWorker[]): Promise<CpuMeter> {
+    return new CpuMeter(fakes, workers, await fakes.call<number>({ cmd: 'cpu' }), workersCpuMs(workers), benchCpuMs(), machineBusyMs(), performance.now());
+  }
+
+  async stop(): Promise<{ fakesPercent: number; othersPercent: number }> {
+    const fakesMs = (await this.fakes.call<number>({ cmd: 'cpu' })) - this.fakesMs;
+    const ours = fakesMs + workersCpuMs(this.workers) - this.workersMs + benchCpuMs() - this.benchMs;
+    const percent = (ms: number) => (ms / (performance.now() - this.startedAt)) * 100;
+    return { fakesPercent: percent(fakesMs), othersPercent: percent(Math.max(0, machineBusyMs() - this.machineMs - ours)) };
+  }
+}
+
+const workersCpuMs = (workers: BotWorker[]) => workers.reduce((sum, worker) => sum + worker.cpuMs, 0);
+const benchCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+/** CPU time (ms) all cores have spent busy since boot. */
+const machineBusyMs = () => cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+
 /** Seconds an answer streams: Claude's first token, then `tokens` at TOKENS_PER_SECOND. */
 const answerSeconds = (tokens: number) => (TTFT_MS + (tokens * 1000) / TOKENS_PER_SECOND) / 1000;
 
@@ -239,8 +279,8 @@ interface SearchResult {
   capacity: number;
   failedAt?: number;
   atCapacity?: BotWindow;
-  /** The fakes' CPU over the ramp, in % of one core. */
-  fakesCpuPercent: number;
+  /** CPU over the ramp, in % of one core: the fakes', and other processes' (see CpuMeter). */
+  cpu: { fakesPercent: number; othersPercent: number };
   /** Questions with a whole reply, and those among them with more than one Claude request or reply. */
   completed: number;
   answeredTwice: number;
@@ -259,15 +299,14 @@ async function searchCapacity(
 ): Promise<SearchResult> {
   const { fakes, workers, tearDown } = await setUp(sizes, instances, env, keyPrefix);
   const search = new CapacitySearch(workers);
-  const cpuBefore = await fakes.call<number>({ cmd: 'cpu' });
-  const started = performance.now();
+  const meter = await CpuMeter.start(fakes, workers);
   const prefix = `ramp${instances}`;
   const ramp = schedule(fakes, workers, rampQuestions(prefix, sizes.tokens, sizes.slope * instances, sizes.top * instances));
   // The top of the ramp is its last arrival: a failure shows within the next FAILING_WINDOWS windows.
   await Promise.race([search.failed, ramp.then(() => sleep((FAILING_WINDOWS + 1) * 1000))]);
   search.stop();
   await fakes.call({ cmd: 'halt' });
-  const fakesCpuPercent = (((await fakes.call<number>({ cmd: 'cpu' })) - cpuBefore) / (performance.now() - started)) * 100;
+  const cpu = await meter.stop();
   const delivered = await ramp;
   const tally = drain
     ? await awaitReplies(fakes, prefix, delivered.length, 2 * answerSeconds(sizes.tokens) * 1000 + 30_000)
@@ -278,7 +317,7 @@ async function searchCapacity(
     capacity: search.capacity,
     failedAt: search.failedAt,
     atCapacity: search.atCapacity,
-    fakesCpuPercent,
+    cpu,
     completed: completed.length,
     answeredTwice: completed.filter((entry) => entry.claudeRequests > 1 || entry.replies > 1).length,
   };
@@ -304,9 +343,10 @@ const defaultCap = () => benchConfig({ slackApiUrl: 'http://127.0.0.1:1/api/', c
 /** `n` questions evenly over `ms` to one worker; waits for every reply (or a generous deadline). */
 async function offer(fakes: Fakes, worker: BotWorker, tokens: number, prefix: string, n: number, ms: number) {
   const watch = new Watch([worker]);
+  const meter = await CpuMeter.start(fakes, [worker]);
   await schedule(fakes, [worker], evenQuestions(prefix, n, ms));
   const tally = await awaitReplies(fakes, prefix, n, ms + 10 * answerSeconds(tokens) * 1000 + 60_000);
-  return { watch, tally, completed: tally.filter((entry) => entry.replies > 0).length };
+  return { watch, tally, completed: tally.filter((entry) => entry.replies > 0).length, cpu: await meter.stop() };
 }
 
 const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -336,7 +376,8 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(section, 'loop p99 at capacity (ms)', one.atCapacity?.loopP99Ms ?? NaN, `< ${LOOP_P99_LIMIT_MS}`, (one.atCapacity?.loopP99Ms ?? Infinity) < LOOP_P99_LIMIT_MS);
   const botCpu = one.atCapacity ? (one.atCapacity.cpuMs / one.atCapacity.ms) * 100 : NaN;
   record(section, 'bot CPU at capacity (% of one core)', botCpu);
-  record(section, 'fakes’ CPU over the ramp (% of one core; they share the 2 cores)', one.fakesCpuPercent);
+  record(section, 'fakes’ CPU over the ramp (% of one core; they share the 2 cores)', one.cpu.fakesPercent);
+  record(section, 'other processes’ CPU over the ramp (% of one core; noise)', one.cpu.othersPercent);
   if (costModel) {
     // One core's worth of answers in flight: each costs perAnswerMs over its length plus its tokens' CPU per second.
     const predicted = 1000 / (costModel.perAnswerMs / seconds + (TOKENS_PER_SECOND * costModel.perTokenUs) / 1000);
@@ -356,7 +397,8 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const ratio = two.capacity / one.capacity;
   record(twoSection, 'capacity ÷ one process’s', ratio, '≥ 1.8', ratio >= 1.8);
   record(twoSection, `answered twice: more than one Claude request or complete reply (of the ${two.completed} questions delivered and completed)`, two.answeredTwice, '0', two.answeredTwice === 0);
-  record(twoSection, 'fakes’ CPU over the ramp (% of one core)', two.fakesCpuPercent);
+  record(twoSection, 'fakes’ CPU over the ramp (% of one core)', two.cpu.fakesPercent);
+  record(twoSection, 'other processes’ CPU over the ramp, Redis’s included (% of one core; noise)', two.cpu.othersPercent);
 
   // One process at the default cap takes the burst, then (once idle) the overload.
   const atCap = await setUp(sizes, 1);
@@ -367,6 +409,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(burstSection, 'answers completed', burst.completed, `${n}`, burst.completed === n);
   const placeholder = burst.tally.flatMap((entry) => (entry.placeholderAt === undefined ? [] : [entry.placeholderAt - entry.sentAt]));
   record(burstSection, 'event → placeholder, p95 (ms)', percentile(placeholder, 0.95));
+  record(burstSection, 'other processes’ CPU meanwhile (% of one core; noise)', burst.cpu.othersPercent);
   const offered = 3 * cap;
   // Three answers' worth of arrivals per slot over one answer's streaming time.
   const streamMs = (sizes.tokens / TOKENS_PER_SECOND) * 1000;
@@ -381,6 +424,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(overSection, 'Claude requests started out of the order Slack sent the events (those sent within a loop delay may swap)', lateSent);
   record(overSection, 'peak questions waiting', overload.watch.questionsWaiting, `${offered - cap} at most`);
   record(overSection, 'peak RSS (MB)', overload.watch.rssMb, `< ${RSS_LIMIT_MB}`, overload.watch.rssMb < RSS_LIMIT_MB);
+  record(overSection, 'other processes’ CPU meanwhile (% of one core; noise)', overload.cpu.othersPercent);
 
   await atCap.tearDown();
 }
