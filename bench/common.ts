@@ -82,3 +82,11 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
 }
+
+/** Runs one section (or part of one) and prints its seconds to stderr (the table goes to stdout). */
+export async function timed<T>(name: string, section: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await section();
+  process.stderr.write(`${name}: ${Math.round((Date.now() - started) / 1000)} s\n`);
+  return result;
+}

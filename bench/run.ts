@@ -16,6 +16,7 @@ import {
   SLACK_RTT_MS,
   SLACK_TIERS,
   startFakes,
+  timed,
   TOKENS_PER_SECOND,
   TTFT_MS,
   UNLIMITED,
@@ -359,14 +360,6 @@ async function benchThinking(): Promise<void> {
     await bot.stop(0);
     fakes.stop();
   }
-}
-
-/** Runs one section and prints its seconds to stderr (the table goes to stdout). */
-async function timed<T>(name: string, section: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const result = await section();
-  process.stderr.write(`${name}: ${Math.round((Date.now() - started) / 1000)} s\n`);
-  return result;
 }
 
 function performanceNow(): number {

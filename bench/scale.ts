@@ -16,6 +16,7 @@ import {
   questions,
   SLACK_RTT_MS,
   startFakes,
+  timed,
   TOKENS_PER_SECOND,
   TTFT_MS,
   UNLIMITED,
@@ -81,6 +82,7 @@ class BotWorker {
     child.send(start);
     return new Promise((resolve, reject) => {
       child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`bot worker exited (${code}) before it started`)));
       child.once('message', (report: WorkerReport) => {
         if ('url' in report) resolve(new BotWorker(child, report.url));
         else {
@@ -349,13 +351,6 @@ async function offer(fakes: Fakes, worker: BotWorker, tokens: number, prefix: st
   return { watch, tally, completed: tally.filter((entry) => entry.replies > 0).length, cpu: await meter.stop() };
 }
 
-const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-  const started = Date.now();
-  const result = await run();
-  process.stderr.write(`  scale: ${name} ${Math.round((Date.now() - started) / 1000)} s\n`);
-  return result;
-};
-
 /**
  * Runs the scale section and records its rows; `costModel` (from the CPU section, when it ran) adds the one-core
  * capacity it predicts.
@@ -367,7 +362,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const note = quick ? '; quick: short answers, coarse ramp' : '';
   const limits = `loop p99 < ${LOOP_P99_LIMIT_MS} ms and RSS < ${RSS_LIMIT_MB} MB, failing after ${FAILING_WINDOWS} windows of 1 s`;
 
-  const one = await timed('one process', () => searchCapacity(sizes, 1, { MAX_CONCURRENT_ANSWERS: '10000' }));
+  const one = await timed('  scale: one process', () => searchCapacity(sizes, 1, { MAX_CONCURRENT_ANSWERS: '10000' }));
   const section = `Scale: capacity of one process (${MACHINE}; arrivals ramping so in flight climbs ${sizes.slope}/s to ${sizes.top}; ${answers}${note})`;
   const reached = one.failedAt === undefined ? ' (never failed: the ramp’s top)' : '';
   record(section, `capacity: most answers in flight with ${limits}${reached}`, one.capacity);
@@ -387,7 +382,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(section, `default MAX_CONCURRENT_ANSWERS (${cap}) ≤ capacity`, cap, `≤ ${one.capacity}`, cap <= one.capacity);
 
   const keyPrefix = `bench-scale:${randomUUID()}:`;
-  const two = await timed('two processes', () =>
+  const two = await timed('  scale: two processes', () =>
     searchCapacity(sizes, 2, { MAX_CONCURRENT_ANSWERS: '10000', HISTORY_STORE: 'redis', REDIS_URL }, { drain: true, keyPrefix }),
   );
   const twoSection = `Scale: two processes on Redis, deliveries round-robin (${MACHINE}, shared with the fakes; in flight climbs ${2 * sizes.slope}/s to ${2 * sizes.top}; ${answers}${note})`;
@@ -403,7 +398,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   // One process at the default cap takes the burst, then (once idle) the overload.
   const atCap = await setUp(sizes, 1);
   const n = Math.min(one.capacity, cap);
-  const burst = await timed('burst', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'burst', n, BURST_MS));
+  const burst = await timed('  scale: burst', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'burst', n, BURST_MS));
   const burstSection = `Scale: burst, ${n} questions (capacity or the default MAX_CONCURRENT_ANSWERS, the lower) evenly within ${BURST_MS / 1000} s to one process (${answers}${note})`;
   record(burstSection, 'loop p99, worst window (ms)', burst.watch.loopP99Ms, `< ${LOOP_P99_LIMIT_MS}`, burst.watch.loopP99Ms < LOOP_P99_LIMIT_MS);
   record(burstSection, 'answers completed', burst.completed, `${n}`, burst.completed === n);
@@ -413,7 +408,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const offered = 3 * cap;
   // Three answers' worth of arrivals per slot over one answer's streaming time.
   const streamMs = (sizes.tokens / TOKENS_PER_SECOND) * 1000;
-  const overload = await timed('overload', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'over', offered, streamMs));
+  const overload = await timed('  scale: overload', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'over', offered, streamMs));
   const overSection = `Scale: overload, one process at the default MAX_CONCURRENT_ANSWERS (${cap}): ${offered} questions evenly over ${streamMs / 1000} s (3 × ${cap} answers’ worth; ${answers}${note})`;
   record(overSection, 'loop p99, worst window (ms)', overload.watch.loopP99Ms, `< ${LOOP_P99_LIMIT_MS}`, overload.watch.loopP99Ms < LOOP_P99_LIMIT_MS);
   record(overSection, 'answers completed', overload.completed, `${offered}`, overload.completed === offered);
