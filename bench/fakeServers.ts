@@ -121,7 +121,7 @@ async function handle(command: FakesCommand): Promise<unknown> {
             channel: String(call.params.channel),
             ts,
             threadTs: call.params.thread_ts === undefined ? undefined : String(call.params.thread_ts),
-            words: answerWords(text),
+            words: text.split(/\s+/).filter((word) => /^w\d+$/.test(word)).length,
             text,
           };
         }),
@@ -198,9 +198,6 @@ function tally(): QuestionTally[] {
     replies: replies.get(channel)?.size ?? 0,
   }));
 }
-
-/** How many of the scripted answer's words (`w0`, `w1`, …) a text shows. */
-const answerWords = (text: string) => text.split(/\s+/).filter((word) => /^w\d+$/.test(word)).length;
 
 /** The Markdown of a stream call's `markdown_text` chunks. */
 function streamedText(chunks: unknown): string {
