@@ -256,8 +256,15 @@ async function warmUp(fakes: Fakes, workers: BotWorker[], sizes: ScaleSizes): Pr
   await fakes.call({ cmd: 'configure', slackLatencyMs: SLACK_RTT_MS, script: answerScript(sizes.tokens) });
 }
 
-/** Fakes, `instances` warm workers with `env`, and a way to clean up (Redis keys under `keyPrefix` included). */
-async function setUp(sizes: ScaleSizes, instances: number, env: Record<string, string> = {}, keyPrefix?: string) {
+/** One run's fakes and warm bot workers, and how to stop them. */
+interface Rig {
+  fakes: Fakes;
+  workers: BotWorker[];
+  tearDown: () => Promise<void>;
+}
+
+/** Starts fakes and `instances` workers with `env` and warms them up; `tearDown` also deletes the Redis keys under `keyPrefix`. */
+async function setUp(sizes: ScaleSizes, instances: number, env: Record<string, string> = {}, keyPrefix?: string): Promise<Rig> {
   const starting = startFakes({ tokens: WARM_UP_TOKENS });
   const workers = await Promise.all(Array.from({ length: instances }, () => BotWorker.start(starting, env, keyPrefix)));
   const fakes = await starting;
@@ -289,17 +296,12 @@ interface SearchResult {
 }
 
 /**
- * Ramps arrivals round-robin over `instances` workers until one fails (then stops the arrivals at once) or the
- * ramp ends. With `drain`, the answers in flight then get their time to finish (the workers' windows no longer
+ * Ramps arrivals round-robin over the rig's workers until one fails (then stops the arrivals at once) or the
+ * ramp ends, then tears the rig down. With `drain`, the answers in flight then get their time to finish (the workers' windows no longer
  * count), so that the answered-twice count covers every question delivered that completed.
  */
-async function searchCapacity(
-  sizes: ScaleSizes,
-  instances: number,
-  env: Record<string, string>,
-  { drain = false, keyPrefix }: { drain?: boolean; keyPrefix?: string } = {},
-): Promise<SearchResult> {
-  const { fakes, workers, tearDown } = await setUp(sizes, instances, env, keyPrefix);
+async function searchCapacity({ fakes, workers, tearDown }: Rig, sizes: ScaleSizes, drain = false): Promise<SearchResult> {
+  const instances = workers.length;
   const search = new CapacitySearch(workers);
   const meter = await CpuMeter.start(fakes, workers);
   const prefix = `ramp${instances}`;
@@ -362,7 +364,15 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const note = quick ? '; quick: short answers, coarse ramp' : '';
   const limits = `loop p99 < ${LOOP_P99_LIMIT_MS} ms and RSS < ${RSS_LIMIT_MB} MB, failing after ${FAILING_WINDOWS} windows of 1 s`;
 
-  const one = await timed('  scale: one process', () => searchCapacity(sizes, 1, { MAX_CONCURRENT_ANSWERS: '10000' }));
+  // Every process starts and warms up before anything is measured; the runs then follow one another. The
+  // searches measure the process, not admission: MAX_CONCURRENT_ANSWERS out of the way.
+  const search = { MAX_CONCURRENT_ANSWERS: '10000' };
+  const keyPrefix = `bench-scale:${randomUUID()}:`;
+  const [oneRig, twoRig, atCap] = await timed('  scale: start-up', () =>
+    Promise.all([setUp(sizes, 1, search), setUp(sizes, 2, { ...search, HISTORY_STORE: 'redis', REDIS_URL }, keyPrefix), setUp(sizes, 1)]),
+  );
+
+  const one = await timed('  scale: one process', () => searchCapacity(oneRig, sizes));
   const section = `Scale: capacity of one process (${MACHINE}; arrivals ramping so in flight climbs ${sizes.slope}/s to ${sizes.top}; ${answers}${note})`;
   const reached = one.failedAt === undefined ? ' (never failed: the ramp’s top)' : '';
   record(section, `capacity: most answers in flight with ${limits}${reached}`, one.capacity);
@@ -381,10 +391,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const cap = defaultCap();
   record(section, `default MAX_CONCURRENT_ANSWERS (${cap}) ≤ capacity`, cap, `≤ ${one.capacity}`, cap <= one.capacity);
 
-  const keyPrefix = `bench-scale:${randomUUID()}:`;
-  const two = await timed('  scale: two processes', () =>
-    searchCapacity(sizes, 2, { MAX_CONCURRENT_ANSWERS: '10000', HISTORY_STORE: 'redis', REDIS_URL }, { drain: true, keyPrefix }),
-  );
+  const two = await timed('  scale: two processes', () => searchCapacity(twoRig, sizes, true));
   const twoSection = `Scale: two processes on Redis, deliveries round-robin (${MACHINE}, shared with the fakes; in flight climbs ${2 * sizes.slope}/s to ${2 * sizes.top}; ${answers}${note})`;
   const twoReached = two.failedAt === undefined ? ' (never failed: the ramp’s top)' : '';
   record(twoSection, `capacity: most answers in flight over both when either fails${twoReached}`, two.capacity);
@@ -396,7 +403,6 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   record(twoSection, 'other processes’ CPU over the ramp, Redis’s included (% of one core; noise)', two.cpu.othersPercent);
 
   // One process at the default cap takes the burst, then (once idle) the overload.
-  const atCap = await setUp(sizes, 1);
   const n = Math.min(one.capacity, cap);
   const burst = await timed('  scale: burst', () => offer(atCap.fakes, atCap.workers[0]!, sizes.tokens, 'burst', n, BURST_MS));
   const burstSection = `Scale: burst, ${n} questions (capacity or the default MAX_CONCURRENT_ANSWERS, the lower) evenly within ${BURST_MS / 1000} s to one process (${answers}${note})`;
