@@ -277,6 +277,7 @@ async function setUp(sizes: ScaleSizes, instances: number, env: Record<string, s
   return { fakes, workers, tearDown };
 }
 
+/** Deletes the run's Redis keys (under its own prefix; its history would otherwise stay for HISTORY_TTL_DAYS). */
 async function deleteKeys(keyPrefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${keyPrefix}*`);
@@ -297,8 +298,8 @@ interface SearchResult {
 
 /**
  * Ramps arrivals round-robin over the rig's workers until one fails (then stops the arrivals at once) or the
- * ramp ends, then tears the rig down. With `drain`, the answers in flight then get their time to finish (the workers' windows no longer
- * count), so that the answered-twice count covers every question delivered that completed.
+ * ramp ends, then tears the rig down. With `drain`, the answers in flight first get their time to finish (the
+ * workers' windows no longer count), so that the answered-twice count covers every question delivered.
  */
 async function searchCapacity({ fakes, workers, tearDown }: Rig, sizes: ScaleSizes, drain = false): Promise<SearchResult> {
   const instances = workers.length;
