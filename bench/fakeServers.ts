@@ -9,8 +9,19 @@ import { deliverEvent, mentionEvent } from '../test/fakes/slackRequests.js';
 export type FakesCommand =
   | { cmd: 'configure'; slackLatencyMs: number; script: StreamScript; rateLimits?: Record<string, { perMinute: number; burst: number }> }
   | { cmd: 'deliver'; botUrl: string; secret: string; questions: { channel: string; text: string }[]; spacingMs?: number }
+  | { cmd: 'schedule'; botUrls: string[]; secret: string; questions: ScheduledQuestion[] }
+  | { cmd: 'halt' }
   | { cmd: 'count' }
+  | { cmd: 'cpu' }
+  | { cmd: 'tally' }
   | { cmd: 'collect' };
+
+/** A question delivered `atMs` after its `schedule` command arrived. */
+export interface ScheduledQuestion {
+  channel: string;
+  text: string;
+  atMs: number;
+}
 
 /**
  * One Slack call as the benchmark needs it: when it arrived, what it did, and a fingerprint of its text (for a
@@ -43,8 +54,26 @@ export interface Delivery {
   sentAt: number;
 }
 
+/**
+ * What became of one delivered question: its Claude requests (`firstRequestAt` undefined without one), when its
+ * placeholder was posted, and `replies`, the distinct messages that showed the scripted answer's last word.
+ */
+export interface QuestionTally {
+  question: string;
+  sentAt: number;
+  claudeRequests: number;
+  firstRequestAt?: number;
+  placeholderAt?: number;
+  replies: number;
+}
+
 /** Deliveries in flight at once. */
 const MAX_CONNECTIONS = 100;
+
+/** The questions delivered, by channel: what was asked there, the event's ts and when it was sent. */
+const asked = new Map<string, { question: string; ts: string; sentAt: number }>();
+/** Stops the running `schedule`. */
+let halt = new AbortController();
 
 const slack = await FakeSlack.start();
 const claude = await FakeAnthropic.start();
@@ -57,27 +86,27 @@ async function handle(command: FakesCommand): Promise<unknown> {
       for (const [method, limit] of Object.entries(command.rateLimits ?? {})) slack.rateLimit(method, limit);
       return {};
     case 'deliver': {
-      // Slack keeps a bounded number of connections open to an app; 1,000 at once would overflow the
-      // listen backlog and measure the kernel, not the bot.
-      const pending = command.questions.map((question, i) => ({ ...question, i }));
-      const deliveries: Delivery[] = [];
-      const worker = async () => {
-        for (let next = pending.shift(); next; next = pending.shift()) {
-          const { channel, text, i } = next;
-          if (command.spacingMs) await new Promise((resolve) => setTimeout(resolve, Math.max(0, i * command.spacingMs! - (preciseNow() - started))));
-          const event = mentionEvent({ channel, user: `U${channel}`, text: `<@UBOT> ${text}` });
-          const sentAt = preciseNow();
-          const response = await deliverEvent(command.botUrl, command.secret, event);
-          if (response.status !== 200) throw new Error(`bot answered ${response.status}`);
-          deliveries[i] = { channel, question: text, ts: event.ts, sentAt };
-        }
-      };
-      const started = preciseNow();
-      await Promise.all(Array.from({ length: MAX_CONNECTIONS }, worker));
-      return deliveries;
+      const { questions, spacingMs = 0 } = command;
+      return deliver(
+        questions.map((question, i) => ({ ...question, atMs: i * spacingMs })),
+        [command.botUrl],
+        command.secret,
+      );
     }
+    case 'schedule':
+      halt = new AbortController();
+      return deliver(command.questions, command.botUrls, command.secret, halt.signal);
+    case 'halt':
+      halt.abort();
+      return {};
     case 'count':
       return claude.requests.length;
+    case 'cpu': {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    }
+    case 'tally':
+      return tally();
     case 'collect':
       return {
         calls: slack.calls.map((call): SlackCallSummary => {
@@ -106,6 +135,68 @@ async function handle(command: FakesCommand): Promise<unknown> {
         ),
       };
   }
+}
+
+/**
+ * Delivers each question at its `atMs` (from now), question i to `botUrls[i % n]`, over at most MAX_CONNECTIONS
+ * connections; after `halt` aborts, the questions not yet sent are dropped. Rejects when a bot answers other than 200.
+ */
+async function deliver(questions: ScheduledQuestion[], botUrls: string[], secret: string, halt?: AbortSignal): Promise<Delivery[]> {
+  // Slack keeps a bounded number of connections open to an app; 1,000 at once would overflow the
+  // listen backlog and measure the kernel, not the bot.
+  const pending = questions.map((question, i) => ({ ...question, i }));
+  const deliveries: Delivery[] = [];
+  const started = preciseNow();
+  const worker = async () => {
+    for (let next = pending.shift(); next && !halt?.aborted; next = pending.shift()) {
+      const { channel, text, atMs, i } = next;
+      const wait = atMs - (preciseNow() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (halt?.aborted) return;
+      const event = mentionEvent({ channel, user: `U${channel}`, text: `<@UBOT> ${text}` });
+      const sentAt = preciseNow();
+      asked.set(channel, { question: text, ts: event.ts, sentAt });
+      const response = await deliverEvent(botUrls[i % botUrls.length]!, secret, event);
+      if (response.status !== 200) throw new Error(`bot answered ${response.status}`);
+      deliveries[i] = { channel, question: text, ts: event.ts, sentAt };
+    }
+  };
+  await Promise.all(Array.from({ length: MAX_CONNECTIONS }, worker));
+  return deliveries.filter(Boolean);
+}
+
+/** Every question delivered so far (each has a channel of its own, its question's key in the Slack calls). */
+function tally(): QuestionTally[] {
+  // A long answer continues in more messages: the one showing its last word is the reply's final.
+  const lastWord = 'chunks' in claude.defaultScript ? claude.defaultScript.chunks.at(-1)?.trim() : undefined;
+  const requests = new Map<string, { count: number; firstAt: number }>();
+  for (const request of claude.requests) {
+    const question = String(request.body.messages.at(-1).content);
+    const seen = requests.get(question);
+    if (seen) seen.count++;
+    else requests.set(question, { count: 1, firstAt: request.at });
+  }
+  const placeholders = new Map<string, number>();
+  // The distinct messages per channel that showed the answer's end: a final edit sent twice is still one reply.
+  const replies = new Map<string, Set<string>>();
+  for (const call of slack.calls) {
+    const channel = String(call.params.channel);
+    const question = asked.get(channel);
+    if (!question || call.response.ok !== true || (call.method !== 'chat.postMessage' && call.method !== 'chat.update')) continue;
+    const posted = call.method === 'chat.postMessage';
+    if (posted && String(call.params.thread_ts) === question.ts && !placeholders.has(channel)) placeholders.set(channel, call.at);
+    if (!lastWord || !String(call.params.text ?? '').split(/\s+/).includes(lastWord)) continue;
+    const ts = String(posted ? call.response.ts : call.params.ts);
+    replies.set(channel, (replies.get(channel) ?? new Set()).add(ts));
+  }
+  return [...asked].map(([channel, { question, sentAt }]) => ({
+    question,
+    sentAt,
+    claudeRequests: requests.get(question)?.count ?? 0,
+    firstRequestAt: requests.get(question)?.firstAt,
+    placeholderAt: placeholders.get(channel),
+    replies: replies.get(channel)?.size ?? 0,
+  }));
 }
 
 /** The Markdown of a stream call's `markdown_text` chunks. */

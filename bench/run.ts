@@ -3,30 +3,34 @@
 // bench/results/latest.json. Figures from one run only: these machines are shared and noisy.
 import Anthropic from '@anthropic-ai/sdk';
 import { WebClient } from '@slack/web-api';
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Bot } from '../src/app.js';
 import type { StreamScript } from '../test/fakes/fakeAnthropic.js';
-import type { ClaudeRequestSummary, Delivery, FakesCommand, SlackCallSummary } from './fakeServers.js';
+import {
+  answerScript,
+  EDIT_INTERVAL_MS,
+  type Fakes,
+  percentile,
+  questions,
+  SLACK_RTT_MS,
+  SLACK_TIERS,
+  startFakes,
+  timed,
+  TOKENS_PER_SECOND,
+  TTFT_MS,
+  UNLIMITED,
+} from './common.js';
+import type { ClaudeRequestSummary, Delivery, SlackCallSummary } from './fakeServers.js';
 import { naiveAnswer } from './naiveBot.js';
 import { benchRender } from './render.js';
+import { benchScale, type CostModel } from './scale.js';
 import { SIGNING_SECRET, startBenchBot } from './startBot.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=scale,latency` runs some sections (for profiling one of them). */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const runs = (section: string) => !only || only.includes(section);
-const SLACK_RTT_MS = 50;
-const TTFT_MS = 300;
-const TOKENS_PER_SECOND = 50;
-const EDIT_INTERVAL_MS = 1000;
-// The largest SLACK_EDITS_PER_MINUTE the configuration accepts: far more than any section spends.
-const UNLIMITED = 10_000;
-
-/** Slack's per-workspace rate tiers of the methods a reply uses (DESIGN.md §5–§6), enforced by the fake in the budget section. */
-const SLACK_TIERS = { 'chat.startStream': 20, 'chat.stopStream': 20, 'chat.appendStream': 100 } as const;
 
 /** How answers reach Slack (SLACK_STREAMING). */
 type Transport = 'edits' | 'native' | 'auto';
@@ -35,8 +39,8 @@ const THINKING_MS = 5000;
 const THINKING_DELTA_MS = 200;
 
 const sizes = quick
-  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, scaleAnswers: 200, thinkingAnswers: 5 }
-  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, scaleAnswers: 1000, thinkingAnswers: 20 };
+  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, thinkingAnswers: 5 }
+  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, thinkingAnswers: 20 };
 /** The CPU section: answers per batch, their arrival rate, and the two answer lengths (tokens) it compares. */
 const cpuSizes = { answers: quick ? 40 : 100, perSecond: 10, shortTokens: 20, longTokens: quick ? 200 : 600 };
 
@@ -51,72 +55,11 @@ const rows: Row[] = [];
 const record = (section: string, metric: string, value: number, target = '', met?: boolean) =>
   rows.push({ section, metric, value: Math.round(value * 100) / 100, target, met });
 
-/** The fake servers' process and a promise-per-command IPC channel to it. */
-class Fakes {
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly slackUrl: string,
-    readonly claudeUrl: string,
-  ) {
-    child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
-      const waiter = this.waiting.get(message.id);
-      this.waiting.delete(message.id);
-      if (message.error) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.result);
-    });
-  }
-
-  static start(): Promise<Fakes> {
-    const child = fork(join(import.meta.dirname, 'fakeServers.ts'), { execArgv: ['--import', 'tsx'] });
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('message', (ready: { slackUrl: string; claudeUrl: string }) => resolve(new Fakes(child, ready.slackUrl, ready.claudeUrl)));
-    });
-  }
-
-  call<T>(command: FakesCommand): Promise<T> {
-    const id = ++this.nextId;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.child.send({ id, ...command });
-    });
-  }
-
-  collect(): Promise<{ calls: SlackCallSummary[]; requests: ClaudeRequestSummary[] }> {
-    return this.call({ cmd: 'collect' });
-  }
-
-  stop(): void {
-    this.child.disconnect();
-  }
-}
-
-const answerScript = (tokens: number) => ({
-  chunks: Array.from({ length: tokens }, (_, i) => `w${i} `),
-  firstTokenDelayMs: TTFT_MS,
-  delayMs: 1000 / TOKENS_PER_SECOND,
-});
-
 /** An answer that thinks for THINKING_MS (a summarised sentence every THINKING_DELTA_MS) before writing. */
 const thinkingScript = (tokens: number): StreamScript => ({
   ...answerScript(tokens),
   thinking: { chunks: Array.from({ length: THINKING_MS / THINKING_DELTA_MS }, (_, i) => `Step ${i} of my reasoning. `), delayMs: THINKING_DELTA_MS },
 });
-
-async function startFakes(opts: { tokens: number; updatesPerMinute?: number; script?: StreamScript }): Promise<Fakes> {
-  const fakes = await Fakes.start();
-  // With a chat.update limit the fake enforces every tier a reply uses, each with a full minute as its burst.
-  const rateLimits = opts.updatesPerMinute
-    ? Object.fromEntries(
-        Object.entries({ 'chat.update': opts.updatesPerMinute, ...SLACK_TIERS }).map(([method, perMinute]) => [method, { perMinute, burst: perMinute }]),
-      )
-    : undefined;
-  await fakes.call({ cmd: 'configure', slackLatencyMs: SLACK_RTT_MS, script: opts.script ?? answerScript(opts.tokens), ...(rateLimits ? { rateLimits } : {}) });
-  return fakes;
-}
 
 function startBot(fakes: Fakes, editsPerMinute: number, env: Record<string, string> = {}, transport: Transport = 'edits'): Promise<{ bot: Bot; url: string }> {
   return startBenchBot(
@@ -152,9 +95,6 @@ async function warmUp(bot: Bot, url: string, fakes: Fakes, answers = WARM_UP_ANS
 const WARM_UP_ANSWERS = 20;
 /** Natively, a shorter warm-up: every answer spends one of the workspace's 20 chat.startStream a minute (Tier 2). */
 const NATIVE_WARM_UP_ANSWERS = 5;
-
-const questions = (n: number, prefix: string) =>
-  Array.from({ length: n }, (_, i) => ({ channel: `C${prefix.toUpperCase()}${i}`, text: `${prefix}-${i}` }));
 
 /**
  * One answer's Slack and Claude timeline, joined by the question it answered. `edits` are the calls that changed
@@ -204,36 +144,7 @@ function unchangedEdits(answer: Answer): number {
   return answer.edits.filter((edit, i) => i > 0 && edit.text === answer.edits[i - 1]!.text).length;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
-}
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
-
-async function benchScale(): Promise<void> {
-  const section = `Scale (${sizes.scaleAnswers} concurrent answers, budget unlimited)`;
-  const fakes = await startFakes({ tokens: 50 });
-  const { bot, url } = await startBot(fakes, UNLIMITED);
-  await warmUp(bot, url, fakes);
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  const cpuBefore = process.cpuUsage();
-  loopDelay.enable();
-  await fakes.call({ cmd: 'deliver', botUrl: url, secret: SIGNING_SECRET, questions: questions(sizes.scaleAnswers, 'scale') });
-  await waitIdle(bot, sizes.scaleAnswers + 20, fakes, 120_000);
-  loopDelay.disable();
-  const cpu = process.cpuUsage(cpuBefore);
-  const { calls } = await fakes.collect();
-  const scaleChannel = /^CSCALE/;
-  const finals = calls.filter((call) => call.method === 'chat.update' && call.ok && call.words === 50 && scaleChannel.test(call.channel)).length;
-  record(section, 'answers completed', finals, `${sizes.scaleAnswers}`, finals === sizes.scaleAnswers);
-  const rssMb = process.resourceUsage().maxRSS / 1024;
-  record(section, 'peak RSS (MB)', rssMb, '< 300', rssMb < 300);
-  const p99 = loopDelay.percentile(99) / 1e6;
-  record(section, 'event-loop delay p99 (ms)', p99, '< 50', p99 < 50);
-  record(section, 'CPU seconds per 1,000 answers', ((cpu.user + cpu.system) / 1e6) * (1000 / sizes.scaleAnswers));
-  await bot.stop(0);
-  fakes.stop();
-}
 
 /**
  * The bot's CPU cost model: two paced batches (`cpuSizes.perSecond` arrivals a second, far below capacity) of
@@ -241,7 +152,7 @@ async function benchScale(): Promise<void> {
  * what the short batch spent beyond its tokens is the per-answer cost. process.cpuUsage is this process's: the
  * bot's (the fakes run in their own); the bench's own share is one count over IPC every 200 ms.
  */
-async function benchCpu(): Promise<void> {
+async function benchCpu(): Promise<CostModel> {
   const { answers: n, perSecond, shortTokens, longTokens } = cpuSizes;
   const section = `CPU cost (${n} answers of ${shortTokens} and of ${longTokens} tokens, ${perSecond} a second, ${TOKENS_PER_SECOND} tokens/s)`;
   const cpuMsOf = async (tokens: number): Promise<number> => {
@@ -259,9 +170,11 @@ async function benchCpu(): Promise<void> {
   const shortMs = await cpuMsOf(shortTokens);
   const longMs = await cpuMsOf(longTokens);
   const perTokenMs = (longMs - shortMs) / (n * (longTokens - shortTokens));
-  record(section, 'CPU per answer, beyond its tokens (ms)', shortMs / n - shortTokens * perTokenMs);
+  const perAnswerMs = shortMs / n - shortTokens * perTokenMs;
+  record(section, 'CPU per answer, beyond its tokens (ms)', perAnswerMs);
   record(section, 'CPU per streamed token (µs)', perTokenMs * 1000);
   record(section, `CPU per ${longTokens}-token answer, all in (ms)`, longMs / n);
+  return { perAnswerMs, perTokenUs: perTokenMs * 1000 };
 }
 
 async function benchLatency(transport: 'edits' | 'native'): Promise<Answer[]> {
@@ -455,19 +368,24 @@ function performanceNow(): number {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  // Scale first: peak RSS is a whole-process figure, so it is taken before anything else has run here.
-  if (runs('scale')) await benchScale();
-  if (runs('cpu')) await benchCpu();
+  // CPU before scale: the scale section sets the capacity the CPU cost model predicts beside its own.
+  const costModel = runs('cpu') ? await timed('cpu', benchCpu) : undefined;
+  if (runs('scale')) await timed('scale', () => benchScale(record, quick, costModel));
   if (runs('latency')) {
-    const botAnswers = await benchLatency('edits');
-    compareTransports(botAnswers, await benchLatency('native'));
-    if (runs('naive')) await benchNaive(botAnswers);
+    const botAnswers = await timed('latency', async () => {
+      const answers = await benchLatency('edits');
+      compareTransports(answers, await benchLatency('native'));
+      return answers;
+    });
+    if (runs('naive')) await timed('naive', () => benchNaive(botAnswers));
   }
   if (runs('budget')) {
-    await benchBudget('edits');
-    await benchBudget('auto');
+    await timed('budget', async () => {
+      await benchBudget('edits');
+      await benchBudget('auto');
+    });
   }
-  if (runs('thinking')) await benchThinking();
+  if (runs('thinking')) await timed('thinking', benchThinking);
   if (runs('render')) {
     const render = await benchRender();
     const section = 'Rendering (src/slack/render.ts)';
