@@ -3,7 +3,7 @@
 // bench/results/latest.json. Figures from one run only: these machines are shared and noisy.
 import Anthropic from '@anthropic-ai/sdk';
 import { WebClient } from '@slack/web-api';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bot } from '../src/app.js';
 import type { StreamScript } from '../test/fakes/fakeAnthropic.js';
@@ -26,6 +26,7 @@ import { naiveAnswer } from './naiveBot.js';
 import { benchRender } from './render.js';
 import { benchScale, type CostModel } from './scale.js';
 import { SIGNING_SECRET, startBenchBot } from './startBot.js';
+import { compiledStartupRss } from './startupRss.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=scale,latency` runs some sections (for profiling one of them). */
@@ -39,10 +40,12 @@ const THINKING_MS = 5000;
 const THINKING_DELTA_MS = 200;
 
 const sizes = quick
-  ? { latencyAnswers: 20, tokens: 20, naiveAnswers: 5, budgetAnswers: 60, budgetPerMinute: 50, thinkingAnswers: 5 }
-  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, thinkingAnswers: 20 };
+  ? { latencyAnswers: 12, tokens: 20, naiveAnswers: 5, budgetAnswers: 55, budgetPerMinute: 50, thinkingAnswers: 3, warmUpAnswers: 5 }
+  : { latencyAnswers: 50, tokens: 100, naiveAnswers: 10, budgetAnswers: 100, budgetPerMinute: 50, thinkingAnswers: 20, warmUpAnswers: 20 };
+/** THINKING_DISPLAY modes the thinking section compares; `--quick` (a smoke run under a minute in all) only the default. */
+const thinkingDisplays = quick ? (['summary'] as const) : (['summary', 'status', 'off'] as const);
 /** The CPU section: answers per batch, their arrival rate, and the two answer lengths (tokens) it compares. */
-const cpuSizes = { answers: quick ? 40 : 100, perSecond: 10, shortTokens: 20, longTokens: quick ? 200 : 600 };
+const cpuSizes = { answers: quick ? 20 : 100, perSecond: quick ? 20 : 10, shortTokens: 20, longTokens: quick ? 100 : 600 };
 
 interface Row {
   section: string;
@@ -92,7 +95,7 @@ async function warmUp(bot: Bot, url: string, fakes: Fakes, answers = WARM_UP_ANS
   await waitIdle(bot, requests + answers, fakes, 60_000);
 }
 
-const WARM_UP_ANSWERS = 20;
+const WARM_UP_ANSWERS = sizes.warmUpAnswers;
 /** Natively, a shorter warm-up: every answer spends one of the workspace's 20 chat.startStream a minute (Tier 2). */
 const NATIVE_WARM_UP_ANSWERS = 5;
 
@@ -320,7 +323,7 @@ async function benchBudget(transport: 'edits' | 'auto'): Promise<void> {
 
 async function benchThinking(): Promise<void> {
   const n = sizes.thinkingAnswers;
-  for (const display of ['summary', 'status', 'off'] as const) {
+  for (const display of thinkingDisplays) {
     const section = `Thinking (${n} answers that think ${THINKING_MS / 1000} s before writing, one every 250 ms; THINKING_DISPLAY=${display}, EDIT_INTERVAL_MS ${EDIT_INTERVAL_MS}, Slack RTT ${SLACK_RTT_MS} ms)`;
     const fakes = await startFakes({ tokens: sizes.tokens, script: thinkingScript(sizes.tokens) });
     const { bot, url } = await startBot(fakes, UNLIMITED, { THINKING_DISPLAY: display });
@@ -386,6 +389,11 @@ async function main(): Promise<void> {
     });
   }
   if (runs('thinking')) await timed('thinking', benchThinking);
+  // The production build's memory (dist/, no TypeScript loader), before it answers anything. Building takes a while: not in --quick.
+  if (runs('startup') && !quick) {
+    const { rssMb } = await timed('startup', compiledStartupRss);
+    record('Start-up (node dist/index.js, sqlite, HTTP mode)', 'RSS before the first answer (MB)', rssMb, '≤ 135', rssMb <= 135);
+  }
   if (runs('render')) {
     const render = await benchRender();
     const section = 'Rendering (src/slack/render.ts)';
@@ -394,13 +402,45 @@ async function main(): Promise<void> {
     record(section, 'CPU for a 40,000-char answer in 4,000 chunks (ms)', render.total40kCpuMs);
   }
 
-  const lines = ['| section | metric | value | target | met |', '|---|---|---|---|---|'];
-  for (const row of rows) lines.push(`| ${row.section} | ${row.metric} | ${row.value} | ${row.target} | ${row.met === undefined ? '' : row.met ? 'yes' : 'NO'} |`);
-  console.log(lines.join('\n'));
-  console.log(`\n${quick ? 'quick' : 'full'} run, ${Math.round((Date.now() - started) / 1000)} s`);
   const dir = join(import.meta.dirname, 'results');
+  const previous = previousRun(join(dir, 'latest.json'));
+  console.log(table(rows, previous));
+  console.log(`\n${quick ? 'quick' : 'full'} run, ${Math.round((Date.now() - started) / 1000)} s${previous ? `; "before": the ${previous.quick ? 'quick' : 'full'} run of ${previous.at}` : ''}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ quick, at: new Date().toISOString(), rows }, null, 2));
+  // The run before is kept inside the new file, so the next table can still show what changed.
+  const run: Run = { quick, at: new Date().toISOString(), rows };
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify({ ...run, previous: previous && { quick: previous.quick, at: previous.at, rows: previous.rows } }, null, 2));
 }
+
+interface Run {
+  quick: boolean;
+  at: string;
+  rows: Row[];
+}
+
+/** The last run of the same kind (full or `--quick`) from `file`: the last one itself, or the one it kept. */
+function previousRun(file: string): Run | undefined {
+  let last: Run & { previous?: Run };
+  try {
+    last = JSON.parse(readFileSync(file, 'utf8')) as Run & { previous?: Run };
+  } catch {
+    return undefined;
+  }
+  return [last, last.previous].find((candidate) => candidate?.quick === quick && Array.isArray(candidate.rows));
+}
+
+/** The Markdown table: each row beside its target and, where the run before measured it, that value and the change. */
+function table(current: Row[], previous: Run | undefined): string {
+  const before = new Map(previous?.rows.map((row) => [`${row.section}\u0000${row.metric}`, row.value]));
+  const lines = ['| section | metric | value | target | met | before | change |', '|---|---|---|---|---|---|---|'];
+  for (const row of current) {
+    const old = before.get(`${row.section}\u0000${row.metric}`);
+    const change = typeof old === 'number' && typeof row.value === 'number' ? signed(Math.round((row.value - old) * 100) / 100) : '';
+    lines.push(`| ${row.section} | ${row.metric} | ${row.value} | ${row.target} | ${row.met === undefined ? '' : row.met ? 'yes' : 'NO'} | ${old ?? ''} | ${change} |`);
+  }
+  return lines.join('\n');
+}
+
+const signed = (value: number) => (value > 0 ? `+${value}` : String(value));
 
 await main();
