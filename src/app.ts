@@ -70,6 +70,8 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     files: new FileReader(slack.reads, { botToken: config.SLACK_BOT_TOKEN, maxBytes: config.FILE_MAX_BYTES, logger }),
     options: { systemPrompt: config.SYSTEM_PROMPT, threadContext: config.THREAD_CONTEXT === 'on', maxChars: config.THREAD_CONTEXT_MAX_CHARS },
   });
+  // The edits client: a 429 must reach AgentSessions (which retries `active` once), not pause the answers' client.
+  const sessions = new AgentSessions(slack.edits, logger, stores.budgets['agents.sessions.setStatus']);
   const conversation = new Conversation({
     claude: new ClaudeStream(anthropic, {
       model: config.CLAUDE_MODEL,
@@ -96,8 +98,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
     thinkingDisplay: config.THINKING_DISPLAY,
     feedbackButtons: config.FEEDBACK_BUTTONS === 'on',
     streaming: new StreamingSupport(config.SLACK_STREAMING, logger),
-    // The edits client: a 429 must reach AgentSessions (which retries `active` once), not pause the answers' client.
-    sessions: new AgentSessions(slack.edits, logger, stores.budgets['agents.sessions.setStatus']),
+    sessions,
     logger,
     options: {
       maxTokens: config.CLAUDE_MAX_TOKENS,
@@ -174,6 +175,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       stopRecovery();
       if (!server) await app.stop();
       await conversation.drain(graceMs);
+      sessions.close();
       await Promise.all([close(server), close(metricsServer)]);
       await stores.close();
     },

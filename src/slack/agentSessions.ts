@@ -55,6 +55,8 @@ export class AgentSessions {
   private readonly logged = new Set<string>();
   /** The latest call per session (`channel/thread_ts`), so a delayed retry never overwrites a newer status. */
   private readonly latest = new Map<string, symbol>();
+  /** Aborted by `close`: statuses still waiting for the budget are given up. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly web: WebClient,
@@ -70,11 +72,11 @@ export class AgentSessions {
    * Each kind of failure is logged once per workspace.
    */
   async setStatus(target: SessionTarget, status: SessionStatus): Promise<void> {
-    if (this.isPaused(target.teamId)) return;
+    if (this.closing.signal.aborted || this.isPaused(target.teamId)) return;
     const key = `${target.channel}/${target.threadTs}`;
     const call = Symbol(status);
     this.latest.set(key, call);
-    const superseded = () => this.latest.get(key) !== call || this.isPaused(target.teamId);
+    const superseded = () => this.latest.get(key) !== call || this.isPaused(target.teamId) || this.closing.signal.aborted;
     try {
       if (status === 'processing') {
         const reserve = Math.floor(this.budget.perMinute * PROCESSING_KEEPS_SHARE);
@@ -85,8 +87,7 @@ export class AgentSessions {
       }
       for (let attempt = 0; attempt < ACTIVE_ATTEMPTS && !superseded(); attempt++) {
         for (let wait = await this.budget.tryTake(target.teamId, 0); wait.waitMs > 0; wait = await this.budget.tryTake(target.teamId, 0)) {
-          await sleep(wait.waitMs);
-          if (superseded()) return;
+          if (!(await sleep(wait.waitMs, this.closing.signal)) || superseded()) return;
         }
         const failure = await this.send(target, status);
         if (failure?.kind !== 'rate_limited') return;
@@ -95,6 +96,16 @@ export class AgentSessions {
     } finally {
       if (this.latest.get(key) === call) this.latest.delete(key);
     }
+  }
+
+  /**
+   * Gives up the `active` statuses still waiting for the budget (the bot is stopping): under a short budget they
+   * trickle out for minutes, and a process must not outlive its shutdown for them. Those sessions keep Slack's
+   * Stop button until Slack times them out.
+   */
+  close(): void {
+    if (this.latest.size > 0) this.logger.info({ sessions: this.latest.size }, 'stopping: agent session statuses still waiting for the budget are not sent');
+    this.closing.abort();
   }
 
   /** One call; undefined when it landed, else the failure (already logged, and a pause already recorded). */

@@ -75,6 +75,18 @@ describe('AgentSessions against the fake Slack Web API', () => {
     expect(logs.map((line) => [line.level, line.error])).toEqual([[40, 'missing_scope']]);
   });
 
+  test('close gives up the actives still waiting for the budget: a stopping bot does not wait a minute for them', async () => {
+    // One call a minute, less the safety margin: the first active already waits about 6 s for the budget.
+    const slow = new AgentSessions(slackClient(slack), createLogger('debug', new Writable({ write: (_c, _e, done) => done() })), new MemoryEditBudget(1));
+    const owed = slow.setStatus(teamA, 'active');
+    slow.close();
+    await owed;
+    expect(slack.callsOf(METHOD)).toHaveLength(0);
+    // Nothing is sent after close either.
+    await slow.setStatus(teamB, 'active');
+    expect(slack.callsOf(METHOD)).toHaveLength(0);
+  });
+
   test('a 429 on active is retried once after Retry-After, and lands', async () => {
     await sessions.setStatus(teamA, 'processing');
     slack.failNext(METHOD, { status: 429, retryAfter: 1 });
