@@ -362,15 +362,20 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const sizes = quick ? QUICK : FULL;
   const seconds = answerSeconds(sizes.tokens);
   const answers = `${sizes.tokens}-token answers at ${TOKENS_PER_SECOND} tokens/s (${seconds} s), TTFT ${TTFT_MS} ms, Slack RTT 50 ms`;
-  const note = quick ? '; quick: short answers, coarse ramp' : '';
+  const note = quick ? '; quick: short answers, coarse ramp, one process only' : '';
   const limits = `loop p99 < ${LOOP_P99_LIMIT_MS} ms and RSS < ${RSS_LIMIT_MB} MB, failing after ${FAILING_WINDOWS} windows of 1 s`;
 
   // Every process starts and warms up before anything is measured; the runs then follow one another. The
   // searches measure the process, not admission: MAX_CONCURRENT_ANSWERS out of the way.
   const search = { MAX_CONCURRENT_ANSWERS: '10000' };
   const keyPrefix = `bench-scale:${randomUUID()}:`;
+  // --quick (a smoke run of the whole bench under a minute) searches one process only.
   const [oneRig, twoRig, atCap] = await timed('  scale: start-up', () =>
-    Promise.all([setUp(sizes, 1, search), setUp(sizes, 2, { ...search, HISTORY_STORE: 'redis', REDIS_URL }, keyPrefix), setUp(sizes, 1)]),
+    Promise.all([
+      setUp(sizes, 1, search),
+      quick ? undefined : setUp(sizes, 2, { ...search, HISTORY_STORE: 'redis', REDIS_URL }, keyPrefix),
+      quick ? undefined : setUp(sizes, 1),
+    ]),
   );
 
   const one = await timed('  scale: one process', () => searchCapacity(oneRig, sizes));
@@ -391,6 +396,7 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   }
   const cap = defaultCap();
   record(section, `default MAX_CONCURRENT_ANSWERS (${cap}) ≤ capacity`, cap, `≤ ${one.capacity}`, cap <= one.capacity);
+  if (!twoRig || !atCap) return;
 
   const two = await timed('  scale: two processes', () => searchCapacity(twoRig, sizes, true));
   const twoSection = `Scale: two processes on Redis, deliveries round-robin (${MACHINE}, shared with the fakes; in flight climbs ${2 * sizes.slope}/s to ${2 * sizes.top}; ${answers}${note})`;

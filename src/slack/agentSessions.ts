@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import { setMaxListeners } from 'node:events';
 import { sleep } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { EditBudget } from './editBudget.js';
@@ -63,7 +64,11 @@ export class AgentSessions {
     private readonly logger: Logger,
     private readonly budget: EditBudget,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Every status waiting for the budget listens for `close` (one listener each, removed when its wait ends):
+    // under a short budget that is one per answer in flight, not a leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   /**
    * Sets `status` on the session of `target`. Never throws. Skipped while the workspace is paused (see
