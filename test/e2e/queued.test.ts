@@ -137,4 +137,37 @@ describe('MAX_CONCURRENT_ANSWERS: a question that waits for a slot says it is qu
     expect(versionsOf(t.slack, queuedTs).at(-1)).toBe('answer to second');
     expect(t.slack.callsOf('chat.update').filter((call) => call.params.ts === queuedTs).length).toBeGreaterThan(0);
   }, 60_000);
+
+  test('a question waiting for a slot holds back no edit of the answers running: with 2 edits a minute the running answer still ends, then the waiting one', async () => {
+    // Two chat.update a minute: a final that had to leave one for the final of a message still showing no text
+    // (the waiting reply) could never be sent, and the waiting reply waits for that final's slot.
+    t = await startTestBot({ SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', USER_MAX_CONCURRENT: '1', SLACK_EDITS_PER_MINUTE: '2' });
+    t.claude.scriptFor = (body) =>
+      questionOf({ body } as RecordedRequest) === 'long one' ? { chunks: Array.from({ length: 20 }, (_, i) => `w${i} `), delayMs: 100 } : { chunks: ['done.'] };
+    const long = await t.mention({ user: 'U1', text: '<@UBOT> long one' });
+    await t.claude.waitForRequests(1);
+    // One waits for the process (queued), one for its user's slot.
+    const queued = await t.mention({ user: 'U2', text: '<@UBOT> queued' });
+    const mine = await t.mention({ user: 'U1', text: '<@UBOT> mine' });
+    await t.idle(90_000);
+    expect(versionsOf(t.slack, await firstMessage(t, long)).at(-1)).toBe(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '));
+    for (const event of [queued, mine]) expect(versionsOf(t.slack, await firstMessage(t, event)).at(-1)).toBe('done.');
+  }, 120_000);
+
+  // With SLACK_EDITS_PER_MINUTE 50, the edit budget kept back for 40 more finals left none for the running answer's progress.
+  test('40 questions waiting for a slot leave the running answer its progress edits, not only its final', async () => {
+    t = await startTestBot({ SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1' });
+    scriptClaude(t);
+    const long = await t.mention({ user: 'U1', text: '<@UBOT> long one' });
+    await t.claude.waitForRequests(1);
+    const waiting = await Promise.all(Array.from({ length: 40 }, (_, i) => t.mention({ user: `UW${i}`, text: `<@UBOT> q${i}` })));
+    await Promise.all(waiting.map((event) => firstMessage(t, event)));
+    const longTs = await firstMessage(t, long);
+    await t.slack.waitFor(() => t.claude.requests.length > 1, 30_000);
+    const queuedBy = Math.max(...waiting.map((event) => postedIn(t, event)!.at));
+    const answeredAt = t.claude.requests[0]!.endedAt!;
+    // Claude went on writing for seconds after the last question queued: edits showed that, not only the final.
+    const progress = t.slack.messages.get(longTs)!.versions.filter((version) => version.at > queuedBy && version.at < answeredAt);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 });
