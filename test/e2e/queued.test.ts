@@ -1,12 +1,16 @@
 // Issue #14 §2: above MAX_CONCURRENT_ANSWERS questions wait in arrival order, and their reply says they are
 // queued (rather than "Thinking…" for as long as they wait), on either transport, until their answer starts.
 import type { ButtonAction } from '@slack/bolt';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import type { RecordedRequest } from '../fakes/fakeAnthropic.js';
 import type { RecordedCall } from '../fakes/fakeSlack.js';
-import { blockActionsPayload, deliverInteraction, type MentionEvent } from '../fakes/slackRequests.js';
+import { blockActionsPayload, deliverEvent, deliverInteraction, mentionEvent, type MentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { spawnBot, useFakeServers } from '../processBot.js';
 
 const QUEUED = toMrkdwn(copy.queued);
 const THINKING = toMrkdwn(copy.thinking);
@@ -169,5 +173,40 @@ describe('MAX_CONCURRENT_ANSWERS: a question that waits for a slot says it is qu
     // Claude went on writing for seconds after the last question queued: edits showed that, not only the final.
     const progress = t.slack.messages.get(longTs)!.versions.filter((version) => version.at > queuedBy && version.at < answeredAt);
     expect(progress.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+});
+
+describe('a crash while a question is queued', () => {
+  const fakes = useFakeServers();
+
+  test('kill -9: the next start answers the queued question once, in its queued message', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'queued-crash-')), 'history.sqlite') };
+    const first = await spawnBot(slack, claude, env);
+    // The first answer outlives the first process; every later one is quick.
+    claude.scriptFor = (body) => {
+      const question = questionOf({ body } as RecordedRequest);
+      return { chunks: ['answer ', 'to ', question], delayMs: claude.requests.length === 1 ? 5_000 : 20 };
+    };
+    const long = mentionEvent({ user: 'U1', text: '<@UBOT> long one' });
+    await deliverEvent(first.url, SIGNING_SECRET, long);
+    await claude.waitForRequests(1, 10_000);
+    const queued = mentionEvent({ user: 'U2', text: '<@UBOT> queued' });
+    await deliverEvent(first.url, SIGNING_SECRET, queued);
+    await slack.waitFor(() => slack.threadMessages(CHANNEL, queued.ts).length === 1);
+    const queuedTs = slack.threadMessages(CHANNEL, queued.ts)[0]!.ts;
+    expect(versionsOf(slack, queuedTs)).toEqual([QUEUED]);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      await slack.waitFor(() => versionsOf(slack, queuedTs).at(-1) === 'answer to queued', 20_000);
+      expect(slack.threadMessages(CHANNEL, queued.ts)).toHaveLength(1);
+      expect(claude.requests.map((request) => questionOf(request)).filter((question) => question === 'queued')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
   }, 60_000);
 });
