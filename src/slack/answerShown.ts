@@ -1,9 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import { copy } from '../copy.js';
+import { STOP_ACTION_ID } from './answerBlocks.js';
 import { toMrkdwn } from './render.js';
 import { compareTs } from './slackTs.js';
 
-const PLACEHOLDER = toMrkdwn(copy.thinking);
+/** What a reply's first post shows before any of the answer: the placeholder, or the queued line. */
+const STATUS_POSTS = new Set([toMrkdwn(copy.thinking), toMrkdwn(copy.queued)]);
 const STILL_WRITING = toMrkdwn(copy.stillWriting);
 
 /** Where an answer's messages are: its thread and its first message (the placeholder). */
@@ -17,8 +19,9 @@ export interface AnswerPlace {
 export interface ShownAnswer {
   /**
    * True when Slack shows the answer as finished: its first message is still there and none of the bot's
-   * messages from it on in the thread shows the placeholder or the "…still writing" mark that every
-   * unfinished version carries (a later answer of the same thread still streaming also counts as
+   * messages from it on in the thread shows a status post (the placeholder, the queued line), the "…still
+   * writing" mark or the Stop button (an unfinished version carries one of them; a thinking line only the
+   * Stop button) (a later answer of the same thread still streaming also counts as
    * unfinished: in doubt, the answer is given again).
    */
   finalShown: boolean;
@@ -48,7 +51,7 @@ export async function readAnswer(web: WebClient, { channel, threadTs, replyTs }:
   const first = messages.find((message) => message.ts === replyTs);
   if (!first?.bot_id) return { finalShown: false, continuation: [] };
   const ours = messages.filter((message) => message.bot_id);
-  const finalShown = !page.has_more && ours.every(({ text = '' }) => text !== PLACEHOLDER && !text.includes(STILL_WRITING));
+  const finalShown = !page.has_more && !ours.some(unfinished);
   const continuation: string[] = [];
   for (const message of messages) {
     if (message.ts === replyTs) continue;
@@ -56,4 +59,10 @@ export async function readAnswer(web: WebClient, { channel, threadTs, replyTs }:
     if (message.bot_id === first.bot_id) continuation.push(message.ts!);
   }
   return { finalShown, continuation };
+}
+
+/** Whether a message of the bot's shows an answer still being written (see ShownAnswer.finalShown). */
+function unfinished({ text = '', blocks = [] }: { text?: string; blocks?: { type?: string; elements?: { action_id?: string }[] }[] }): boolean {
+  const stoppable = blocks.some((block) => block.type === 'actions' && block.elements?.some((element) => element.action_id === STOP_ACTION_ID));
+  return STATUS_POSTS.has(text) || text.includes(STILL_WRITING) || stoppable;
 }

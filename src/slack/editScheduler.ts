@@ -149,6 +149,12 @@ export class LiveMessage {
   retryAt = 0;
   firstFinalAttemptAt = 0;
   finalAttempts = 0;
+  /**
+   * Its answer waits for its turn (its user's or the process's answer slot): until then it owes the workspace
+   * no first text and no final soon, so the reserves kept for those leave it out. Counted, they would hold
+   * back the edits, final included, of the answers running, whose end is what frees the slots it waits for.
+   */
+  waiting = false;
   /** When its scheduling started (the answer's start). */
   readonly createdAt: number;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
@@ -176,10 +182,11 @@ export class LiveMessage {
    * first words are expected): when it cannot, the reply holds its post for them (DESIGN.md §3 "Placeholder").
    * Finals outrank first texts, so the bucket, with what it refills meanwhile, must hold one more edit than
    * the finals every message owes, the first texts already waiting, and the finals of the questions still to
-   * come: as many as arrived in the last `withinMs` (a burst goes on; a quiet workspace expects none).
+   * come: as many as arrived in the last `withinMs` (a burst goes on; a quiet workspace expects none). Other
+   * messages `waiting` for their turn owe nothing yet; this one is asked about the time its answer runs.
    */
   firstTextAffordable(withinMs: number): Promise<boolean> {
-    return this.lane.firstTextAffordable(this.method, withinMs);
+    return this.lane.firstTextAffordable(this, withinMs);
   }
 
   /**
@@ -190,6 +197,13 @@ export class LiveMessage {
     this.sent = content;
     this.hasText ||= !thinking;
     this.lastSentAt = this.lastVisibleAt = this.lane.now();
+  }
+
+  /** Marks whether its answer waits for its turn (see `waiting`); the lane re-plans, as its reserves changed. */
+  setWaiting(waiting: boolean): void {
+    if (this.waiting === waiting) return;
+    this.waiting = waiting;
+    this.lane.wake();
   }
 
   /** Makes `content` the newest intermediate content; it supersedes any not yet sent. */
@@ -322,13 +336,16 @@ class WorkspaceLane {
   }
 
   /** See LiveMessage.firstTextAffordable. */
-  async firstTextAffordable(method: PacedMethod, withinMs: number): Promise<boolean> {
+  async firstTextAffordable(asking: LiveMessage, withinMs: number): Promise<boolean> {
+    const method = asking.method;
     const budget = this.budget(method);
     const refill = (budget.perMinute * withinMs) / 60_000;
     const left = await budget.peek(this.teamId);
     const recently = this.now() - withinMs;
     let owed = 0;
     for (const message of this.messages) {
+      // The asking message's first text comes once its turn came: it owes its final then.
+      if (message.waiting && message !== asking) continue;
       // Its final, and for a recent one the final of a question like it still to come.
       if (message.methods.final === method) owed += message.createdAt > recently ? 2 : 1;
       if (message.pending !== undefined && message.priority === Priority.FirstText && message.method === method) owed += 1;
@@ -418,6 +435,7 @@ class WorkspaceLane {
     const finals: MethodCounts = new Map();
     const textless: MethodCounts = new Map();
     for (const message of this.messages) {
+      if (message.waiting) continue;
       count(editors, message.methods.edit);
       count(finals, message.methods.final);
       if (!message.hasText) count(textless, message.methods.final);

@@ -181,6 +181,8 @@ export class ReplyMessage {
       },
       target.userId,
     );
+    // Its answer waits for admission (showAdmitted) first.
+    this.live.setWaiting(true);
     this.live.done.catch(() => this.lostController.abort());
     this.thinking = new ThinkingProgress(deps.thinkingDisplay, deps.scheduler.intervalMs, Date.now(), (line, sentence) => {
       // Thinking is progress worth showing at once: its line ends a hold as first words do.
@@ -309,11 +311,12 @@ export class ReplyMessage {
   }
 
   /**
-   * The answer got its slot: a reply that says it is queued shows the thinking line (copy.thinking) instead,
-   * at the lowest edit priority, so Claude's first text or thinking line supersedes it if it comes first (only
-   * the newest is sent). Nothing for a reply that never said it was queued.
+   * The answer got its slot: from now on its edits count in the workspace's reserves (LiveMessage.waiting), and a
+   * reply that says it is queued shows the thinking line (copy.thinking) instead, at the lowest edit priority, so
+   * Claude's first text or thinking line supersedes it if it comes first (only the newest is sent).
    */
   showAdmitted(): void {
+    this.live.setWaiting(false);
     if (!this.queued) return;
     this.queued = false;
     this.showStatus(copy.thinking, copy.taskDetails.thinking);

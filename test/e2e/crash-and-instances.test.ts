@@ -37,6 +37,29 @@ describe('crash recovery', () => {
     }
   }, 40_000);
 
+  test('after kill -9 while the reply shows a thinking line (no "still writing" mark), the restarted bot answers again in it', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
+    const first = await spawnBot(slack, claude, env);
+    const thinking = { chunks: Array.from({ length: 30 }, (_, i) => `Weighing option ${i}. `), delayMs: 500 };
+    claude.enqueue({ thinking, chunks: ['never shown'] }, { chunks: words(5, 'new'), delayMs: 20 });
+    const event = mentionEvent({ text: '<@UBOT> think first' });
+    await deliverEvent(first.url, SIGNING_SECRET, event);
+    await slack.waitFor(() => slack.callsOf('chat.update').some((call) => String(call.params.text).startsWith('_Thinking')), 15_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      const replyTs = slack.callsOf('chat.postMessage')[0]!.response.ts as string;
+      await slack.waitFor(() => versionsOf(slack, replyTs).at(-1) === words(5, 'new').join('').trim(), 20_000);
+      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 60_000);
+
   test('a native stream cut off by kill -9 is stopped and answered again in the same message', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'native' };

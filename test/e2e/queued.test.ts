@@ -1,12 +1,16 @@
 // Issue #14 §2: above MAX_CONCURRENT_ANSWERS questions wait in arrival order, and their reply says they are
 // queued (rather than "Thinking…" for as long as they wait), on either transport, until their answer starts.
 import type { ButtonAction } from '@slack/bolt';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import type { RecordedRequest } from '../fakes/fakeAnthropic.js';
 import type { RecordedCall } from '../fakes/fakeSlack.js';
-import { blockActionsPayload, deliverInteraction, type MentionEvent } from '../fakes/slackRequests.js';
+import { blockActionsPayload, deliverEvent, deliverInteraction, mentionEvent, type MentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
+import { spawnBot, useFakeServers } from '../processBot.js';
 
 const QUEUED = toMrkdwn(copy.queued);
 const THINKING = toMrkdwn(copy.thinking);
@@ -136,5 +140,73 @@ describe('MAX_CONCURRENT_ANSWERS: a question that waits for a slot says it is qu
     expect(startedIn).toEqual([long.ts]);
     expect(versionsOf(t.slack, queuedTs).at(-1)).toBe('answer to second');
     expect(t.slack.callsOf('chat.update').filter((call) => call.params.ts === queuedTs).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('a question waiting for a slot holds back no edit of the answers running: with 2 edits a minute the running answer still ends, then the waiting one', async () => {
+    // Two chat.update a minute: a final that had to leave one for the final of a message still showing no text
+    // (the waiting reply) could never be sent, and the waiting reply waits for that final's slot.
+    t = await startTestBot({ SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', USER_MAX_CONCURRENT: '1', SLACK_EDITS_PER_MINUTE: '2' });
+    t.claude.scriptFor = (body) =>
+      questionOf({ body } as RecordedRequest) === 'long one' ? { chunks: Array.from({ length: 20 }, (_, i) => `w${i} `), delayMs: 100 } : { chunks: ['done.'] };
+    const long = await t.mention({ user: 'U1', text: '<@UBOT> long one' });
+    await t.claude.waitForRequests(1);
+    // One waits for the process (queued), one for its user's slot.
+    const queued = await t.mention({ user: 'U2', text: '<@UBOT> queued' });
+    const mine = await t.mention({ user: 'U1', text: '<@UBOT> mine' });
+    await t.idle(90_000);
+    expect(versionsOf(t.slack, await firstMessage(t, long)).at(-1)).toBe(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '));
+    for (const event of [queued, mine]) expect(versionsOf(t.slack, await firstMessage(t, event)).at(-1)).toBe('done.');
+  }, 120_000);
+
+  // With SLACK_EDITS_PER_MINUTE 50, the edit budget kept back for 40 more finals left none for the running answer's progress.
+  test('40 questions waiting for a slot leave the running answer its progress edits, not only its final', async () => {
+    t = await startTestBot({ SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1' });
+    scriptClaude(t);
+    const long = await t.mention({ user: 'U1', text: '<@UBOT> long one' });
+    await t.claude.waitForRequests(1);
+    const waiting = await Promise.all(Array.from({ length: 40 }, (_, i) => t.mention({ user: `UW${i}`, text: `<@UBOT> q${i}` })));
+    await Promise.all(waiting.map((event) => firstMessage(t, event)));
+    const longTs = await firstMessage(t, long);
+    await t.slack.waitFor(() => t.claude.requests.length > 1, 30_000);
+    const queuedBy = Math.max(...waiting.map((event) => postedIn(t, event)!.at));
+    const answeredAt = t.claude.requests[0]!.endedAt!;
+    // Claude went on writing for seconds after the last question queued: edits showed that, not only the final.
+    const progress = t.slack.messages.get(longTs)!.versions.filter((version) => version.at > queuedBy && version.at < answeredAt);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+});
+
+describe('a crash while a question is queued', () => {
+  const fakes = useFakeServers();
+
+  test('kill -9: the next start answers the queued question once, in its queued message', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'queued-crash-')), 'history.sqlite') };
+    const first = await spawnBot(slack, claude, env);
+    // The first answer outlives the first process; every later one is quick.
+    claude.scriptFor = (body) => {
+      const question = questionOf({ body } as RecordedRequest);
+      return { chunks: ['answer ', 'to ', question], delayMs: claude.requests.length === 1 ? 5_000 : 20 };
+    };
+    const long = mentionEvent({ user: 'U1', text: '<@UBOT> long one' });
+    await deliverEvent(first.url, SIGNING_SECRET, long);
+    await claude.waitForRequests(1, 10_000);
+    const queued = mentionEvent({ user: 'U2', text: '<@UBOT> queued' });
+    await deliverEvent(first.url, SIGNING_SECRET, queued);
+    await slack.waitFor(() => slack.threadMessages(CHANNEL, queued.ts).length === 1);
+    const queuedTs = slack.threadMessages(CHANNEL, queued.ts)[0]!.ts;
+    expect(versionsOf(slack, queuedTs)).toEqual([QUEUED]);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      await slack.waitFor(() => versionsOf(slack, queuedTs).at(-1) === 'answer to queued', 20_000);
+      expect(slack.threadMessages(CHANNEL, queued.ts)).toHaveLength(1);
+      expect(claude.requests.map((request) => questionOf(request)).filter((question) => question === 'queued')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
   }, 60_000);
 });

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createSlackClients } from '../../src/slack/slackClients.js';
-import { slackFetch } from '../../src/slack/slackFetch.js';
+import { createSlackFetch, slackFetch } from '../../src/slack/slackFetch.js';
 import { closeServer, listenOnLoopback, readBody } from '../fakes/httpUtil.js';
 import { API_KEY, BOT_TOKEN, SIGNING_SECRET } from '../harness.js';
 import { unusedPort } from '../deploy/deployFiles.js';
@@ -117,4 +117,43 @@ describe('slackFetch answers as fetch does', () => {
     expect(type).toMatch(/^multipart\/form-data; boundary=/);
     expect(body).toContain('file bytes');
   });
+
+  test('decodes every coding fetch decodes, asked for or not: deflate, br, GZIP in capitals, gzip then br; an empty gzip body is empty', async () => {
+    const json = Buffer.from(JSON.stringify({ ok: true, text: 'héllo' }));
+    const sent: [string, Buffer][] = [
+      ['deflate', deflateSync(json)],
+      ['br', brotliCompressSync(json)],
+      ['GZIP', gzipSync(json)],
+      ['gzip, br', brotliCompressSync(gzipSync(json))],
+    ];
+    for (const [coding, body] of sent) {
+      server.answer((_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': coding });
+        response.end(body);
+      });
+      expect(await (await slackFetch(`${server.url()}users.info`, webCall())).json()).toEqual({ ok: true, text: 'héllo' });
+    }
+    server.answer((_request, response) => {
+      response.writeHead(200, { 'Content-Encoding': 'gzip' });
+      response.end();
+    });
+    expect(await (await slackFetch(`${server.url()}users.info`, webCall())).text()).toBe('');
+  });
+
+  test('without a signal, fails with TypeError "fetch failed" once the server is silent for silentMs, before its answer or mid-body', async () => {
+    const quickToGiveUp = createSlackFetch(300);
+    server.answer(() => undefined);
+    await expect(quickToGiveUp(`${server.url()}chat.postMessage`, webCall())).rejects.toMatchObject({ message: 'fetch failed' });
+    server.answer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write('{"ok":');
+    });
+    await expect(quickToGiveUp(`${server.url()}chat.postMessage`, webCall())).rejects.toMatchObject({ message: 'fetch failed' });
+  });
+
+  test('an answer slower than the idle keep-alive socket timeout (4 s) still arrives, on a new or a kept-alive socket', async () => {
+    server.answer((_request, response) => void setTimeout(() => response.end('{"ok":true}'), 5_000));
+    expect(await (await slackFetch(`${server.url()}chat.postMessage`, webCall())).json()).toEqual({ ok: true });
+    expect(await (await slackFetch(`${server.url()}chat.postMessage`, webCall())).json()).toEqual({ ok: true });
+  }, 30_000);
 });
