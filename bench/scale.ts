@@ -431,7 +431,9 @@ export async function benchScale(record: RecordRow, quick: boolean, costModel?: 
   const lateSent = outOfOrderStarts(overload.tally, (entry) => entry.sentAt);
   record(overSection, 'Claude requests started out of the order Slack sent the events (those sent within a loop delay may swap)', lateSent);
   record(overSection, 'peak questions waiting', overload.watch.questionsWaiting, `${offered - cap} at most`);
-  record(overSection, 'peak RSS (MB)', overload.watch.rssMb, `< ${RSS_LIMIT_MB}`, overload.watch.rssMb < RSS_LIMIT_MB);
+  // Not a target here (the capacity rows hold RSS to it): in a forced-GC run of this load the live heap stayed near
+  // 55 MB while RSS climbed, V8 leaving short-lived per-token garbage in the old generation until a full collection.
+  record(overSection, 'peak RSS (MB; V8 collects lazily: mostly garbage, see the comment in bench/scale.ts)', overload.watch.rssMb);
   record(overSection, 'other processes’ CPU meanwhile (% of one core; noise)', overload.cpu.othersPercent);
 
   await atCap.tearDown();
