@@ -374,22 +374,25 @@ async function main(): Promise<void> {
   // CPU before scale: the scale section sets the capacity the CPU cost model predicts beside its own.
   const costModel = runs('cpu') ? await timed('cpu', benchCpu) : undefined;
   if (runs('scale')) await timed('scale', () => benchScale(record, quick, costModel));
+  // The naive baseline is 100 s of waiting (one edit a second per chunk) and almost no CPU: it runs beside the
+  // thinking section, whose figures are edit-interval scale, so the full run stays under 10 minutes.
+  let naive: Promise<void> = Promise.resolve();
   if (runs('latency')) {
     const botAnswers = await timed('latency', async () => {
       const answers = await benchLatency('edits');
       compareTransports(answers, await benchLatency('native'));
       return answers;
     });
-    // The naive baseline paces one edit per chunk: its 20 s are all waiting, so --quick leaves it out.
-    if (runs('naive') && !quick) await timed('naive', () => benchNaive(botAnswers));
+    if (runs('naive') && !quick) naive = timed('naive', () => benchNaive(botAnswers));
   }
+  if (runs('thinking')) await timed('thinking', benchThinking);
+  await naive;
   if (runs('budget')) {
     await timed('budget', async () => {
       await benchBudget('edits');
       if (!quick) await benchBudget('auto');
     });
   }
-  if (runs('thinking')) await timed('thinking', benchThinking);
   // The production build's memory (dist/, no TypeScript loader), before it answers anything. Building takes a while: not in --quick.
   if (runs('startup') && !quick) {
     const { rssMb } = await timed('startup', compiledStartupRss);
