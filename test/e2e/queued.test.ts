@@ -1,6 +1,7 @@
 // Issue #14 §2: above MAX_CONCURRENT_ANSWERS questions wait in arrival order, and their reply says they are
 // queued (rather than "Thinking…" for as long as they wait), on either transport, until their answer starts.
 import type { ButtonAction } from '@slack/bolt';
+import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { copy } from '../../src/copy.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import type { RecordedRequest } from '../fakes/fakeAnthropic.js';
 import type { RecordedCall } from '../fakes/fakeSlack.js';
+import { pollUntil } from '../fakes/httpUtil.js';
 import { blockActionsPayload, deliverEvent, deliverInteraction, mentionEvent, type MentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
@@ -176,12 +178,23 @@ describe('MAX_CONCURRENT_ANSWERS: a question that waits for a slot says it is qu
   }, 60_000);
 });
 
+/** The replies the bot's sqlite file records as in flight (read-only, beside the running bot). */
+function recordedReplies(dbPath: string): string[] {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare<[], { reply_ts: string }>('SELECT reply_ts FROM inflight').all().map((row) => row.reply_ts);
+  } finally {
+    db.close();
+  }
+}
+
 describe('a crash while a question is queued', () => {
   const fakes = useFakeServers();
 
   test('kill -9: the next start answers the queued question once, in its queued message', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const env = { SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'queued-crash-')), 'history.sqlite') };
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'queued-crash-')), 'history.sqlite');
+    const env = { SLACK_STREAMING: 'edits', MAX_CONCURRENT_ANSWERS: '1', HISTORY_DB_PATH: dbPath };
     const first = await spawnBot(slack, claude, env);
     // The first answer outlives the first process; every later one is quick.
     claude.scriptFor = (body) => {
@@ -196,6 +209,8 @@ describe('a crash while a question is queued', () => {
     await slack.waitFor(() => slack.threadMessages(CHANNEL, queued.ts).length === 1);
     const queuedTs = slack.threadMessages(CHANNEL, queued.ts)[0]!.ts;
     expect(versionsOf(slack, queuedTs)).toEqual([QUEUED]);
+    // The bot records the queued message once Slack has answered its post; the crash comes after that.
+    await pollUntil(() => recordedReplies(dbPath).includes(queuedTs), 10_000, () => `in flight: ${recordedReplies(dbPath).join(', ')}`);
     first.child.kill('SIGKILL');
     await first.exited;
 
