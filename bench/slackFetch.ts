@@ -26,8 +26,8 @@ const CANDIDATES = {
     const dispatcher = new Agent();
     return (url: string, init: RequestInit) => fetch(url, { ...init, dispatcher } as never) as unknown as Promise<Response>;
   },
-  /** The bot's own: src/slack/slackFetch.ts (node:http(s) with a keep-alive Agent). */
-  'd: slackFetch (node:http)': async () => (await import('../src/slack/slackFetch.js')).slackFetch as (url: string, init: RequestInit) => Promise<Response>,
+  /** The bot's own: src/http/nodeFetch.ts (node:http(s) with a keep-alive Agent). */
+  'd: createNodeFetch (node:http)': async () => (await import('../src/http/nodeFetch.js')).createNodeFetch('whole') as (url: string, init: RequestInit) => Promise<Response>,
   /** Node's fetch in a process that never loads undici 7: the reference. */
   'e: fetch, no undici 7 loaded': async () => globalThis.fetch,
 } satisfies Record<string, () => Promise<(url: string, init: RequestInit) => Promise<Response>>>;

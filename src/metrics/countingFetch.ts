@@ -1,5 +1,5 @@
 import type { FetchFunction } from '@slack/web-api';
-import type { WebFetch } from '../slack/slackFetch.js';
+import type { NodeFetch } from '../http/nodeFetch.js';
 import type { SlackCallResult } from './botMetrics.js';
 
 /** Told the Web API method and result of each request a WebClient sends. */
@@ -12,7 +12,7 @@ export type SlackCallReport = (method: string, result: SlackCallResult) => void;
  * the WebClient gets the same status, headers and body text (read once here: a `clone()` would tee the body
  * into two more streams on every Slack call). `base` sends the requests.
  */
-export function countingFetch(report: SlackCallReport, base: WebFetch): FetchFunction {
+export function countingFetch(report: SlackCallReport, base: NodeFetch): FetchFunction {
   return async (url, init) => {
     const method = new URL(url).pathname.split('/').at(-1) ?? '';
     let response: Response;

@@ -2,7 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import { toBoltLogger, type Logger } from '../logger.js';
 import { countingFetch, type SlackCallReport } from '../metrics/countingFetch.js';
-import { slackFetch } from './slackFetch.js';
+import { createNodeFetch } from '../http/nodeFetch.js';
 
 /** The two Slack clients: edits must not use the WebClient's automatic 429 retry, which re-sends stale text. */
 export interface SlackClients {
@@ -21,10 +21,11 @@ export interface SlackClients {
  * Builds the clients against SLACK_API_URL. On a 429 @slack/web-api 8 pauses its whole queue and then
  * re-sends the same call; for an edit that call is stale by then, so edits get a client that throws
  * `WebAPIRateLimitedError` instead (https://docs.slack.dev/tools/node-slack-sdk/web-api#rate-limits).
- * All three send through `slackFetch` (Node's own HTTP layer, not the undici 7 Agent Bolt installs under fetch).
+ * All three send through one `createNodeFetch('whole')` (Node's own HTTP layer, not the undici 7 Agent Bolt installs under fetch).
  * `report`, when given, is told the method and result of every request the three clients send.
  */
 export function createSlackClients(config: Config, logger: Logger, report?: SlackCallReport): SlackClients {
+  const slackFetch = createNodeFetch('whole');
   const options = { slackApiUrl: config.SLACK_API_URL, logger: toBoltLogger(logger), fetch: report ? countingFetch(report, slackFetch) : slackFetch };
   return {
     web: new WebClient(config.SLACK_BOT_TOKEN, {

@@ -1,0 +1,164 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
+
+/** `fetch` as the WebClients and the Anthropic client call it (a URL; method, headers, a body, redirect, signal), answering a `Response`. */
+export type NodeFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Idle keep-alive sockets close after this long (ms): below the 5 s keep-alive timeout of common servers, so a
+ * request does not go out on a socket the server is closing. undici uses 4 s for the same reason.
+ */
+const IDLE_SOCKET_MS = 4_000;
+const agentOptions = { keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS } as const;
+const agents = { 'http:': new HttpAgent(agentOptions), 'https:': new HttpsAgent(agentOptions) };
+/**
+ * A request fails when its socket stays silent this long (ms) before the response ends: fetch (undici) gives up
+ * after 300 s without headers or between body chunks, and a WebClient without `timeout` (the posting client)
+ * relies on that, else a server that never answers holds its call, and the answer waiting on it, forever.
+ */
+export const SILENT_RESPONSE_MS = 300_000;
+/** Decoders of the content codings fetch decodes (Fetch standard; "x-gzip" is gzip): whole bodies, and streamed ones. */
+const DECODERS: Record<string, { whole: (raw: Buffer) => Buffer; stream: () => NodeJS.ReadWriteStream }> = {
+  gzip: { whole: gunzipSync, stream: createGunzip },
+  'x-gzip': { whole: gunzipSync, stream: createGunzip },
+  deflate: { whole: inflateSync, stream: createInflate },
+  br: { whole: brotliDecompressSync, stream: createBrotliDecompress },
+};
+/** Statuses whose Response must have no body (Fetch standard, "null body status"). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/** How the Response's body is given: read whole before the Response resolves, or streamed as it arrives. */
+export type BodyMode = 'whole' | 'streamed';
+
+/**
+ * A `fetch` over node:http(s) with a keep-alive Agent, for a request with a string body (or none); any other
+ * body (FormData, a stream), a `Request` and `redirect: 'manual'` go to the global `fetch`. Why hand-written: once
+ * @slack/bolt has loaded npm undici 7, the global fetch runs over undici 7's Agent, and on loopback this path
+ * reaches the server in about half the time and half the CPU per call (bench/slackFetch.ts), and streams
+ * Claude's events for less CPU per event (bench: CPU per token). As fetch does, it rejects with the signal's
+ * reason on abort or timeout, and with a TypeError "fetch failed" (cause: the socket error) when the request
+ * fails; unlike fetch it follows no redirect: a 3xx rejects with that TypeError (the WebClients ask for
+ * `redirect: 'error'`; the Anthropic API does not redirect). The Response has the status, status text and
+ * every response header, its body decoded (gzip, deflate or br, as fetch decodes them, whatever was asked
+ * for): read whole (`'whole'`: Slack's small JSON answers), or streamed (`'streamed'`: Claude's server-sent
+ * events), its stream erroring as fetch's does when the request is aborted or cut off. `silentMs`: see
+ * SILENT_RESPONSE_MS.
+ */
+export function createNodeFetch(body: BodyMode, silentMs = SILENT_RESPONSE_MS): NodeFetch {
+  return (input, init) => (input instanceof Request ? fetch(input, init) : send(input, init, body, silentMs));
+}
+
+function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentMs: number): Promise<Response> {
+  const stringBody = typeof init.body === 'string' || init.body === undefined || init.body === null;
+  if (!stringBody || init.redirect === 'manual') return fetch(url, init);
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+  if (!request) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${target.protocol}`));
+  const signal = init.signal ?? undefined;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const failure = (error: unknown) => (signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
+  return new Promise<Response>((resolve, reject) => {
+    const fail = (error: unknown) => reject(failure(error));
+    const outgoing = request(
+      target,
+      { method: init.method ?? 'GET', headers: { 'accept-encoding': 'gzip', ...headersOf(init.headers) }, agent: agents[target.protocol as keyof typeof agents], signal },
+      (incoming) => {
+        const status = incoming.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          incoming.destroy();
+          return fail(new Error(`redirect to ${incoming.headers.location ?? '?'} not followed`));
+        }
+        const headers = headersOf(incoming);
+        const init = { status, statusText: incoming.statusMessage ?? '', headers };
+        if (mode === 'streamed') return resolve(new Response(NULL_BODY.has(status) ? null : streamOf(incoming, headers.get('content-encoding'), failure), init));
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', fail);
+        // A response cut short (the socket closed, the signal aborted) emits 'error' ("aborted").
+        incoming.on('end', () => {
+          try {
+            resolve(new Response(NULL_BODY.has(status) ? null : decoded(Buffer.concat(chunks), headers.get('content-encoding')), init));
+          } catch (error) {
+            fail(error);
+          }
+        });
+      },
+    );
+    outgoing.on('error', fail);
+    outgoing.setTimeout(silentMs, () => outgoing.destroy(new Error(`no answer for ${silentMs} ms`)));
+    outgoing.end(init.body ?? undefined);
+  });
+}
+
+/** All raw headers of a response (repeated ones kept), or a request's headers as a plain object for node:http. */
+function headersOf(source: IncomingMessage): Headers;
+function headersOf(source: RequestInit['headers'] | undefined): Record<string, string>;
+function headersOf(source: IncomingMessage | RequestInit['headers'] | undefined): Headers | Record<string, string> {
+  if (source === undefined) return {};
+  if ('rawHeaders' in source) {
+    const headers = new Headers();
+    for (let i = 0; i < source.rawHeaders.length; i += 2) headers.append(source.rawHeaders[i]!, source.rawHeaders[i + 1]!);
+    return headers;
+  }
+  return source instanceof Headers || Array.isArray(source) ? Object.fromEntries(new Headers(source)) : (source as Record<string, string>);
+}
+
+/** The codings of a Content-Encoding header, in the order they were applied; undefined when one is unknown to fetch. */
+function codingsOf(contentEncoding: string | null): string[] | undefined {
+  const codings = (contentEncoding ?? '').toLowerCase().split(',').map((coding) => coding.trim()).filter((coding) => coding && coding !== 'identity');
+  return codings.every((coding) => DECODERS[coding]) ? codings : undefined;
+}
+
+/**
+ * `raw` undone of its codings, last applied first (RFC 9110 §8.4); an empty body stays empty, and a body with a
+ * coding fetch does not know is given as it came, as fetch gives it. Throws on a corrupt coding.
+ */
+function decoded(raw: Buffer, contentEncoding: string | null): Buffer {
+  const codings = codingsOf(contentEncoding);
+  if (raw.length === 0 || !codings) return raw;
+  return codings.reduceRight((body, coding) => DECODERS[coding]!.whole(body), raw);
+}
+
+/**
+ * The body of `incoming` as a byte stream, decoded as it arrives; it errors with `failure(cause)` when the
+ * response is cut short or corrupt, and cancelling it (the reader gave up) closes the socket.
+ */
+function streamOf(incoming: IncomingMessage, contentEncoding: string | null, failure: (cause: unknown) => unknown): ReadableStream<Uint8Array> {
+  const codings = codingsOf(contentEncoding) ?? [];
+  const source: Readable = codings.reduceRight<Readable>((stream, coding) => stream.pipe(DECODERS[coding]!.stream()) as unknown as Readable, incoming);
+  // Set once the stream is closed, errored or cancelled: a controller takes nothing after that.
+  let ended = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      source.on('data', (chunk: Buffer) => {
+        if (ended) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        // Backpressure: the socket is read no faster than the reader takes the chunks.
+        if ((controller.desiredSize ?? 1) <= 0) source.pause();
+      });
+      source.on('end', () => {
+        if (!ended) controller.close();
+        ended = true;
+      });
+      const cut = (error: unknown) => {
+        if (!ended) controller.error(failure(error));
+        ended = true;
+      };
+      incoming.on('error', cut);
+      if (source === incoming) return;
+      // An empty coded body is empty, as fetch gives it (a decoder fails on no input at all).
+      let empty = true;
+      incoming.once('data', () => (empty = false));
+      source.on('error', (error) => (empty && incoming.complete ? source.emit('end') : cut(error)));
+    },
+    pull() {
+      source.resume();
+    },
+    cancel() {
+      ended = true;
+      incoming.destroy();
+    },
+  });
+}
