@@ -28,7 +28,7 @@ export async function startBenchBot(
 ): Promise<{ bot: Bot; url: string }> {
   const config = benchConfig(urls, env);
   const logger = pino({ level: 'silent' });
-  const bot = createBot(config, { logger, stores: openStores(config, logger, keyPrefix) });
+  const bot = createBot(config, { logger, stores: await openStores(config, logger, keyPrefix) });
   const port = await bot.start();
   return { bot, url: `http://127.0.0.1:${port}` };
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   scrub = scrubber(secrets);
   const logger = createLogger(config.LOG_LEVEL, undefined, secrets);
 
-  const stores = openStores(config, logger);
+  const stores = await openStores(config, logger);
   await stores.verify();
   const bot = createBot(config, { logger, stores });
   let stopping = false;

@@ -1,24 +1,19 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { LocalStopRelay, type StopRelay } from './coordination/stopRelay.js';
+import { LocalThreadLock, type ThreadLock } from './coordination/threadLock.js';
 import { FileLease } from './coordination/fileLease.js';
-import { LocalStopRelay, RedisStopRelay, type StopRelay } from './coordination/stopRelay.js';
-import { LocalThreadLock, RedisThreadLock, type ThreadLock } from './coordination/threadLock.js';
 import type { HistoryStore } from './history/historyStore.js';
 import { MemoryHistoryStore } from './history/memoryHistoryStore.js';
-import { RedisHistoryStore } from './history/redisHistoryStore.js';
 import { openSqliteFile } from './history/sqliteFile.js';
 import { SqliteHistoryStore } from './history/sqliteHistoryStore.js';
 import type { InflightRegistry } from './inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from './inflight/memoryInflightRegistry.js';
-import { RedisInflightRegistry } from './inflight/redisInflightRegistry.js';
 import { SqliteInflightRegistry } from './inflight/sqliteInflightRegistry.js';
 import type { Logger } from './logger.js';
-import { checkRedis, createRedis, reachRedis } from './redis/connection.js';
+import { reusedCheck } from './readiness.js';
 import { memoryBudgets, type SlackBudgets } from './slack/editBudget.js';
-import { MemoryEventDedupe, RedisEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
-import { redisBudgets } from './slack/redisEditBudget.js';
+import { MemoryEventDedupe, SqliteEventDedupe, type EventDedupe } from './slack/eventDedupe.js';
 import { MemoryUsageLedger } from './usage/memoryUsageLedger.js';
-import { RedisUsageLedger } from './usage/redisUsageLedger.js';
 import { SqliteUsageLedger } from './usage/sqliteUsageLedger.js';
 import type { UsageLedger } from './usage/usageLedger.js';
 
@@ -54,19 +49,25 @@ export interface Stores {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How often stores that cannot expire rows themselves (sqlite, memory) delete threads past HISTORY_TTL_DAYS. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-/** How long a readiness answer is reused: a flood of probes costs one check a second, never a check each. */
-const READY_CACHE_MS = 1_000;
-/** The key ready() writes in Redis lives this long: long enough to see, short enough to leave nothing behind. */
-const READY_KEY_TTL_MS = 10_000;
 
 /**
  * Opens the stores HISTORY_STORE names; `keyPrefix` namespaces Redis keys (tests give each their own).
- * Throws ConfigError (one line naming HISTORY_DB_PATH) when the sqlite file cannot be used: unwritable,
+ * Rejects with ConfigError (one line naming HISTORY_DB_PATH) when the sqlite file cannot be used: unwritable,
  * corrupt, a directory, or held by another running process.
  */
-export function openStores(config: Config, logger: Logger, keyPrefix = 'claude-bot:'): Stores {
+export async function openStores(config: Config, logger: Logger, keyPrefix = 'claude-bot:'): Promise<Stores> {
+  if (config.HISTORY_STORE !== 'redis') return openLocalStores(config, logger);
+  // Loaded only here: a bot on sqlite or memory never loads ioredis (about 4 MB of RSS, bench "start-up").
+  const { openRedisStores } = await import('./redisStores.js');
+  return openRedisStores(config, logger, keyPrefix, config.HISTORY_TTL_DAYS * DAY_MS);
+}
+
+/** The stores of HISTORY_STORE=sqlite or memory, owned by this one process (see openStores); throws as openStores rejects. */
+export function openLocalStores(config: Config, logger: Logger): Stores {
   const retentionMs = config.HISTORY_TTL_DAYS * DAY_MS;
   switch (config.HISTORY_STORE) {
+    case 'redis':
+      throw new TypeError('HISTORY_STORE=redis is shared by several processes: open it with openStores');
     case 'memory': {
       const history = new MemoryHistoryStore(config.HISTORY_MAX_MESSAGES, retentionMs);
       return local(config, logger, {
@@ -98,8 +99,6 @@ export function openStores(config: Config, logger: Logger, keyPrefix = 'claude-b
           },
         });
       });
-    case 'redis':
-      return shared(createRedis(config.REDIS_URL!, logger), config, logger, keyPrefix, retentionMs);
   }
 }
 
@@ -143,49 +142,5 @@ function local(config: Config, logger: Logger, parts: LocalParts): Stores {
       await Promise.all([history.close(), inflight.close(), dedupe.close(), usage.close()]);
       parts.close();
     },
-  };
-}
-
-function shared(redis: Redis, config: Config, logger: Logger, keyPrefix: string, retentionMs: number): Stores {
-  const stores = {
-    history: new RedisHistoryStore(redis, config.HISTORY_MAX_MESSAGES, retentionMs, keyPrefix),
-    dedupe: new RedisEventDedupe(redis, logger, keyPrefix),
-    budgets: redisBudgets(redis, config.SLACK_EDITS_PER_MINUTE, keyPrefix, logger),
-    lock: new RedisThreadLock(redis, logger, keyPrefix),
-    inflight: new RedisInflightRegistry(redis, keyPrefix),
-    stops: new RedisStopRelay(redis, logger, keyPrefix),
-    usage: new RedisUsageLedger(redis, retentionMs, keyPrefix),
-  };
-  return {
-    ...stores,
-    ready: reusedCheck(async () => (await reachRedis(redis.set(`${keyPrefix}ready`, '1', 'PX', READY_KEY_TTL_MS))) === 'OK'),
-    async verify() {
-      if (await checkRedis(redis, `${keyPrefix}ready`)) return;
-      logger.warn('Redis is unreachable at start-up (REDIS_URL): starting anyway; not ready, and questions get "temporarily unavailable", until it is back');
-    },
-    async close() {
-      await Promise.all([stores.lock.close(), stores.history.close(), stores.dedupe.close(), stores.inflight.close(), stores.stops.close(), stores.usage.close()]);
-      redis.disconnect();
-    },
-  };
-}
-
-/**
- * `check` (a readiness check) run at most once at a time, callers meanwhile sharing its answer, which is then
- * reused for READY_CACHE_MS after it settles; a rejection counts as false.
- */
-function reusedCheck(check: () => Promise<boolean>): () => Promise<boolean> {
-  let running: Promise<boolean> | undefined;
-  let settled: { at: number; ready: boolean } | undefined;
-  return () => {
-    if (settled && Date.now() - settled.at < READY_CACHE_MS) return Promise.resolve(settled.ready);
-    running ??= check()
-      .catch(() => false)
-      .then((ready) => {
-        settled = { at: Date.now(), ready };
-        running = undefined;
-        return ready;
-      });
-    return running;
   };
 }

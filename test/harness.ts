@@ -89,7 +89,7 @@ export async function startTestBot(
     },
   });
   const logger = createLogger(config.LOG_LEVEL, sink, secretsOf(config));
-  const stores = openStores(config, logger, deps.keyPrefix);
+  const stores = await openStores(config, logger, deps.keyPrefix);
   if (deps.history) stores.history = deps.history;
   const history = stores.history;
   const bot = createBot(config, { logger, stores, instanceId: deps.instanceId });

@@ -244,7 +244,7 @@ describe('npm run doctor against the fakes', () => {
     mkdirSync(join(cwd, 'data'));
     const path = join(cwd, 'data/history.sqlite');
     const config = loadConfig({ ...fakeWiring(fakes.slack(), fakes.claude()), HISTORY_STORE: 'sqlite', HISTORY_DB_PATH: path });
-    const stores = openStores(config, createLogger('silent'));
+    const stores = await openStores(config, createLogger('silent'));
     try {
       const run = await runDoctor({ HISTORY_DB_PATH: path }, { fakes, cwd });
       expect(run.code).toBe(0);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { LocalThreadLock, RedisThreadLock } from '../../src/coordination/threadLock.js';
+import { RedisThreadLock } from '../../src/coordination/redisThreadLock.js';
+import { LocalThreadLock } from '../../src/coordination/threadLock.js';
 import { describeRedis, memoryLogger, useRedisPair } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

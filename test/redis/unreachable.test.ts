@@ -1,4 +1,4 @@
-import { RedisThreadLock } from '../../src/coordination/threadLock.js';
+import { RedisThreadLock } from '../../src/coordination/redisThreadLock.js';
 import type { ThreadKey } from '../../src/history/historyStore.js';
 import { RedisHistoryStore } from '../../src/history/redisHistoryStore.js';
 import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';

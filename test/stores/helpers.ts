@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
-import { openStores, type Stores } from '../../src/stores.js';
+import { openLocalStores, type Stores } from '../../src/stores.js';
 import { memoryLogger } from '../redis/helpers.js';
 
 /** A path for a history file in a fresh temporary directory (`nested` adds directories the bot must create). */
@@ -21,7 +21,7 @@ export function openSqliteStores(path: string, env: Record<string, string> = {},
     HISTORY_DB_PATH: path,
     ...env,
   });
-  return openStores(config, logger);
+  return openLocalStores(config, logger);
 }
 
 /**

@@ -18,7 +18,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Pr
 
 describe('Stores.ready()', () => {
   test('memory: always ready', async () => {
-    const stores = openStores(loadConfig({ ...baseEnv, HISTORY_STORE: 'memory' }), memoryLogger().logger);
+    const stores = await openStores(loadConfig({ ...baseEnv, HISTORY_STORE: 'memory' }), memoryLogger().logger);
     expect(await stores.ready()).toBe(true);
     await stores.close();
   });
@@ -57,7 +57,7 @@ describe('Stores.ready()', () => {
 describeRedis('Stores.ready() on Redis', () => {
   test('ready while Redis answers, not while it is stopped, ready again once it is back', async () => {
     const redis = await RedisServer.start();
-    const stores = openStores(loadConfig({ ...baseEnv, HISTORY_STORE: 'redis', REDIS_URL: redis.url }), memoryLogger().logger, testPrefix());
+    const stores = await openStores(loadConfig({ ...baseEnv, HISTORY_STORE: 'redis', REDIS_URL: redis.url }), memoryLogger().logger, testPrefix());
     try {
       expect(await stores.ready()).toBe(true);
       await redis.kill();

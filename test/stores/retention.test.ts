@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
-import { openStores, type Stores } from '../../src/stores.js';
+import { openLocalStores, type Stores } from '../../src/stores.js';
 import { memoryLogger } from '../redis/helpers.js';
 import { openSqliteStores, tempDbPath } from './helpers.js';
 
@@ -14,7 +14,7 @@ const active = { teamId: 'T1', channel: 'C1', threadTs: '2.2' };
 const stores: Record<string, (ttlDays: string, path: string) => Stores> = {
   sqlite: (ttlDays, path) => openSqliteStores(path, { HISTORY_TTL_DAYS: ttlDays }),
   memory: (ttlDays) =>
-    openStores(
+    openLocalStores(
       loadConfig({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 'signing-secret', ANTHROPIC_API_KEY: 'k', HISTORY_STORE: 'memory', HISTORY_TTL_DAYS: ttlDays }),
       memoryLogger().logger,
     ),
