@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { FakeAnthropic } from '../fakes/fakeAnthropic.js';
 import { FakeSlack } from '../fakes/fakeSlack.js';
 import { FakeSocketMode } from '../fakes/fakeSocketMode.js';
@@ -6,8 +5,6 @@ import { deliverInteraction, feedbackClick } from '../fakes/slackRequests.js';
 import { replyTs, SIGNING_SECRET, startTestBot, type TestBot } from '../harness.js';
 import { scrape, scrapeUntil, type Scrape } from '../metrics/scrape.js';
 
-/** Where the closing note of issue #13 takes its sample scrape from. */
-const SAMPLE_PATH = '/work/wt/brief/metrics-sample.txt';
 /** Words and ids that must never reach a label: the question, the channel, the user. */
 const QUESTION = 'zanzibar-marmalade-7731';
 const CHANNEL = 'C9PRIVATE42';
@@ -54,7 +51,6 @@ describe('/metrics after a scripted set of answers (complete, truncated, Slack 4
 
     metrics = await scrape(t.url);
     headOnPort = await fetch(`${t.url}/metrics`, { method: 'HEAD' });
-    writeFileSync(SAMPLE_PATH, metrics.text);
   });
   afterAll(() => t.stop());
 
