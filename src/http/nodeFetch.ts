@@ -26,6 +26,8 @@ const DECODERS: Record<string, { whole: (raw: Buffer) => Buffer; stream: () => N
   deflate: { whole: inflateSync, stream: createInflate },
   br: { whole: brotliDecompressSync, stream: createBrotliDecompress },
 };
+/** How many bytes of a streamed body may wait for its reader before the socket is paused (undici reads 64 KiB ahead too). */
+const STREAM_BUFFER_BYTES = 64 * 1024;
 /** Statuses whose Response must have no body (Fetch standard, "null body status"). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -160,5 +162,7 @@ function streamOf(incoming: IncomingMessage, contentEncoding: string | null, fai
       ended = true;
       incoming.destroy();
     },
-  });
+    // A queue of bytes, not of chunks: with the default (one chunk) the socket would be paused after every
+    // chunk until the reader asks again, Claude's events read one at a time.
+  }, new ByteLengthQueuingStrategy({ highWaterMark: STREAM_BUFFER_BYTES }));
 }
