@@ -33,11 +33,11 @@ export function openSqliteFile<T>(path: string, logger: Logger, setup: (db: Data
   try {
     const options = { timeout: BUSY_TIMEOUT_MS };
     db = path === ':memory:' ? new Database(path, options) : new Database(preparePrivateFile(path, logger), options);
-    db.pragma('journal_mode = WAL');
     // No fsync per commit: better-sqlite3 blocks the event loop for it (~0.4 ms here, every event's de-duplication
     // claim included). In WAL mode a commit still survives any crash of the process; only an OS crash or power
-    // loss may roll back the last ones (https://www.sqlite.org/pragma.html#pragma_synchronous).
-    db.pragma('synchronous = NORMAL');
+    // loss may roll back the last ones (https://www.sqlite.org/pragma.html#pragma_synchronous). Without WAL (a
+    // file system without shared memory) NORMAL could corrupt the file on power loss: it keeps FULL there.
+    if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') db.pragma('synchronous = NORMAL');
     return setup(db);
   } catch (error) {
     db?.close();

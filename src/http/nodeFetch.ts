@@ -19,6 +19,11 @@ const agents = { 'http:': new HttpAgent(agentOptions), 'https:': new HttpsAgent(
  * relies on that, else a server that never answers holds its call, and the answer waiting on it, forever.
  */
 export const SILENT_RESPONSE_MS = 300_000;
+/**
+ * A connection not made within this long (ms) fails the request, as undici's connect timeout (10 s) fails fetch's;
+ * until then the Agent's idle timeout (4 s, set on each new socket) must not cut a slow connect short.
+ */
+const CONNECT_MS = 10_000;
 /** Decoders of the content codings fetch decodes (Fetch standard; "x-gzip" is gzip): whole bodies, and streamed ones. */
 const DECODERS: Record<string, { whole: (raw: Buffer) => Buffer; stream: () => NodeJS.ReadWriteStream }> = {
   gzip: { whole: gunzipSync, stream: createGunzip },
@@ -74,7 +79,12 @@ function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentM
         }
         const headers = headersOf(incoming);
         const init = { status, statusText: incoming.statusMessage ?? '', headers };
-        if (mode === 'streamed') return resolve(new Response(NULL_BODY.has(status) ? null : streamOf(incoming, headers.get('content-encoding'), failure), init));
+        if (mode === 'streamed') {
+          if (!NULL_BODY.has(status)) return resolve(new Response(streamOf(incoming, headers.get('content-encoding'), failure), init));
+          // Read to its end anyway, so its kept-alive socket goes back to the pool.
+          incoming.resume();
+          return resolve(new Response(null, init));
+        }
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('error', fail);
@@ -89,7 +99,13 @@ function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentM
       },
     );
     outgoing.on('error', fail);
-    outgoing.setTimeout(silentMs, () => outgoing.destroy(new Error(`no answer for ${silentMs} ms`)));
+    outgoing.on('socket', (socket) => {
+      if (socket.connecting) socket.setTimeout(CONNECT_MS);
+    });
+    // From its connection on, the request's socket times out after silentMs (node:http applies it at 'connect').
+    outgoing.setTimeout(silentMs, () =>
+      outgoing.destroy(new Error(outgoing.socket?.connecting ? `no connection within ${CONNECT_MS} ms` : `no answer for ${silentMs} ms`)),
+    );
     outgoing.end(init.body ?? undefined);
   });
 }
@@ -128,41 +144,57 @@ function decoded(raw: Buffer, contentEncoding: string | null): Buffer {
  * response is cut short or corrupt, and cancelling it (the reader gave up) closes the socket.
  */
 function streamOf(incoming: IncomingMessage, contentEncoding: string | null, failure: (cause: unknown) => unknown): ReadableStream<Uint8Array> {
-  const codings = codingsOf(contentEncoding) ?? [];
-  const source: Readable = codings.reduceRight<Readable>((stream, coding) => stream.pipe(DECODERS[coding]!.stream()) as unknown as Readable, incoming);
+  // Last applied first (RFC 9110 §8.4).
+  const decoders = (codingsOf(contentEncoding) ?? []).reverse().map((coding) => DECODERS[coding]!.stream() as unknown as Readable);
+  const source: Readable = decoders.at(-1) ?? incoming;
   // Set once the stream is closed, errored or cancelled: a controller takes nothing after that.
   let ended = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      source.on('data', (chunk: Buffer) => {
-        if (ended) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        // Backpressure: the socket is read no faster than the reader takes the chunks.
-        if ((controller.desiredSize ?? 1) <= 0) source.pause();
-      });
-      source.on('end', () => {
-        if (!ended) controller.close();
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const close = () => {
+          if (!ended) controller.close();
+          ended = true;
+        };
+        const cut = (error: unknown) => {
+          if (!ended) controller.error(failure(error));
+          ended = true;
+        };
+        source.on('data', (chunk: Buffer) => {
+          if (ended) return;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          // Backpressure: the socket is read no faster than the reader takes the chunks.
+          if ((controller.desiredSize ?? 1) <= 0) source.pause();
+        });
+        source.on('end', close);
+        if (decoders.length === 0) {
+          incoming.on('error', cut);
+          return;
+        }
+        // An empty coded body is empty, as fetch gives it (a decoder fails on no input at all).
+        let empty = true;
+        incoming.once('data', () => (empty = false));
+        // Any stream of the chain failing (the socket cut, a corrupt coding at any level) errors the body.
+        const chain = [incoming, ...decoders];
+        const failed = (error: unknown) => {
+          for (const stream of chain) stream.destroy();
+          if (empty && incoming.complete) close();
+          else cut(error);
+        };
+        chain.reduce((from, to) => from.pipe(to as unknown as NodeJS.WritableStream) as unknown as Readable);
+        for (const stream of chain) stream.on('error', failed);
+      },
+      pull() {
+        source.resume();
+      },
+      cancel() {
         ended = true;
-      });
-      const cut = (error: unknown) => {
-        if (!ended) controller.error(failure(error));
-        ended = true;
-      };
-      incoming.on('error', cut);
-      if (source === incoming) return;
-      // An empty coded body is empty, as fetch gives it (a decoder fails on no input at all).
-      let empty = true;
-      incoming.once('data', () => (empty = false));
-      source.on('error', (error) => (empty && incoming.complete ? source.emit('end') : cut(error)));
-    },
-    pull() {
-      source.resume();
-    },
-    cancel() {
-      ended = true;
-      incoming.destroy();
+        incoming.destroy();
+        for (const decoder of decoders) decoder.destroy();
+      },
     },
     // A queue of bytes, not of chunks: with the default (one chunk) the socket would be paused after every
     // chunk until the reader asks again, Claude's events read one at a time.
-  }, new ByteLengthQueuingStrategy({ highWaterMark: STREAM_BUFFER_BYTES }));
+    new ByteLengthQueuingStrategy({ highWaterMark: STREAM_BUFFER_BYTES }),
+  );
 }

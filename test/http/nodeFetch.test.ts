@@ -228,3 +228,29 @@ describe("createNodeFetch('streamed') gives the body as it arrives", () => {
     await pollUntil(() => closed, 5_000, () => 'the socket stayed open');
   });
 });
+
+describe('createNodeFetch: faults found by attacking it', () => {
+  const server = useServer();
+
+  test.each(['whole', 'streamed'] as const)('%s: a corrupt coding under another (gzip, gzip) fails the body with TypeError "fetch failed", whichever level is corrupt', async (mode) => {
+    const nodeFetch = createNodeFetch(mode);
+    const bodies = [gzipSync(Buffer.from('not gzip inside')), Buffer.from('not gzip at all')];
+    for (const body of bodies) {
+      server.answer((_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip, gzip' });
+        response.end(body);
+      });
+      await expect(read(nodeFetch(`${server.url()}messages`, { method: 'POST', body: '{}' }))).rejects.toMatchObject({ message: 'fetch failed' });
+    }
+  });
+
+  test.each(['whole', 'streamed'] as const)('%s: a 204 (no body) leaves their kept-alive connection to the next request', async (mode) => {
+    const nodeFetch = createNodeFetch(mode);
+    server.answer((_request, response) => {
+      response.writeHead(204);
+      response.end();
+    });
+    for (let i = 0; i < 3; i++) expect((await nodeFetch(`${server.url()}messages`, { method: 'POST', body: '{}' })).status).toBe(204);
+    expect(server.connections()).toBe(1);
+  });
+});
