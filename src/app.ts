@@ -61,7 +61,7 @@ const MAX_WAITING_PER_THREAD = 5;
 export function createBot(config: Config, { logger, stores, instanceId = randomUUID() }: BotDeps): Bot {
   const metrics: BotMetrics = new BotMetrics({ model: config.CLAUDE_MODEL, prices: priceTable(config.CLAUDE_PRICES), load: () => conversation.load, logger });
   const slack = createSlackClients(config, logger, (method, result) => metrics.slackCalled(method, result));
-  // Claude's events over Node's own HTTP layer, not undici 7's Agent: less CPU per streamed token (src/http/nodeFetch.ts).
+  // Claude's events over Node's own HTTP layer, not undici 7's Agent: less CPU per answer and per token (src/http/nodeFetch.ts).
   const anthropic = new Anthropic({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL ?? null, fetch: createNodeFetch('streamed') });
   let identity: BotIdentity | undefined;
   const directory = new SlackDirectory(slack.reads, () => identity?.botUserId, logger);

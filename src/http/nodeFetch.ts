@@ -70,20 +70,20 @@ function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentM
     const fail = (error: unknown) => reject(failure(error));
     const outgoing = request(
       target,
-      { method: init.method ?? 'GET', headers: { 'accept-encoding': 'gzip', ...headersOf(init.headers) }, agent: agents[target.protocol as keyof typeof agents], signal },
+      { method: init.method ?? 'GET', headers: { 'accept-encoding': 'gzip', ...requestHeaders(init.headers) }, agent: agents[target.protocol as keyof typeof agents], signal },
       (incoming) => {
         const status = incoming.statusCode ?? 0;
         if (status >= 300 && status < 400) {
           incoming.destroy();
           return fail(new Error(`redirect to ${incoming.headers.location ?? '?'} not followed`));
         }
-        const headers = headersOf(incoming);
-        const init = { status, statusText: incoming.statusMessage ?? '', headers };
+        const headers = responseHeaders(incoming);
+        const answered = { status, statusText: incoming.statusMessage ?? '', headers };
         if (mode === 'streamed') {
-          if (!NULL_BODY.has(status)) return resolve(new Response(streamOf(incoming, headers.get('content-encoding'), failure), init));
+          if (!NULL_BODY.has(status)) return resolve(new Response(streamOf(incoming, headers.get('content-encoding'), failure), answered));
           // Read to its end anyway, so its kept-alive socket goes back to the pool.
           incoming.resume();
-          return resolve(new Response(null, init));
+          return resolve(new Response(null, answered));
         }
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -91,7 +91,7 @@ function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentM
         // A response cut short (the socket closed, the signal aborted) emits 'error' ("aborted").
         incoming.on('end', () => {
           try {
-            resolve(new Response(NULL_BODY.has(status) ? null : decoded(Buffer.concat(chunks), headers.get('content-encoding')), init));
+            resolve(new Response(NULL_BODY.has(status) ? null : decoded(Buffer.concat(chunks), headers.get('content-encoding')), answered));
           } catch (error) {
             fail(error);
           }
@@ -110,17 +110,17 @@ function send(url: string | URL, init: RequestInit = {}, mode: BodyMode, silentM
   });
 }
 
-/** All raw headers of a response (repeated ones kept), or a request's headers as a plain object for node:http. */
-function headersOf(source: IncomingMessage): Headers;
-function headersOf(source: RequestInit['headers'] | undefined): Record<string, string>;
-function headersOf(source: IncomingMessage | RequestInit['headers'] | undefined): Headers | Record<string, string> {
-  if (source === undefined) return {};
-  if ('rawHeaders' in source) {
-    const headers = new Headers();
-    for (let i = 0; i < source.rawHeaders.length; i += 2) headers.append(source.rawHeaders[i]!, source.rawHeaders[i + 1]!);
-    return headers;
-  }
-  return source instanceof Headers || Array.isArray(source) ? Object.fromEntries(new Headers(source)) : (source as Record<string, string>);
+/** A request's headers as node:http takes them (a plain object). */
+function requestHeaders(headers: RequestInit['headers']): Record<string, string> {
+  if (headers === undefined) return {};
+  return headers instanceof Headers || Array.isArray(headers) ? Object.fromEntries(new Headers(headers)) : (headers as Record<string, string>);
+}
+
+/** All raw headers of a response, repeated ones kept. */
+function responseHeaders(incoming: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+  return headers;
 }
 
 /** The codings of a Content-Encoding header, in the order they were applied; undefined when one is unknown to fetch. */
