@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { MemoryEditBudget } from '../../src/slack/editBudget.js';
 import { EditScheduler } from '../../src/slack/editScheduler.js';
 import { GatedBudget, logger, tick } from './schedulerHelpers.js';
@@ -54,30 +55,43 @@ describe('EditScheduler', () => {
   });
 
   test('once half the burst is spent, intervals stretch with the number of messages and shrink back as they finish', async () => {
-    const budget = new MemoryEditBudget(600);
-    for (let i = 0; i < 400; i++) await budget.tryTake('T', 0);
-    const scheduler = new EditScheduler({ intervalMs: 10, budgets: withUpdateBudget(budget), logger });
-    const sentAt = { a: [] as number[], b: [] as number[] };
-    const a = scheduler.track('T', async () => void sentAt.a.push(performance.now()));
-    const b = scheduler.track('T', async () => void sentAt.b.push(performance.now()));
-    const stream = async (message: typeof a, ms: number) => {
-      for (let i = 0; i < ms / 5; i++) {
-        message.show(`text ${i}`);
-        await tick(5);
-      }
-    };
-    // Two messages: 2 × 60 s ÷ (600 − 20 % reserve) = 250 ms apart, not the 10 ms base interval.
-    await Promise.all([stream(a, 900), stream(b, 900)]);
-    await b.finish('b done');
-    const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!);
-    expect(Math.min(...gaps(sentAt.a))).toBeGreaterThanOrEqual(245);
-    // One message left: 125 ms apart.
-    const before = sentAt.a.length;
-    await stream(a, 700);
-    const alone = gaps(sentAt.a.slice(before - 1));
-    expect(Math.min(...alone)).toBeGreaterThanOrEqual(120);
-    expect(Math.max(...alone)).toBeLessThan(245);
-    await a.finish('a done');
+    // On a fake clock: the gaps are the scheduler's own arithmetic, not the machine's timer latency.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const budget = new MemoryEditBudget(600);
+      for (let i = 0; i < 400; i++) await budget.tryTake('T', 0);
+      const scheduler = new EditScheduler({ intervalMs: 10, budgets: withUpdateBudget(budget), logger });
+      const sentAt = { a: [] as number[], b: [] as number[] };
+      const a = scheduler.track('T', async () => void sentAt.a.push(Date.now()));
+      const b = scheduler.track('T', async () => void sentAt.b.push(Date.now()));
+      const stream = async (message: typeof a, ms: number) => {
+        for (let i = 0; i < ms / 5; i++) {
+          message.show(`text ${i}`);
+          await jest.advanceTimersByTimeAsync(5);
+        }
+      };
+      // Two messages: 2 × 60 s ÷ (600 − 20 % reserve) = 250 ms apart, not the 10 ms base interval.
+      await Promise.all([stream(a, 900), stream(b, 900)]);
+      const together = sentAt.a.slice();
+      const finished = b.finish('b done');
+      await jest.advanceTimersByTimeAsync(1_000);
+      await finished;
+      const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!);
+      expect(together.length).toBeGreaterThanOrEqual(3);
+      expect(Math.min(...gaps(together))).toBeGreaterThanOrEqual(245);
+      // One message left: 125 ms apart.
+      const before = sentAt.a.length;
+      await stream(a, 700);
+      const alone = gaps(sentAt.a.slice(before));
+      expect(alone.length).toBeGreaterThanOrEqual(3);
+      expect(Math.min(...alone)).toBeGreaterThanOrEqual(120);
+      expect(Math.max(...alone)).toBeLessThan(245);
+      const done = a.finish('a done');
+      await jest.advanceTimersByTimeAsync(1_000);
+      await done;
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('content equal to an earlier version is sent again once a different edit in flight lands, and a final always is', async () => {
