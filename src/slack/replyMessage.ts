@@ -1,7 +1,5 @@
 import type { types } from '@slack/bolt';
 import type { AnswerTimeline } from '../answerTimeline.js';
-import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
-import { backoffDelay, sleep } from '../backoff.js';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
 import type { AgentSessions } from './agentSessions.js';
@@ -13,6 +11,7 @@ import { appendableLength, inertMarkdown } from './inertMarkdown.js';
 import { NativeStream, streamFailure, type StreamingSupport } from './nativeStream.js';
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
+import { postReplyPart } from './replyPost.js';
 import { classifySlackError } from './slackErrors.js';
 import { AnswerLayout, fenceOpenAtEnd, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
@@ -24,6 +23,8 @@ export interface ReplyTarget {
   threadTs: string;
   /** Who asked: the workspace's edit budget is shared round-robin between users. */
   userId: string;
+  /** The question's ts, when known: the reply comes after it (replyPost.ts reads the thread from there). */
+  ts?: string;
 }
 
 export interface ReplyDeps {
@@ -82,8 +83,6 @@ const FIRST_WORDS_GRACE_MS = 300;
  * its own tier), never a call the edit budget paces.
  */
 const postsOnly = (method: PacedMethod): Promise<void> => Promise.reject(new TypeError(`a held post pays for no ${method}`));
-/** Posting the placeholder again after Slack's "try later" errors: about 7 s at most before the user is told. */
-const PLACEHOLDER_RETRY = { attempts: 4, baseMs: 500, maxMs: 4_000 };
 /** Re-splitting stops below this many characters per message: a refusal there is not about size (a final shows a note). */
 const SMALLEST_LIMIT = 500;
 /**
@@ -642,7 +641,8 @@ export class ReplyMessage {
   private async showPart(index: number, { text, blocks }: PartContent, pay: (method: PacedMethod) => Promise<void>): Promise<void> {
     const part = this.parts[index];
     if (!part) {
-      const ts = await postPart(this.deps.slack.web, this.target, text, blocks);
+      const after = this.parts.at(-1)?.ts ?? this.target.ts;
+      const ts = await postReplyPart(this.deps.slack, this.deps.logger, { ...this.target, ...(after ? { after } : {}) }, { text, ...(blocks ? { blocks } : {}) });
       this.parts.push({ ts, shown: text, blocks: blocks !== undefined });
       return;
     }
@@ -708,37 +708,20 @@ function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
 }
 
 /**
- * Posts the placeholder, `text` with its `blocks` (the Stop button). The WebClient has already retried HTTP-level failures; Slack's ok:false "try later"
- * errors (internal_error, fatal_error, service_unavailable) and a 429 it could not retry are retried here,
- * with bounded backoff. When it finally fails the asker gets an ephemeral: a question never vanishes silently.
+ * Posts the placeholder, `text` with its `blocks` (the Stop button), once (replyPost.ts: retried, never twice).
+ * When it finally fails the asker gets an ephemeral: a question never vanishes silently.
  */
 async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget, text: string, blocks: types.KnownBlock[] | undefined): Promise<string> {
   const { channel, threadTs, userId } = target;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await postPart(slack.web, target, text, blocks);
-    } catch (error) {
-      const failure = classifySlackError(error);
-      const retryable = failure.kind === 'rate_limited' || (failure.kind === 'transient' && error instanceof WebAPIPlatformError);
-      if (retryable && attempt + 1 < PLACEHOLDER_RETRY.attempts) {
-        const waitMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, PLACEHOLDER_RETRY);
-        logger.warn({ channel, threadTs, failure, attempt, waitMs }, 'Slack refused the placeholder; retrying');
-        await sleep(waitMs);
-        continue;
-      }
-      logger.error({ channel, threadTs, failure }, 'could not post the placeholder; telling the asker');
-      await slack.web.chat
-        .postEphemeral({ channel, user: userId, thread_ts: threadTs, text: NOT_POSTED })
-        .catch((ephemeralError: unknown) => logger.warn({ channel, threadTs, err: ephemeralError }, 'could not tell the asker either'));
-      throw error;
-    }
+  try {
+    return await postReplyPart(slack, logger, { channel, threadTs, ...(target.ts ? { after: target.ts } : {}) }, { text, ...(blocks ? { blocks } : {}) });
+  } catch (error) {
+    logger.error({ channel, threadTs, failure: classifySlackError(error) }, 'could not post the placeholder; telling the asker');
+    await slack.web.chat
+      .postEphemeral({ channel, user: userId, thread_ts: threadTs, text: NOT_POSTED })
+      .catch((ephemeralError: unknown) => logger.warn({ channel, threadTs, err: ephemeralError }, 'could not tell the asker either'));
+    throw error;
   }
-}
-
-function postPart(web: WebClient, target: ReplyTarget, text: string, blocks?: types.KnownBlock[]): Promise<string> {
-  return web.chat
-    .postMessage({ channel: target.channel, thread_ts: target.threadTs, text, ...(blocks ? { blocks } : {}), unfurl_links: false, unfurl_media: false })
-    .then((result) => result.ts!);
 }
 
 /** Slack's answer to chat.update on a message still streaming (DESIGN.md §6). */

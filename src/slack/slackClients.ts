@@ -4,10 +4,15 @@ import { toBoltLogger, type Logger } from '../logger.js';
 import { countingFetch, type SlackCallReport } from '../metrics/countingFetch.js';
 import { createNodeFetch } from '../http/nodeFetch.js';
 
-/** The two Slack clients: edits must not use the WebClient's automatic 429 retry, which re-sends stale text. */
+/** The Slack clients: posts and edits must not use the WebClient's automatic retries (a second message; stale text). */
 export interface SlackClients {
-  /** Posts, deletes, ephemerals: the WebClient's own retries are right for them. */
+  /** Other posts (the /ask echo, notes), deletes, ephemerals: the WebClient's own retries are right for them. */
   web: WebClient;
+  /**
+   * The messages of an answer (chat.postMessage): no retries and 429s thrown, because a post re-sent after a lost
+   * answer may be a second message; replyPost.ts retries, and looks for the first one before it posts again.
+   */
+  posts: WebClient;
   /** chat.update only: `rejectRateLimitedCalls: true`, no retries; the edit scheduler handles failures. */
   edits: WebClient;
   /**
@@ -21,8 +26,8 @@ export interface SlackClients {
  * Builds the clients against SLACK_API_URL. On a 429 @slack/web-api 8 pauses its whole queue and then
  * re-sends the same call; for an edit that call is stale by then, so edits get a client that throws
  * `WebAPIRateLimitedError` instead (https://docs.slack.dev/tools/node-slack-sdk/web-api#rate-limits).
- * All three send through one `createNodeFetch('whole')` (Node's own HTTP layer, not the undici 7 Agent Bolt installs under fetch).
- * `report`, when given, is told the method and result of every request the three clients send.
+ * All four send through one `createNodeFetch('whole')` (Node's own HTTP layer, not the undici 7 Agent Bolt installs under fetch).
+ * `report`, when given, is told the method and result of every request the four clients send.
  */
 export function createSlackClients(config: Config, logger: Logger, report?: SlackCallReport): SlackClients {
   const slackFetch = createNodeFetch('whole');
@@ -32,6 +37,12 @@ export function createSlackClients(config: Config, logger: Logger, report?: Slac
       ...options,
       // About a minute of retries, not the WebClient's default half hour: a late answer helps no one.
       retryConfig: { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000, randomize: true },
+    }),
+    posts: new WebClient(config.SLACK_BOT_TOKEN, {
+      ...options,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: 10_000,
     }),
     edits: new WebClient(config.SLACK_BOT_TOKEN, {
       ...options,

@@ -25,7 +25,7 @@ describe('stuck answers: a refused placeholder never drops the question silently
     t.slack.failNext('chat.postMessage', { error: 'fatal_error' }, 20);
     const event = await t.mention({ user: 'U777', text: '<@UBOT> hello?' });
     await t.idle(60_000);
-    await t.slack.waitFor(() => t.slack.callsOf('chat.postEphemeral').length > 0, 10_000);
+    await t.slack.waitFor(() => t.slack.callsOf('chat.postEphemeral').length > 0, 40_000);
     const [ephemeral] = t.slack.callsOf('chat.postEphemeral');
     expect(ephemeral!.params).toMatchObject({ channel: 'C123', user: 'U777', thread_ts: event.ts, text: toMrkdwn(copy.notPosted) });
     expect(t.slack.callsOf('chat.postMessage').filter((call) => call.response.ok)).toHaveLength(0);

@@ -1,7 +1,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SlackFile } from '../../src/slack/slackFile.js';
-import { closeServer, DelayPool, type Json, listenOnLoopback, pollUntil, preciseNow, readBody } from './httpUtil.js';
+import { closeServer, DelayPool, type Json, listenOnLoopback, nextSlackTs, pollUntil, preciseNow, readBody } from './httpUtil.js';
 
 /** One request the fake answered, with what it answered. */
 export interface RecordedCall {
@@ -22,6 +22,13 @@ export interface SlackFailure {
   noRetryAfter?: boolean;
   /** The scope Slack names in a `missing_scope` answer (`needed`). */
   needed?: string;
+  /**
+   * Slack carried the call out before failing: the message is posted (or edited) all the same. Slack documents
+   * this for `internal_error`: "it's possible some aspect of the operation succeeded before the error was raised".
+   */
+  applied?: boolean;
+  /** The connection is cut instead of answered (after the call is applied, with `applied`): a lost response. */
+  hangUp?: boolean;
 }
 
 /** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
@@ -43,6 +50,8 @@ export interface StoredMessage {
   subtype?: string;
   /** Set for a message the bot streamed natively (`chat.startStream`). */
   stream?: StreamState;
+  /** The `metadata` it was posted with (returned by conversations.replies with `include_all_metadata`). */
+  metadata?: Json;
 }
 
 /** A person as `users.info` describes them: the name fields, and where they belong (default: the fake's workspace T0001). */
@@ -106,6 +115,8 @@ interface Answer {
   status: number;
   body: Json;
   headers?: Record<string, string>;
+  /** Cut the connection instead of answering. */
+  hangUp?: boolean;
 }
 
 /** A per-method token bucket. */
@@ -215,7 +226,6 @@ export class FakeSlack {
   private readonly delays = new DelayPool();
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
-  private tsSeq = 0;
   private readonly files = new Map<string, FakeFile & { id: string }>();
 
   private constructor(
@@ -416,6 +426,10 @@ export class FakeSlack {
     if (latencyMs > 0 && !(await this.delays.wait(latencyMs))) return;
     const answer = this.answer(method, params, token);
     this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
+    if (answer.hangUp) {
+      req.socket.destroy();
+      return;
+    }
     res
       .writeHead(answer.status, {
         'Content-Type': 'application/json; charset=utf-8',
@@ -428,6 +442,7 @@ export class FakeSlack {
   /** Decides the answer: scripted failure, then rate limit, then auth, then the method itself. */
   private answer(method: string, params: Record<string, Json>, token: string | undefined): Answer {
     const failure = this.failures.get(method)?.shift();
+    if (failure?.applied) this.dispatch(method, params);
     if (failure) return failureAnswer(failure);
     const retryAfter = this.takeToken(method);
     if (retryAfter !== undefined) {
@@ -526,6 +541,8 @@ export class FakeSlack {
     if (channelError) return platformError(channelError);
     const invalid = contentError(params, this.maxTextLength, this.unknownBlockTypes);
     if (invalid) return platformError(invalid);
+    const { metadata } = params;
+    if (metadata !== undefined && !isMessageMetadata(metadata)) return platformError('invalid_metadata_format');
     const ts = this.nextTs();
     const content = messageContent(params);
     const threadTs = typeof params.thread_ts === 'string' && params.thread_ts !== '' ? params.thread_ts : undefined;
@@ -536,6 +553,7 @@ export class FakeSlack {
       ...content,
       versions: [{ ...content, at: preciseNow() }],
       deleted: false,
+      ...(metadata === undefined ? {} : { metadata }),
     };
     this.messages.set(ts, message);
     return ok({ channel, ts, message: wireMessage(message) });
@@ -566,14 +584,19 @@ export class FakeSlack {
 
   /**
    * conversations.replies: the thread's stored parent (if any) and replies, in ts order, a page of `limit`
-   * (default and maximum 1000, as Slack documents) at a time; `next_cursor` is opaque (the next offset).
+   * (default and maximum 1000, as Slack documents) at a time; `next_cursor` is opaque (the next offset). With
+   * `oldest`, only replies after it (from it with `inclusive`); with `include_all_metadata`, each message's `metadata`.
    * https://docs.slack.dev/reference/methods/conversations.replies
    */
   private replies(params: Record<string, Json>): Answer {
     const threadTs = params.ts;
+    const { oldest } = params;
+    const inclusive = params.inclusive === true || params.inclusive === 'true';
+    const after = (ts: string) => typeof oldest !== 'string' || (inclusive ? compareTs(ts, oldest) >= 0 : compareTs(ts, oldest) > 0);
     const thread = [...this.messages.values()]
-      .filter((m) => m.channel === params.channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs))
+      .filter((m) => m.channel === params.channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs) && after(m.ts))
       .sort((a, b) => compareTs(a.ts, b.ts));
+    const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
     const limit = Math.min(MAX_REPLIES_LIMIT, Number(params.limit ?? MAX_REPLIES_LIMIT) || MAX_REPLIES_LIMIT);
     let offset = 0;
     if (typeof params.cursor === 'string' && params.cursor !== '') {
@@ -583,7 +606,7 @@ export class FakeSlack {
     const end = offset + limit;
     const hasMore = end < thread.length;
     return ok({
-      messages: thread.slice(offset, end).map(wireMessage),
+      messages: thread.slice(offset, end).map((message) => ({ ...wireMessage(message), ...(withMetadata && message.metadata !== undefined ? { metadata: message.metadata } : {}) })),
       has_more: hasMore,
       response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${end}`).toString('base64url') : '' },
     });
@@ -761,9 +784,7 @@ export class FakeSlack {
 
   /** A unique, increasing ts such as `1700000000.000100`. */
   private nextTs(): string {
-    this.tsSeq += 1;
-    const micros = this.tsSeq * 100;
-    return `${TS_EPOCH + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+    return nextSlackTs();
   }
 
   /** A compact list of recent calls for timeout messages. */
@@ -790,7 +811,14 @@ function failureAnswer(failure: SlackFailure): Answer {
   const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
   const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
   const body = { ok: false, error, ...(failure.needed ? { needed: failure.needed } : {}) };
-  return { status, body, ...(headers ? { headers } : {}) };
+  return { status, body, ...(headers ? { headers } : {}), ...(failure.hangUp ? { hangUp: true } : {}) };
+}
+
+/** Slack's message metadata shape: `event_type` a string, `event_payload` an object (https://docs.slack.dev/messaging/message-metadata). */
+function isMessageMetadata(metadata: Json): boolean {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return false;
+  const payload = metadata.event_payload;
+  return typeof metadata.event_type === 'string' && metadata.event_type !== '' && payload !== null && typeof payload === 'object' && !Array.isArray(payload);
 }
 
 /** Decodes a form or JSON body; form values that look like JSON objects/arrays are parsed back. */

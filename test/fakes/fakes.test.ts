@@ -10,7 +10,7 @@ import Anthropic, {
   OverloadedError,
 } from '@anthropic-ai/sdk';
 import { App, isValidSlackRequest, LogLevel as BoltLogLevel, type types } from '@slack/bolt';
-import { WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
+import { WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import { FakeAnthropic, type Script } from './fakeAnthropic.js';
 import { FakeSlack, slackClient } from './fakeSlack.js';
 import { closeServer, listenOnLoopback, pollUntil, readBody } from './httpUtil.js';
@@ -149,6 +149,30 @@ describe('FakeSlack with the real @slack/web-api WebClient', () => {
     expect(ephemeral.message_ts).toMatch(/^\d+\.\d{6}$/);
     await fetch(slack.responseUrl, { method: 'POST', body: JSON.stringify({ text: 'usage' }), headers: { 'Content-Type': 'application/json' } });
     expect(slack.callsOf('response_url')[0]?.params).toEqual({ text: 'usage' });
+  });
+
+  it('keeps message metadata and returns it from conversations.replies only with include_all_metadata, after `oldest`', async () => {
+    const client = slackClient(slack);
+    const metadata = { event_type: 'claude_reply_part', event_payload: { post_id: 'p-1' } };
+    const first = await client.chat.postMessage({ channel: 'C1', thread_ts: '1.000001', text: 'one' });
+    const second = await client.chat.postMessage({ channel: 'C1', thread_ts: '1.000001', text: 'two', metadata });
+    expect(Number(second.ts)).toBeGreaterThan(Number(first.ts));
+    const plain = await client.conversations.replies({ channel: 'C1', ts: '1.000001' });
+    expect(plain.messages?.map((m) => m.metadata)).toEqual([undefined, undefined]);
+    const withMetadata = await client.conversations.replies({ channel: 'C1', ts: '1.000001', include_all_metadata: true, oldest: first.ts! });
+    expect(withMetadata.messages?.map((m) => [m.text, m.metadata])).toEqual([['two', metadata]]);
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'x', metadata: { event_type: 'e' } as never })).rejects.toMatchObject({
+      data: { error: 'invalid_metadata_format' },
+    });
+  });
+
+  it('scripts a failure after the call was carried out: an ok:false answer, or a cut connection', async () => {
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    slack.failNext('chat.postMessage', { error: 'internal_error', applied: true });
+    slack.failNext('chat.postMessage', { applied: true, hangUp: true });
+    await expect(client.chat.postMessage({ channel: 'C1', thread_ts: '1.000001', text: 'a' })).rejects.toMatchObject({ data: { error: 'internal_error' } });
+    await expect(client.chat.postMessage({ channel: 'C1', thread_ts: '1.000001', text: 'b' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(slack.threadMessages('C1', '1.000001').map((m) => m.text)).toEqual(['a', 'b']);
   });
 
   it('adds latency and waits for a condition', async () => {

@@ -87,6 +87,17 @@ export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+let lastTsMicros = 0;
+
+/**
+ * A Slack message ts as Slack gives them: the time in seconds and microseconds, later than every ts given out
+ * before in this process (by the fake Slack or by a test's event), so ts order is the order of creation.
+ */
+export function nextSlackTs(): string {
+  lastTsMicros = Math.max(lastTsMicros + 1, Math.round(preciseNow() * 1000));
+  return `${Math.floor(lastTsMicros / 1_000_000)}.${String(lastTsMicros % 1_000_000).padStart(6, '0')}`;
+}
+
 /** A host that is not Slack, on loopback: records the headers of every request it gets (to prove no token reached it). */
 export class ForeignHost {
   readonly seen: IncomingHttpHeaders[] = [];

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { nextSlackTs } from './httpUtil.js';
 import type { BasicElementAction, BlockAction, FeedbackButtonsAction, types } from '@slack/bolt';
 
 /** An `app_mention` event as Slack delivers it inside `event_callback`. */
@@ -61,13 +62,12 @@ export interface SignedRequest {
   headers: Record<string, string>;
 }
 
-/** Counter shared by ts and event id generators so every value is unique within a run. */
+/** Counter for event ids, trigger ids and response URLs, so every value is unique within a run. */
 let sequence = 0;
 
-/** A fresh, unique, increasing message ts near the current time, e.g. `1764000000.000042`. */
+/** A fresh, unique, increasing message ts at the current time, e.g. `1764000000.123456`, later than any the fake Slack gave out before. */
 export function freshTs(): string {
-  sequence += 1;
-  return `${Math.floor(Date.now() / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`;
+  return nextSlackTs();
 }
 
 /** Slack's request-signing headers for `body` (`v0=` HMAC-SHA256 of `v0:<ts>:<body>`). */

@@ -1,0 +1,96 @@
+import type { types } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, sleep } from '../backoff.js';
+import type { Logger } from '../logger.js';
+import type { SlackClients } from './slackClients.js';
+import { classifySlackError } from './slackErrors.js';
+
+/** The metadata `event_type` of every message the bot posts for an answer (https://docs.slack.dev/messaging/message-metadata). */
+export const REPLY_PART_EVENT = 'claude_reply_part';
+/**
+ * Attempts at one post, the first included, with backoff between them (15 to 25 s in all, before the asker is
+ * told): a Slack hiccup is ridden out, an outage is not waited for.
+ */
+const POST_RETRY = { attempts: 6, baseMs: 500, maxMs: 8_000 };
+/** Pages of conversations.replies read to find a post whose answer was lost (each up to REPLIES_PAGE messages). */
+const LOOKUP_PAGES = 5;
+const REPLIES_PAGE = 200;
+
+/** Where a message of an answer goes: the thread, and the message it must come after (the question, or the part before). */
+export interface PostTarget {
+  channel: string;
+  threadTs: string;
+  /** A ts the post is newer than, to read less of a long thread when looking for it; absent: the whole thread. */
+  after?: string;
+}
+
+/**
+ * Posts one message of an answer in its thread, once, and resolves with its ts. A 429, and a failure after which
+ * Slack may or may not have posted it (5xx, `internal_error` and the other "try later" codes, a cut connection, a
+ * timeout: Slack documents that "some aspect of the operation" may have succeeded), are retried up to
+ * POST_RETRY.attempts times in all. Before a retry that may repeat a post, the thread is read
+ * (conversations.replies with `include_all_metadata`) for the message carrying this post's id in its metadata:
+ * if Slack has it, that is the post, and nothing is posted twice. Rejects with the last Slack error otherwise
+ * (a refusal at once: channel gone, text too long).
+ */
+export async function postReplyPart(
+  slack: Pick<SlackClients, 'posts' | 'reads'>,
+  logger: Logger,
+  target: PostTarget,
+  content: { text: string; blocks?: types.KnownBlock[] },
+): Promise<string> {
+  const postId = randomUUID();
+  const metadata = { event_type: REPLY_PART_EVENT, event_payload: { post_id: postId } };
+  let mayExist = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (mayExist) {
+        const ts = await findPost(slack.reads, target, postId);
+        if (ts) {
+          logger.info({ channel: target.channel, threadTs: target.threadTs, ts }, 'a post whose answer was lost had reached Slack; not posting it again');
+          return ts;
+        }
+      }
+      const posted = await slack.posts.chat.postMessage({
+        channel: target.channel,
+        thread_ts: target.threadTs,
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks } : {}),
+        metadata,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      return posted.ts!;
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= POST_RETRY.attempts) throw error;
+      // Only a 429 proves nothing was posted; a failed lookup leaves the question open for the next attempt.
+      if (failure.kind === 'transient') mayExist = true;
+      const waitMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, POST_RETRY);
+      logger.warn({ channel: target.channel, threadTs: target.threadTs, failure, attempt, waitMs }, 'Slack did not confirm a post; retrying');
+      await sleep(waitMs);
+    }
+  }
+}
+
+/** The ts of the message in `target`'s thread whose metadata carries `postId`, or undefined if none (within LOOKUP_PAGES pages). */
+async function findPost(reads: WebClient, target: PostTarget, postId: string): Promise<string | undefined> {
+  let cursor: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
+    const result = await reads.conversations.replies({
+      channel: target.channel,
+      ts: target.threadTs,
+      ...(target.after ? { oldest: target.after } : {}),
+      include_all_metadata: true,
+      limit: REPLIES_PAGE,
+      ...(cursor ? { cursor } : {}),
+    });
+    // The SDK types event_payload as `{}`: any app's payload may come back.
+    const found = result.messages?.find(({ metadata }) => metadata?.event_type === REPLY_PART_EVENT && Object.entries(metadata.event_payload ?? {}).some(([key, value]) => key === 'post_id' && value === postId));
+    if (found?.ts) return found.ts;
+    cursor = result.response_metadata?.next_cursor;
+    if (!cursor) return undefined;
+  }
+  return undefined;
+}
