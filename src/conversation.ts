@@ -1,4 +1,5 @@
 import { Admission, type ReleaseSlot } from './admission.js';
+import { randomUUID } from 'node:crypto';
 import { AnswerTimeline } from './answerTimeline.js';
 import { retry, sleep } from './backoff.js';
 import { ClaudeError, type AnswerUsage, type ClaudeAnswer, type ClaudeStream } from './claude/claudeStream.js';
@@ -8,12 +9,13 @@ import { copy } from './copy.js';
 import type { PromptContext, PromptRequest } from './context/promptContext.js';
 import type { ThreadKey } from './history/historyStore.js';
 import { SaveFailures } from './history/saveFailures.js';
-import type { InflightAnswer, InflightRegistry } from './inflight/inflightRegistry.js';
+import { recordTs, type InflightAnswer, type InflightRegistry } from './inflight/inflightRegistry.js';
 import { threadId } from './history/threadId.js';
 import type { Logger } from './logger.js';
 import type { BotMetrics } from './metrics/botMetrics.js';
 import { refusalNote } from './refusalNote.js';
 import { readAnswer } from './slack/answerShown.js';
+import { findReplyPart } from './slack/replyPost.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import type { SlackFile } from './slack/slackFile.js';
@@ -143,21 +145,30 @@ export class Conversation {
     const logger = this.deps.logger.child({ teamId: orphan.teamId, channel: orphan.channel, threadTs: orphan.threadTs });
     const prompt: Prompt = { ...orphan, text: orphan.question, source: 'resumed' };
     const timeline = new AnswerTimeline();
-    const { replyTs } = orphan;
-    // It crashed while its post was held for Claude's first words: nothing shows it, so it is answered in a new message.
+    // It crashed before its first message's ts was recorded (a post held for Claude's first words, or one still on
+    // its way): that message is looked for by its metadata id. If Slack has none, nothing shows the answer: a new message.
+    const replyTs = orphan.replyTs ?? (orphan.postId === undefined ? undefined : await this.findPosted(orphan, orphan.postId, logger));
     if (replyTs === undefined) return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline)));
     // If Slack cannot be asked, answering again is the safe side: a placeholder must never stay unfinished.
     const shown = await readAnswer(this.deps.slack.web, { ...orphan, replyTs }).catch((error: unknown) => {
-      logger.warn({ err: error, replyTs: orphan.replyTs }, 'could not read the orphaned answer from Slack; answering again');
+      logger.warn({ err: error, replyTs }, 'could not read the orphaned answer from Slack; answering again');
       return { finalShown: false, continuation: [] };
     });
     if (shown.finalShown) {
-      logger.info({ replyTs: orphan.replyTs }, 'orphaned answer already shows its final; not asking again');
-      await this.forget(orphan.channel, replyTs, logger).catch(() => undefined);
+      logger.info({ replyTs }, 'orphaned answer already shows its final; not asking again');
+      await this.forget(orphan.channel, recordTs(orphan), logger).catch(() => undefined);
       return 'already_shown';
     }
     // The new answer takes over the orphan's continuation messages, so its edits rewrite or remove them.
     return this.queue.run(threadId(prompt), () => this.measured(prompt, timeline, this.run(prompt, timeline, replyTs, shown.continuation)));
+  }
+
+  /** The ts of the message an orphan posted with `postId`, or undefined if Slack has none or cannot say (then it is answered in a new message). */
+  private findPosted(orphan: InflightAnswer, postId: string, logger: Logger): Promise<string | undefined> {
+    return findReplyPart(this.deps.slack.reads, orphan, postId).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not look for the orphaned answer in its thread; answering in a new message');
+      return undefined;
+    });
   }
 
   /**
@@ -212,23 +223,30 @@ export class Conversation {
         .catch((postError: unknown) => logger.error({ err: postError }, 'could not tell the user'));
       return 'failed';
     }
-    // A post held for Claude's first words is recorded in flight first (DESIGN.md §3): a crash meanwhile still finds the question.
-    let held = false;
-    const recordHeld = async () => {
-      held = true;
-      await this.deps.inflight.add(this.inflightRecord(prompt)).catch((error: unknown) => logger.warn({ err: error }, 'could not record the answer in flight'));
-    };
+    // Recorded in flight before its first message is posted (DESIGN.md §3), with the id that message carries in its
+    // metadata: a crash before the post's ts is recorded (a held post, or a post still on its way) still finds the
+    // question, and the message. Not awaited: the post goes out at once.
+    const postId = randomUUID();
+    const recordedBefore: Promise<string | undefined> = resumeTs
+      ? Promise.resolve(undefined)
+      : this.deps.inflight.add(this.inflightRecord(prompt, { postId })).then(
+          () => postId,
+          (error: unknown) => {
+            logger.warn({ err: error }, 'could not record the answer in flight');
+            return postId;
+          },
+        );
     // Nothing asynchronous runs between wouldQueue and the admit call below: a question that waits for a process
     // slot at once says so in its first message (one that waits later is told by onProcessWait).
     const reply = resumeTs
       ? ReplyMessage.resume(this.deps, prompt, resumeTs, continuation, timeline)
-      : ReplyMessage.start(this.deps, prompt, { timing: timeline, onHold: recordHeld, queued: this.admission.wouldQueue(prompt.userId) });
+      : ReplyMessage.start(this.deps, prompt, { timing: timeline, postId, queued: this.admission.wouldQueue(prompt.userId) });
     if (resumeTs) reply.showNow(copy.resuming);
     const controller = new AbortController();
     this.running.add(controller);
     this.answering.set(threadId(prompt), { reply, userId: prompt.userId });
     const signal = AbortSignal.any([controller.signal, reply.lost, reply.stopped]);
-    const recorded = this.recordInflight(prompt, reply, logger);
+    const recorded = this.recordInflight(prompt, reply, recordedBefore, logger);
     let admitted: ReleaseSlot | undefined;
     try {
       // The caps are waited for after the placeholder is posted, so a waiting question shows it was heard.
@@ -261,8 +279,8 @@ export class Conversation {
       this.running.delete(controller);
       this.answering.delete(threadId(prompt));
       const replyTs = await recorded;
-      // The record made before a held post is replaced once it is posted, unless recording that failed.
-      for (const ts of [replyTs, held ? prompt.threadTs : undefined]) if (ts) await this.forget(prompt.channel, ts, logger).catch(() => undefined);
+      // The record made before the post is replaced once it is posted, unless recording that failed (or it never was).
+      for (const ts of new Set([replyTs, prompt.threadTs])) if (ts) await this.forget(prompt.channel, ts, logger).catch(() => undefined);
       await release();
     }
   }
@@ -319,11 +337,14 @@ export class Conversation {
       .catch((error: unknown) => logger.warn({ err: error }, 'could not tell the user their question waits'));
   }
 
-  /** Records the answer in flight once its placeholder exists; resolves with the placeholder's ts. */
-  private async recordInflight(prompt: Prompt, reply: ReplyMessage, logger: Logger): Promise<string | undefined> {
+  /**
+   * Records the answer in flight at its placeholder once that exists, replacing the record made before the post
+   * (`before` resolves with its post id once it is written; undefined for a resumed reply); resolves with the placeholder's ts.
+   */
+  private async recordInflight(prompt: Prompt, reply: ReplyMessage, before: Promise<string | undefined>, logger: Logger): Promise<string | undefined> {
     try {
       const replyTs = await reply.posted;
-      await this.deps.inflight.add(this.inflightRecord(prompt, replyTs));
+      await this.deps.inflight.add(this.inflightRecord(prompt, { replyTs, postId: await before }));
       return replyTs;
     } catch (error) {
       logger.warn({ err: error }, 'could not record the answer in flight');
@@ -332,8 +353,8 @@ export class Conversation {
   }
 
   /** The answer's in-flight record, at its placeholder once that is posted. */
-  private inflightRecord({ teamId, channel, threadTs, userId, text: question }: Prompt, replyTs?: string): InflightAnswer {
-    return { teamId, channel, threadTs, userId, question, ...(replyTs ? { replyTs } : {}), startedAt: Date.now(), owner: this.deps.instanceId };
+  private inflightRecord({ teamId, channel, threadTs, userId, text: question }: Prompt, { replyTs, postId }: Pick<InflightAnswer, 'replyTs' | 'postId'>): InflightAnswer {
+    return { teamId, channel, threadTs, userId, question, ...(replyTs ? { replyTs } : {}), ...(postId ? { postId } : {}), startedAt: Date.now(), owner: this.deps.instanceId };
   }
 
   /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */

@@ -8,6 +8,8 @@ export interface InflightAnswer {
    * (DESIGN.md §3 "Placeholder"): such an answer is answered again in a new message.
    */
   replyTs?: string;
+  /** The metadata id the reply's first message is posted with (replyPost.ts): without `replyTs`, it finds that message. */
+  postId?: string;
   userId: string;
   question: string;
   startedAt: number;

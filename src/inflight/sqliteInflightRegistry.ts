@@ -12,6 +12,7 @@ interface Row {
   question: string;
   started_at: number;
   owner: string;
+  post_id: string | null;
 }
 
 /**
@@ -36,15 +37,17 @@ export class SqliteInflightRegistry implements InflightRegistry {
       question TEXT NOT NULL, started_at INTEGER NOT NULL, owner TEXT NOT NULL,
       PRIMARY KEY (channel, reply_ts)
     )`);
+    // A file written before post ids were recorded gains the column (its rows have none: answered in a new message).
+    if (!(db.pragma('table_info(inflight)') as { name: string }[]).some((column) => column.name === 'post_id')) db.exec('ALTER TABLE inflight ADD COLUMN post_id TEXT');
     this.insert = db.prepare(
-      `INSERT OR REPLACE INTO inflight (channel, reply_ts, team_id, thread_ts, user_id, question, started_at, owner)
-       VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner)`,
+      `INSERT OR REPLACE INTO inflight (channel, reply_ts, team_id, thread_ts, user_id, question, started_at, owner, post_id)
+       VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner, @postId)`,
     );
     this.delete = db.prepare('DELETE FROM inflight WHERE channel = ? AND reply_ts = ?');
     // The record made before the placeholder was posted is replaced in the same transaction.
-    this.record = db.transaction(({ teamId, channel, threadTs, replyTs, userId, question, startedAt, owner }: InflightAnswer) => {
+    this.record = db.transaction(({ teamId, channel, threadTs, replyTs, postId, userId, question, startedAt, owner }: InflightAnswer) => {
       this.delete.run(channel, threadTs);
-      this.insert.run({ teamId, channel, threadTs, replyTs: recordTs({ threadTs, replyTs }), userId, question, startedAt, owner });
+      this.insert.run({ teamId, channel, threadTs, replyTs: recordTs({ threadTs, replyTs }), postId: postId ?? null, userId, question, startedAt, owner });
     });
     this.selectOrphans = db.prepare('SELECT * FROM inflight WHERE owner != ? ORDER BY started_at');
     this.reassign = db.prepare('UPDATE inflight SET owner = ? WHERE owner != ?');
@@ -68,6 +71,7 @@ export class SqliteInflightRegistry implements InflightRegistry {
         channel: row.channel,
         threadTs: row.thread_ts,
         ...(row.reply_ts === row.thread_ts ? {} : { replyTs: row.reply_ts }),
+        ...(row.post_id === null ? {} : { postId: row.post_id }),
         userId: row.user_id,
         question: row.question,
         startedAt: row.started_at,

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { randomUUID } from 'node:crypto';
 import type { AnswerTimeline } from '../answerTimeline.js';
 import { copy } from '../copy.js';
 import type { Logger } from '../logger.js';
@@ -47,8 +48,8 @@ export type ReplyTiming = Pick<AnswerTimeline, 'visible'>;
 /** How a reply starts (see ReplyMessage.start). */
 export interface StartOptions {
   timing?: ReplyTiming;
-  /** Runs when the post is held for Claude's first words (to record the answer in flight); must not reject. */
-  onHold?: () => Promise<void>;
+  /** The id the reply's first message carries in its metadata (replyPost.ts), as recorded in flight before it is posted. */
+  postId?: string;
   /** The answer waits for a process slot (MAX_CONCURRENT_ANSWERS) before Claude is called. */
   queued?: boolean;
 }
@@ -163,6 +164,8 @@ export class ReplyMessage {
   private abandoned = false;
   /** The reply says its answer waits for a process slot (MAX_CONCURRENT_ANSWERS). */
   private queued = false;
+  /** The metadata id of the reply's first message (StartOptions.postId); a resumed reply's first message exists already. */
+  private firstPostId: string | undefined;
 
   private constructor(
     private readonly deps: ReplyDeps,
@@ -217,16 +220,16 @@ export class ReplyMessage {
    * Claude's answer can start streaming meanwhile: the first text waits for the placeholder only if it
    * arrives first. While the workspace's edit budget cannot pay a first text (see
    * LiveMessage.firstTextAffordable), the post is held instead, for at most HOLD_MS, until the answer's first
-   * words (or thinking line, or final) exist, and carries them: a short answer is posted once, final. `onHold`
-   * runs when the post is held (to record the answer in flight); the post waits for it.
+   * words (or thinking line, or final) exist, and carries them: a short answer is posted once, final. The first
+   * message carries `postId` in its metadata, so a crash before its ts is known can still find it.
    *
    * A `queued` answer (one that waits for a process slot before Claude is called) is posted at once as a
    * message showing the queued line (copy.queued) instead of the placeholder, on either transport: it may
    * wait long, longer than a native stream lives (about 5 minutes), and holding its post for first words
    * that cannot come before its slot would only hide that it was heard. It is then answered with edits.
    */
-  static start(deps: ReplyDeps, target: ReplyTarget, { timing, onHold, queued = false }: StartOptions = {}): ReplyMessage {
-    return new ReplyMessage(deps, target, (reply) => reply.open(onHold, queued), [], timing);
+  static start(deps: ReplyDeps, target: ReplyTarget, { timing, postId = randomUUID(), queued = false }: StartOptions = {}): ReplyMessage {
+    return new ReplyMessage(deps, target, (reply) => reply.open(postId, queued), [], timing);
   }
 
   /**
@@ -352,8 +355,9 @@ export class ReplyMessage {
    * the post is held for the answer's first words; a `queued` answer's message is posted at once with the
    * queued line (see `start`). A refused or failed start falls back at once: the user must see the reply either way.
    */
-  private async open(onHold: (() => Promise<void>) | undefined, queued: boolean): Promise<Opened> {
+  private async open(postId: string, queued: boolean): Promise<Opened> {
     const { deps, target } = this;
+    this.firstPostId = postId;
     if (queued) {
       this.queued = true;
       return this.openPlaceholder(QUEUED, QUEUED_BLOCKS);
@@ -371,7 +375,7 @@ export class ReplyMessage {
     if (await this.live.firstTextAffordable(HOLD_MS)) return this.openPlaceholder();
     deps.logger.debug({ channel: target.channel, threadTs: target.threadTs }, 'edit budget short: holding the post for the first words');
     const hold = (this.hold = new FirstWordsHold(HOLD_MS, FIRST_WORDS_GRACE_MS));
-    await Promise.all([onHold?.(), hold.ready]);
+    await hold.ready;
     const held = hold.take();
     if (this.abandoned) throw new EditFailedError('the reply was abandoned before it was posted');
     if (!held) return this.openPlaceholder();
@@ -396,7 +400,7 @@ export class ReplyMessage {
 
   /** Posts the bare placeholder, or another status line `text` with its `blocks` (see postPlaceholder). */
   private async openPlaceholder(text = PLACEHOLDER, blocks = PLACEHOLDER_BLOCKS): Promise<Opened> {
-    return { part: { ts: await postPlaceholder(this.deps, this.target, text, blocks), shown: text, blocks: true } };
+    return { part: { ts: await postPlaceholder(this.deps, this.target, text, blocks, this.firstPostId), shown: text, blocks: true } };
   }
 
   /**
@@ -642,7 +646,8 @@ export class ReplyMessage {
     const part = this.parts[index];
     if (!part) {
       const after = this.parts.at(-1)?.ts ?? this.target.ts;
-      const ts = await postReplyPart(this.deps.slack, this.deps.logger, { ...this.target, ...(after ? { after } : {}) }, { text, ...(blocks ? { blocks } : {}) });
+      const postTarget = { channel: this.target.channel, threadTs: this.target.threadTs, ...(after ? { after } : {}) };
+      const ts = await postReplyPart(this.deps.slack, this.deps.logger, postTarget, { text, ...(blocks ? { blocks } : {}) }, index === 0 ? this.firstPostId : undefined);
       this.parts.push({ ts, shown: text, blocks: blocks !== undefined });
       return;
     }
@@ -711,10 +716,16 @@ function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
  * Posts the placeholder, `text` with its `blocks` (the Stop button), once (replyPost.ts: retried, never twice).
  * When it finally fails the asker gets an ephemeral: a question never vanishes silently.
  */
-async function postPlaceholder({ slack, logger }: ReplyDeps, target: ReplyTarget, text: string, blocks: types.KnownBlock[] | undefined): Promise<string> {
+async function postPlaceholder(
+  { slack, logger }: ReplyDeps,
+  target: ReplyTarget,
+  text: string,
+  blocks: types.KnownBlock[] | undefined,
+  postId: string | undefined,
+): Promise<string> {
   const { channel, threadTs, userId } = target;
   try {
-    return await postReplyPart(slack, logger, { channel, threadTs, ...(target.ts ? { after: target.ts } : {}) }, { text, ...(blocks ? { blocks } : {}) });
+    return await postReplyPart(slack, logger, { channel, threadTs, ...(target.ts ? { after: target.ts } : {}) }, { text, ...(blocks ? { blocks } : {}) }, postId);
   } catch (error) {
     logger.error({ channel, threadTs, failure: classifySlackError(error) }, 'could not post the placeholder; telling the asker');
     await slack.web.chat

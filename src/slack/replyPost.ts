@@ -30,7 +30,7 @@ export interface PostTarget {
  * Slack may or may not have posted it (5xx, `internal_error` and the other "try later" codes, a cut connection, a
  * timeout: Slack documents that "some aspect of the operation" may have succeeded), are retried up to
  * POST_RETRY.attempts times in all. Before a retry that may repeat a post, the thread is read
- * (conversations.replies with `include_all_metadata`) for the message carrying this post's id in its metadata:
+ * (conversations.replies with `include_all_metadata`) for the message carrying `postId` in its metadata:
  * if Slack has it, that is the post, and nothing is posted twice. Rejects with the last Slack error otherwise
  * (a refusal at once: channel gone, text too long).
  */
@@ -39,14 +39,14 @@ export async function postReplyPart(
   logger: Logger,
   target: PostTarget,
   content: { text: string; blocks?: types.KnownBlock[] },
+  postId: string = randomUUID(),
 ): Promise<string> {
-  const postId = randomUUID();
   const metadata = { event_type: REPLY_PART_EVENT, event_payload: { post_id: postId } };
   let mayExist = false;
   for (let attempt = 0; ; attempt++) {
     try {
       if (mayExist) {
-        const ts = await findPost(slack.reads, target, postId);
+        const ts = await findReplyPart(slack.reads, target, postId);
         if (ts) {
           logger.info({ channel: target.channel, threadTs: target.threadTs, ts }, 'a post whose answer was lost had reached Slack; not posting it again');
           return ts;
@@ -74,8 +74,11 @@ export async function postReplyPart(
   }
 }
 
-/** The ts of the message in `target`'s thread whose metadata carries `postId`, or undefined if none (within LOOKUP_PAGES pages). */
-async function findPost(reads: WebClient, target: PostTarget, postId: string): Promise<string | undefined> {
+/**
+ * The ts of the message in `target`'s thread that postReplyPart posted with `postId`, or undefined if Slack has
+ * none (within LOOKUP_PAGES pages of the thread). Rejects when the thread cannot be read.
+ */
+export async function findReplyPart(reads: WebClient, target: PostTarget, postId: string): Promise<string | undefined> {
   let cursor: string | undefined;
   for (let page = 0; page < LOOKUP_PAGES; page++) {
     const result = await reads.conversations.replies({

@@ -37,6 +37,33 @@ describe('crash recovery', () => {
     }
   }, 40_000);
 
+  test('after kill -9 while Slack has posted the placeholder but not yet answered the post, the restarted bot finds it and answers in it', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
+    const first = await spawnBot(slack, claude, env);
+    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
+    // Slack carries the post out and takes its time to say so: the bot dies in between.
+    slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
+    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive this too' }));
+    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
+    // Claude streams meanwhile (the first answer's script): the restarted bot gets the second.
+    await claude.waitForRequests(1, 10_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      const [placeholder] = [...slack.messages.values()];
+      await slack.waitFor(() => versionsOf(slack, placeholder!.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
+      expect(versionsOf(slack, placeholder!.ts).some((text) => text.includes('restarted while answering'))).toBe(true);
+      // Answered in the message Slack had posted: no second one.
+      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 40_000);
+
   test('after kill -9 while the reply shows a thinking line (no "still writing" mark), the restarted bot answers again in it', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };

@@ -29,6 +29,8 @@ export interface SlackFailure {
   applied?: boolean;
   /** The connection is cut instead of answered (after the call is applied, with `applied`): a lost response. */
   hangUp?: boolean;
+  /** The answer (or the cut) comes this many ms late: a Slack slow to say what it did. */
+  stallMs?: number;
 }
 
 /** A message as the fake holds it after postMessage/update/delete; `versions[0]` is the posted content. */
@@ -117,6 +119,8 @@ interface Answer {
   headers?: Record<string, string>;
   /** Cut the connection instead of answering. */
   hangUp?: boolean;
+  /** Wait this long before answering (or cutting). */
+  stallMs?: number;
 }
 
 /** A per-method token bucket. */
@@ -426,6 +430,7 @@ export class FakeSlack {
     if (latencyMs > 0 && !(await this.delays.wait(latencyMs))) return;
     const answer = this.answer(method, params, token);
     this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
+    if (answer.stallMs && !(await this.delays.wait(answer.stallMs))) return;
     if (answer.hangUp) {
       req.socket.destroy();
       return;
@@ -811,7 +816,7 @@ function failureAnswer(failure: SlackFailure): Answer {
   const error = failure.error ?? (status === 429 ? 'ratelimited' : status === 200 ? 'fatal_error' : 'internal_error');
   const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
   const body = { ok: false, error, ...(failure.needed ? { needed: failure.needed } : {}) };
-  return { status, body, ...(headers ? { headers } : {}), ...(failure.hangUp ? { hangUp: true } : {}) };
+  return { status, body, ...(headers ? { headers } : {}), ...(failure.hangUp ? { hangUp: true } : {}), ...(failure.stallMs ? { stallMs: failure.stallMs } : {}) };
 }
 
 /** Slack's message metadata shape: `event_type` a string, `event_payload` an object (https://docs.slack.dev/messaging/message-metadata). */
