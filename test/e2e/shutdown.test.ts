@@ -19,15 +19,14 @@ describe('graceful shutdown of the real process', () => {
     // The answer has grown twice (edits of the placeholder, or appends to the stream).
     await slack.waitFor(() => firstReplyVersions(slack).length >= 3, 10_000);
 
-    const signalledAt = Date.now();
     bot.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const late = await deliverEvent(bot.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> too late' }));
     expect(late.status).toBe(503);
 
+    // Exit code 0: the drain ended (the answer cut short once the 1-s grace period was over, its last edit made)
+    // before the hard deadline 3 s later, which exits with 1.
     expect(await bot.exited).toBe(0);
-    const elapsed = Date.now() - signalledAt;
-    expect(elapsed).toBeLessThan(1000 + 3000);
 
     const final = firstReplyVersions(slack).at(-1)!;
     expect(final).toMatch(/^p0 p1 .*\n\n_\(Answer cut short by a restart of the bot\. Please ask again\.\)_$/s);

@@ -37,6 +37,8 @@ export type StreamScript = {
   delayMs?: number;
   /** Pause before the answer's first delta (thinking or text). */
   firstTokenDelayMs?: number;
+  /** Nothing is sent after `message_start` until this settles: a stream that cannot end before the test says so. */
+  holdUntil?: Promise<unknown>;
   stopReason?: StopReason;
   /** `stop_details` of the message_delta (`type: 'refusal'`). */
   stopDetails?: { category: 'cyber' | 'bio' | 'frontier_llm' | 'reasoning_extraction' | 'general_harms' | null; explanation: string | null };
@@ -268,6 +270,10 @@ export class FakeAnthropic {
     };
 
     send('message_start', { type: 'message_start', message });
+    if (script.holdUntil) {
+      await script.holdUntil;
+      if (!alive()) return;
+    }
     const { fail } = script;
     let textDeltas = 0;
     let firstDelta = true;

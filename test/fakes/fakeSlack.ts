@@ -228,6 +228,10 @@ export class FakeSlack {
   private readonly buckets = new Map<string, Bucket>();
   private readonly channelErrors = new Map<string, string>();
   private readonly delays = new DelayPool();
+  /** While set (holdAnswers), every answer waits for it: true once released, false when the fake closes. */
+  private held: { answered: Promise<boolean>; settle: (answer: boolean) => void } | undefined;
+  /** Requests that arrived and are not answered yet (waiting out their latency or a hold). */
+  inFlight = 0;
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
   private readonly files = new Map<string, FakeFile & { id: string }>();
@@ -403,9 +407,25 @@ export class FakeSlack {
     return pollUntil(predicate, timeoutMs, () => `FakeSlack calls so far: ${this.describeCalls()}`);
   }
 
-  /** Stops the server, cutting open connections and pending latency waits. */
+  /**
+   * Holds every answer (after its latency) until the returned function is called: with `inFlight`, shows how
+   * many calls a client has out at once, without a timing race.
+   */
+  holdAnswers(): () => void {
+    let settle!: (answer: boolean) => void;
+    const answered = new Promise<boolean>((resolve) => (settle = resolve));
+    const held = { answered, settle };
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+      settle(true);
+    };
+  }
+
+  /** Stops the server, cutting open connections, pending latency waits and held answers. */
   async close(): Promise<void> {
     this.delays.cancelAll();
+    this.held?.settle(false);
     await closeServer(this.server);
   }
 
@@ -427,7 +447,13 @@ export class FakeSlack {
     const params = parseParams(raw, req.headers['content-type']);
     const token = bearerToken(req.headers.authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
     const latencyMs = this.methodLatencyMs.get(method) ?? this.latencyMs;
-    if (latencyMs > 0 && !(await this.delays.wait(latencyMs))) return;
+    this.inFlight++;
+    try {
+      if (latencyMs > 0 && !(await this.delays.wait(latencyMs))) return;
+      if (this.held && !(await this.held.answered)) return;
+    } finally {
+      this.inFlight--;
+    }
     const answer = this.answer(method, params, token);
     this.calls.push({ method, params, at, status: answer.status, response: answer.body, token });
     if (answer.stallMs && !(await this.delays.wait(answer.stallMs))) return;

@@ -179,7 +179,7 @@ describe('FakeSlack with the real @slack/web-api WebClient', () => {
     slack.latencyMs = 50;
     const started = Date.now();
     void slackClient(slack).auth.test();
-    await slack.waitFor(() => slack.callsOf('auth.test').length === 1, 1_000);
+    await slack.waitFor(() => slack.callsOf('auth.test').length === 1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     expect(slack.calls[0]?.response).toMatchObject({ ok: true, user_id: 'UBOT', team_id: 'T0001' });
     await expect(slack.waitFor(() => false, 30)).rejects.toThrow(/auth\.test→200/);
@@ -545,7 +545,7 @@ describe('a real Bolt app between the fakes', () => {
     expect((await deliverEvent(baseUrl, 's3cret', event)).status).toBe(200);
     expect((await deliverCommand(baseUrl, 's3cret', { text: 'why?' })).status).toBe(200);
     expect((await deliverEvent(baseUrl, 's3cret', mentionEvent(), { badSignature: true })).status).toBe(401);
-    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 2, 2_000);
+    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 2);
 
     expect(slack.threadMessages('C123', event.ts).map((m) => m.text)).toEqual(['echo: <@UBOT> ping']);
     expect([...slack.messages.values()].map((m) => m.text)).toContain('<@U123> asked: why?');

@@ -1,9 +1,31 @@
+import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { RedisThreadLock } from '../../src/coordination/redisThreadLock.js';
 import { LocalThreadLock } from '../../src/coordination/threadLock.js';
-import { describeRedis, memoryLogger, useRedisPair } from './helpers.js';
+import { describeRedis, memoryLogger, useRedisPair, waitFor } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Counts the tries (SET NX) of the acquires on `redis` from now on: how long an acquire waited, told in tries
+ * rather than milliseconds, which a loaded machine stretches. `restore` puts the plain connection back.
+ */
+function countTries(redis: Redis): { tries: () => number; restore: () => void } {
+  const set = jest.spyOn(redis, 'set');
+  return { tries: () => set.mock.calls.length, restore: () => set.mockRestore() };
+}
+
+/**
+ * Aborts `controller` once `tries()` has grown by two from now on: an acquire refused again gives up at once
+ * (rather than poll until the holder's 30-s ttl). Returns the function that ends the watch.
+ */
+function abortOnSecondTry(tries: () => number, controller: AbortController): () => void {
+  const from = tries();
+  const watch = setInterval(() => {
+    if (tries() - from >= 2) controller.abort(new Error('refused, and tried again'));
+  }, 5);
+  return () => clearInterval(watch);
+}
 
 describe('LocalThreadLock', () => {
   test('acquire resolves at once, even for a thread already held', async () => {
@@ -49,29 +71,49 @@ describeRedis('RedisThreadLock', () => {
     }
   });
 
-  test('other threads are not blocked', async () => {
+  test('other threads are not blocked: the first try takes the lock', async () => {
     const lock = lockOn(a());
     await lock.acquire('T:C:1');
-    await expect(lockOn(b()).acquire('T:C:2', AbortSignal.timeout(200))).resolves.toEqual(expect.any(Function));
+    const { tries, restore } = countTries(b());
+    const gaveUp = new AbortController();
+    const stop = abortOnSecondTry(tries, gaveUp);
+    try {
+      await expect(lockOn(b()).acquire('T:C:2', gaveUp.signal)).resolves.toEqual(expect.any(Function));
+      expect(tries()).toBe(1);
+    } finally {
+      stop();
+      restore();
+    }
   });
 
   test('renewal keeps a lock held well past its ttl', async () => {
-    const holder = lockOn(a(), 150);
+    // Renewed every 300 ms, a 900-ms ttl outlives a loaded machine's timer delays (a 150-ms one expired under them).
+    const holder = lockOn(a(), 900);
     const release = await holder.acquire('T:C:1');
     const started = Date.now();
-    await expect(lockOn(b(), 150).acquire('T:C:1', AbortSignal.timeout(700))).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+    await expect(lockOn(b(), 900).acquire('T:C:1', AbortSignal.timeout(2_000))).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_950);
     await release();
   });
 
-  test('release lets the next waiter in', async () => {
+  test('release lets the next waiter in: its first try after the release takes the lock', async () => {
     const release = await lockOn(a()).acquire('T:C:1');
-    const waiting = lockOn(b()).acquire('T:C:1');
-    await sleep(100);
-    const releasedAt = Date.now();
-    await release();
-    await waiting;
-    expect(Date.now() - releasedAt).toBeLessThan(600);
+    const { tries, restore } = countTries(b());
+    const gaveUp = new AbortController();
+    let stop = () => {};
+    try {
+      const waiting = lockOn(b()).acquire('T:C:1', gaveUp.signal);
+      // Refused at least once: it waits.
+      await waitFor(() => tries() >= 2);
+      await release();
+      const triesBefore = tries();
+      stop = abortOnSecondTry(tries, gaveUp);
+      await waiting;
+      expect(tries() - triesBefore).toBeLessThanOrEqual(1);
+    } finally {
+      stop();
+      restore();
+    }
   });
 
   test('abort rejects a waiting acquire with the signal reason, and leaves the lock to its holder', async () => {

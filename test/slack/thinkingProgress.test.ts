@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { inertInline } from '../../src/slack/inertText.js';
 import { toMrkdwn } from '../../src/slack/render.js';
 import { latestSentence, ThinkingProgress } from '../../src/slack/thinkingProgress.js';
@@ -54,16 +55,22 @@ describe('inertInline', () => {
 
 describe('ThinkingProgress', () => {
   test('status: a clock line at once, then one per interval, none after stop', async () => {
-    const lines: string[] = [];
-    const progress = new ThinkingProgress('status', 20, Date.now() - 12_000, (line) => lines.push(line));
-    progress.update('');
-    expect(lines).toEqual([copy.thinkingFor(12)]);
-    await tick(110);
-    expect(lines.length).toBeGreaterThanOrEqual(3);
-    progress.stop();
-    const count = lines.length;
-    await tick(60);
-    expect(lines).toHaveLength(count);
+    // On a fake clock: how many intervals fit is arithmetic, not the machine's timer latency.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const lines: string[] = [];
+      const progress = new ThinkingProgress('status', 20, Date.now() - 12_000, (line) => lines.push(line));
+      progress.update('');
+      expect(lines).toEqual([copy.thinkingFor(12)]);
+      await jest.advanceTimersByTimeAsync(110);
+      // At 20, 40, 60, 80 and 100 ms.
+      expect(lines).toHaveLength(6);
+      progress.stop();
+      await jest.advanceTimersByTimeAsync(60);
+      expect(lines).toHaveLength(6);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('summary: the latest sentence, the clock before the first one, never an empty line', () => {
