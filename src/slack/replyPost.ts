@@ -43,16 +43,17 @@ export async function postReplyPart(
 ): Promise<string> {
   const metadata = { event_type: REPLY_PART_EVENT, event_payload: { post_id: postId } };
   let mayExist = false;
+  /** The ts of a post an unconfirmed try carried out, if Slack has it. */
+  const posted = async (): Promise<string | undefined> => {
+    const ts = mayExist ? await findReplyPart(slack.reads, target, postId) : undefined;
+    if (ts) logger.info({ channel: target.channel, threadTs: target.threadTs, ts }, 'a post whose answer was lost had reached Slack; not posting it again');
+    return ts;
+  };
   for (let attempt = 0; ; attempt++) {
     try {
-      if (mayExist) {
-        const ts = await findReplyPart(slack.reads, target, postId);
-        if (ts) {
-          logger.info({ channel: target.channel, threadTs: target.threadTs, ts }, 'a post whose answer was lost had reached Slack; not posting it again');
-          return ts;
-        }
-      }
-      const posted = await slack.posts.chat.postMessage({
+      const ts = await posted();
+      if (ts) return ts;
+      const result = await slack.posts.chat.postMessage({
         channel: target.channel,
         thread_ts: target.threadTs,
         text: content.text,
@@ -61,12 +62,17 @@ export async function postReplyPart(
         unfurl_links: false,
         unfurl_media: false,
       });
-      return posted.ts!;
+      return result.ts!;
     } catch (error) {
       const failure = classifySlackError(error);
-      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= POST_RETRY.attempts) throw error;
       // Only a 429 proves nothing was posted; a failed lookup leaves the question open for the next attempt.
       if (failure.kind === 'transient') mayExist = true;
+      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= POST_RETRY.attempts) {
+        // The last try may be the one Slack carried out: giving up on a posted message would leave it unfinished.
+        const ts = await posted().catch(() => undefined);
+        if (ts) return ts;
+        throw error;
+      }
       const waitMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, POST_RETRY);
       logger.warn({ channel: target.channel, threadTs: target.threadTs, failure, attempt, waitMs }, 'Slack did not confirm a post; retrying');
       await sleep(waitMs);

@@ -53,6 +53,17 @@ describe('a post whose answer is lost is not posted twice', () => {
     for (let i = 0; i < 40; i++) expect(posted.filter((text) => text.includes(`part ${i} `))).toHaveLength(1);
   }, 40_000);
 
+  test('a post Slack carries out only on the last try (internal_error): it is found, not left on "Thinking…" with a "could not post" note', async () => {
+    t = await startTestBot();
+    t.claude.enqueue({ chunks: ['Found', ' at last'] });
+    t.slack.failNext('chat.postMessage', { error: 'internal_error' }, 5);
+    t.slack.failNext('chat.postMessage', { error: 'internal_error', applied: true });
+    const event = await t.mention({ text: '<@UBOT> hello?' });
+    await t.idle(40_000);
+    expect(shown(t.slack, 'C123', event.ts)).toEqual(['Found at last']);
+    expect(t.slack.callsOf('chat.postEphemeral')).toHaveLength(0);
+  }, 60_000);
+
   test('a post that Slack did not carry out (internal_error, nothing posted) is posted on the next try', async () => {
     t = await startTestBot();
     t.claude.enqueue({ chunks: ['Posted', ' later'] });
