@@ -165,7 +165,8 @@ export class Conversation {
 
   /** The ts of the message an orphan posted with `postId`, or undefined if Slack has none or cannot say (then it is answered in a new message). */
   private findPosted(orphan: InflightAnswer, postId: string, logger: Logger): Promise<string | undefined> {
-    return findReplyPart(this.deps.slack.reads, orphan, postId).catch((error: unknown) => {
+    const { channel, threadTs, questionTs } = orphan;
+    return findReplyPart(this.deps.slack.reads, { channel, threadTs, ...(questionTs ? { after: questionTs } : {}) }, postId).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not look for the orphaned answer in its thread; answering in a new message');
       return undefined;
     });
@@ -353,8 +354,19 @@ export class Conversation {
   }
 
   /** The answer's in-flight record, at its placeholder once that is posted. */
-  private inflightRecord({ teamId, channel, threadTs, userId, text: question }: Prompt, { replyTs, postId }: Pick<InflightAnswer, 'replyTs' | 'postId'>): InflightAnswer {
-    return { teamId, channel, threadTs, userId, question, ...(replyTs ? { replyTs } : {}), ...(postId ? { postId } : {}), startedAt: Date.now(), owner: this.deps.instanceId };
+  private inflightRecord({ teamId, channel, threadTs, userId, text: question, ts: questionTs }: Prompt, { replyTs, postId }: Pick<InflightAnswer, 'replyTs' | 'postId'>): InflightAnswer {
+    return {
+      teamId,
+      channel,
+      threadTs,
+      userId,
+      question,
+      ...(replyTs ? { replyTs } : {}),
+      ...(postId ? { postId } : {}),
+      ...(questionTs ? { questionTs } : {}),
+      startedAt: Date.now(),
+      owner: this.deps.instanceId,
+    };
   }
 
   /** Streams attempts, waiting with backoff between them, until one ends; returns its ending. */

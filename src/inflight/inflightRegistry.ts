@@ -10,6 +10,8 @@ export interface InflightAnswer {
   replyTs?: string;
   /** The metadata id the reply's first message is posted with (replyPost.ts): without `replyTs`, it finds that message. */
   postId?: string;
+  /** The question's ts, when known: that message is looked for after it, not from the thread's start (a long thread). */
+  questionTs?: string;
   userId: string;
   question: string;
   startedAt: number;

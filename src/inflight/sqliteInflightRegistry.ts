@@ -13,6 +13,7 @@ interface Row {
   started_at: number;
   owner: string;
   post_id: string | null;
+  question_ts: string | null;
 }
 
 /**
@@ -37,17 +38,18 @@ export class SqliteInflightRegistry implements InflightRegistry {
       question TEXT NOT NULL, started_at INTEGER NOT NULL, owner TEXT NOT NULL,
       PRIMARY KEY (channel, reply_ts)
     )`);
-    // A file written before post ids were recorded gains the column (its rows have none: answered in a new message).
-    if (!(db.pragma('table_info(inflight)') as { name: string }[]).some((column) => column.name === 'post_id')) db.exec('ALTER TABLE inflight ADD COLUMN post_id TEXT');
+    // A file written before post ids were recorded gains the columns (its rows have none: answered in a new message).
+    const columns = new Set((db.pragma('table_info(inflight)') as { name: string }[]).map(({ name }) => name));
+    for (const column of ['post_id', 'question_ts']) if (!columns.has(column)) db.exec(`ALTER TABLE inflight ADD COLUMN ${column} TEXT`);
     this.insert = db.prepare(
-      `INSERT OR REPLACE INTO inflight (channel, reply_ts, team_id, thread_ts, user_id, question, started_at, owner, post_id)
-       VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner, @postId)`,
+      `INSERT OR REPLACE INTO inflight (channel, reply_ts, team_id, thread_ts, user_id, question, started_at, owner, post_id, question_ts)
+       VALUES (@channel, @replyTs, @teamId, @threadTs, @userId, @question, @startedAt, @owner, @postId, @questionTs)`,
     );
     this.delete = db.prepare('DELETE FROM inflight WHERE channel = ? AND reply_ts = ?');
     // The record made before the placeholder was posted is replaced in the same transaction.
-    this.record = db.transaction(({ teamId, channel, threadTs, replyTs, postId, userId, question, startedAt, owner }: InflightAnswer) => {
+    this.record = db.transaction(({ teamId, channel, threadTs, replyTs, postId, questionTs, userId, question, startedAt, owner }: InflightAnswer) => {
       this.delete.run(channel, threadTs);
-      this.insert.run({ teamId, channel, threadTs, replyTs: recordTs({ threadTs, replyTs }), postId: postId ?? null, userId, question, startedAt, owner });
+      this.insert.run({ teamId, channel, threadTs, replyTs: recordTs({ threadTs, replyTs }), postId: postId ?? null, questionTs: questionTs ?? null, userId, question, startedAt, owner });
     });
     this.selectOrphans = db.prepare('SELECT * FROM inflight WHERE owner != ? ORDER BY started_at');
     this.reassign = db.prepare('UPDATE inflight SET owner = ? WHERE owner != ?');
@@ -72,6 +74,7 @@ export class SqliteInflightRegistry implements InflightRegistry {
         threadTs: row.thread_ts,
         ...(row.reply_ts === row.thread_ts ? {} : { replyTs: row.reply_ts }),
         ...(row.post_id === null ? {} : { postId: row.post_id }),
+        ...(row.question_ts === null ? {} : { questionTs: row.question_ts }),
         userId: row.user_id,
         question: row.question,
         startedAt: row.started_at,

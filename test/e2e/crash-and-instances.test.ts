@@ -64,6 +64,31 @@ describe('crash recovery', () => {
     }
   }, 40_000);
 
+  test('after kill -9 while Slack has posted the placeholder but not yet answered, in a thread of more than 1,000 replies, the restarted bot still finds it', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
+    const parent = slack.addUserMessage({ channel: 'C123', user: 'U999', text: 'a long-running thread' });
+    for (let i = 0; i < 1_100; i++) slack.addUserMessage({ channel: 'C123', threadTs: parent.ts, user: 'U999', text: `reply ${i}` });
+    const first = await spawnBot(slack, claude, env);
+    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
+    slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
+    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive a long thread', thread_ts: parent.ts }));
+    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
+    await claude.waitForRequests(1, 10_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnBot(slack, claude, env);
+    try {
+      const placeholder = slack.threadMessages('C123', parent.ts).find((message) => !message.user)!;
+      await slack.waitFor(() => versionsOf(slack, placeholder.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
+      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 60_000);
+
   test('after kill -9 while the reply shows a thinking line (no "still writing" mark), the restarted bot answers again in it', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };

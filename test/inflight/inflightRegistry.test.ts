@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { InflightAnswer, InflightRegistry } from '../../src/inflight/inflightRegistry.js';
 import { MemoryInflightRegistry } from '../../src/inflight/memoryInflightRegistry.js';
 import { RedisInflightRegistry } from '../../src/inflight/redisInflightRegistry.js';
@@ -52,7 +53,7 @@ function behavesAsRegistry(open: () => InflightRegistry, ownerDies: () => Promis
   });
 
   test('an answer recorded before its placeholder was posted is handed over with no reply, and removed by its thread', async () => {
-    const held = withoutReply(answer({ threadTs: '1700000000.000400' }));
+    const held = withoutReply(answer({ threadTs: '1700000000.000400', postId: 'post-400', questionTs: '1700000000.000401' }));
     const removed = withoutReply(answer({ threadTs: '1700000000.000500' }));
     await registry.add(held);
     await registry.add(removed);
@@ -110,6 +111,28 @@ describe('SqliteInflightRegistry', () => {
     // instance-b stopped too before finishing: the next owner gets them again.
     const third = open(path);
     expect(await third.inflight.claimOrphans('instance-c')).toHaveLength(2);
+  });
+
+  test('a file written before post ids were recorded is upgraded: its answers are still handed over, new ones keep their post id', async () => {
+    const path = tempDbPath();
+    const db = new Database(path);
+    db.exec(`CREATE TABLE inflight (
+      channel TEXT NOT NULL, reply_ts TEXT NOT NULL,
+      team_id TEXT NOT NULL, thread_ts TEXT NOT NULL, user_id TEXT NOT NULL,
+      question TEXT NOT NULL, started_at INTEGER NOT NULL, owner TEXT NOT NULL,
+      PRIMARY KEY (channel, reply_ts)
+    )`);
+    const old = answer();
+    db.prepare('INSERT INTO inflight VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(old.channel, old.replyTs, old.teamId, old.threadTs, old.userId, old.question, old.startedAt, old.owner);
+    db.close();
+
+    const stores = open(path);
+    const held = withoutReply(answer({ threadTs: '1700000000.000700', postId: 'post-700', questionTs: '1700000000.000701' }));
+    await stores.inflight.add(held);
+    expect(await stores.inflight.claimOrphans('instance-b')).toEqual([
+      { ...old, owner: 'instance-b' },
+      { ...held, owner: 'instance-b' },
+    ]);
   });
 
   test('shares the history file with the history store', async () => {
