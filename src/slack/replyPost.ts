@@ -16,6 +16,8 @@ const POST_RETRY = { attempts: 6, baseMs: 500, maxMs: 8_000 };
 /** Pages of conversations.replies read to find a post whose answer was lost (each up to REPLIES_PAGE messages). */
 const LOOKUP_PAGES = 5;
 const REPLIES_PAGE = 200;
+/** Attempts at a lookup on its own (findReplyPartRetrying): a 429 or a hiccup must not pass for "not posted". */
+const LOOKUP_RETRY = { attempts: 4, baseMs: 1_000, maxMs: 8_000 };
 
 /** Where a message of an answer goes: the thread, and the message it must come after (the question, or the part before). */
 export interface PostTarget {
@@ -102,4 +104,17 @@ export async function findReplyPart(reads: WebClient, target: PostTarget, postId
     if (!cursor) return undefined;
   }
   return undefined;
+}
+
+/** findReplyPart, waiting out a 429 (its Retry-After) or a transient failure up to LOOKUP_RETRY.attempts times; rejects with the last error. */
+export async function findReplyPartRetrying(reads: WebClient, target: PostTarget, postId: string): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await findReplyPart(reads, target, postId);
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= LOOKUP_RETRY.attempts) throw error;
+      await sleep(failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, LOOKUP_RETRY));
+    }
+  }
 }

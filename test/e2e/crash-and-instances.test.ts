@@ -89,6 +89,31 @@ describe('crash recovery', () => {
     }
   }, 60_000);
 
+  test('after kill -9 while Slack has posted the placeholder but not yet answered, a rate-limited lookup is waited out: the placeholder is found, not left on "Thinking…"', async () => {
+    const [slack, claude] = [fakes.slack(), fakes.claude()];
+    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
+    const first = await spawnBot(slack, claude, env);
+    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
+    slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
+    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive a busy restart' }));
+    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
+    await claude.waitForRequests(1, 10_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    // Many orphans resumed at once exhaust conversations.replies (Tier 3): Slack answers the lookup with a 429.
+    slack.failNext('conversations.replies', { status: 429, retryAfter: 1 });
+    const second = await spawnBot(slack, claude, env);
+    try {
+      const [placeholder] = [...slack.messages.values()];
+      await slack.waitFor(() => versionsOf(slack, placeholder!.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
+      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 40_000);
+
   test('after kill -9 while the reply shows a thinking line (no "still writing" mark), the restarted bot answers again in it', async () => {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
