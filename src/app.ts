@@ -15,6 +15,7 @@ import { BotMetrics } from './metrics/botMetrics.js';
 import { createMetricsServer, metricsRoutes } from './metrics/metricsServer.js';
 import { fetchBotIdentity, type BotIdentity } from './slack/botIdentity.js';
 import { AccessPolicy } from './slack/accessPolicy.js';
+import { RefusalNotices } from './slack/refusalNotices.js';
 import { AgentSessions } from './slack/agentSessions.js';
 import { SlackDirectory } from './slack/directory.js';
 import { EditScheduler } from './slack/editScheduler.js';
@@ -145,6 +146,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       (userId) => directory.user(userId),
       logger,
     ),
+    refusalNotices: new RefusalNotices(),
     identity: () => identity,
     // The prompts are best effort like the context reads: a 429 throws at once instead of pausing the answers' client.
     // None while DMs are turned off: they would invite questions the bot refuses.

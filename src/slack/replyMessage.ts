@@ -382,7 +382,8 @@ export class ReplyMessage {
     try {
       await this.draw(held.markdown, held.final, postsOnly, held.thinking);
     } catch (error) {
-      // Slack would not take it now (a 429, a timeout): the placeholder's own retries take over, then the edits.
+      // Slack would not take it (its content refused, or still failing after the post's retries): the bare placeholder
+      // is tried next, then the edits show the answer.
       this.deps.logger.warn({ channel: target.channel, failure: classifySlackError(error) }, 'could not post the first words; posting the placeholder');
       // Part of it may have been posted: the edits then finish what it shows.
       const opened = this.parts.length > 0 ? {} : await this.openPlaceholder();

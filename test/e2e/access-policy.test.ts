@@ -45,6 +45,15 @@ describe('ALLOWED_CHANNELS', () => {
     expect(t.slack.callsOf('chat.postEphemeral')).toHaveLength(1);
   });
 
+  test('an asker refused again and again in one channel is told once a minute, not once per mention; another asker is told too', async () => {
+    for (let i = 0; i < 5; i++) await t.mention({ channel: 'C123', user: 'U123', text: `<@UBOT> try ${i}` });
+    await t.mention({ channel: 'C123', user: 'U124', text: '<@UBOT> me too' });
+    const refused = () => t.logs.filter((line) => line.includes('the access policy refuses this question'));
+    await t.slack.waitFor(() => refused().length === 6);
+    await expectOnlyTheControlAnswered(t, async () => (await t.mention({ channel: 'C100', text: '<@UBOT> what is DNS?' })).ts);
+    expect(t.slack.callsOf('chat.postEphemeral').map((call) => call.params.user)).toEqual(['U123', 'U124']);
+  });
+
   test('a mention inside a thread is refused in that thread', async () => {
     await t.mention({ channel: 'C123', thread_ts: '1700000000.000001', text: '<@UBOT> and then?' });
     expect((await theEphemeral(t)).params).toMatchObject({ channel: 'C123', user: 'U123', thread_ts: '1700000000.000001' });

@@ -4,6 +4,7 @@ import type { SlackDirectory } from '../directory.js';
 import { toMrkdwn } from '../render.js';
 import type { EventDedupe } from '../eventDedupe.js';
 import { classifySlackError } from '../slackErrors.js';
+import type { RefusalNotices } from '../refusalNotices.js';
 import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
 import type { IncomingMessage } from './incoming.js';
 
@@ -12,6 +13,7 @@ export interface SurfaceDeps extends ListenerDeps {
   dedupe: EventDedupe;
   directory: SlackDirectory;
   access: AccessPolicy;
+  refusalNotices: RefusalNotices;
 }
 
 /**
@@ -60,12 +62,14 @@ export async function answerMessage(message: IncomingMessage, source: 'mention' 
 }
 
 /**
- * Tells the asker alone, in one ephemeral (in the message's thread when it is in one), why the bot does not answer;
- * if Slack refuses the ephemeral (the bot is not in the channel, say), that is logged and nothing else is posted.
+ * Tells the asker alone, in one ephemeral (in the message's thread when it is in one), why the bot does not answer,
+ * unless they were told there in the last minute (RefusalNotices); if Slack refuses the ephemeral (the bot is not
+ * in the channel, say), that is logged and nothing else is posted.
  */
 async function refuse(message: IncomingMessage, refusal: Refusal, deps: SurfaceDeps): Promise<void> {
   const { channel, userId, ts, threadTs } = message;
   deps.logger.info({ channel, refusal }, 'not answering: the access policy refuses this question');
+  if (!deps.refusalNotices.shouldTell(userId, channel, refusal)) return;
   await deps.web.chat
     .postEphemeral({ channel, user: userId, ...(threadTs === ts ? {} : { thread_ts: threadTs }), text: deps.access.explain(refusal) })
     .catch((error: unknown) => deps.logger.warn({ channel, refusal, failure: classifySlackError(error) }, 'could not tell the asker why the question is refused'));
