@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FakeSlack } from '../fakes/fakeSlack.js';
 import { deliverEvent, mentionEvent } from '../fakes/slackRequests.js';
 import { SIGNING_SECRET, startTestBot, versionsOf, type TestBot } from '../harness.js';
 import { spawnBot, useFakeServers } from '../processBot.js';
@@ -37,81 +38,64 @@ describe('crash recovery', () => {
     }
   }, 40_000);
 
-  test('after kill -9 while Slack has posted the placeholder but not yet answered the post, the restarted bot finds it and answers in it', async () => {
+  /**
+   * Slack carries the placeholder's post out and takes its time to say so; the bot is killed (kill -9) in between
+   * (after Claude's first answer started: the restarted bot gets the second, "new…"). `setUp` prepares the fake Slack
+   * before the bot starts and returns the thread to ask in; `beforeRestart` scripts it before the restart. Resolves
+   * with the fake and the placeholder's text versions once it shows the new answer.
+   */
+  async function survivesAnUnconfirmedPost(
+    text: string,
+    { setUp, beforeRestart }: { setUp?: (slack: FakeSlack) => string; beforeRestart?: (slack: FakeSlack) => void } = {},
+  ): Promise<{ slack: FakeSlack; versions: string[] }> {
     const [slack, claude] = [fakes.slack(), fakes.claude()];
     const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
+    const threadTs = setUp?.(slack);
     const first = await spawnBot(slack, claude, env);
     claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
-    // Slack carries the post out and takes its time to say so: the bot dies in between.
     slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
-    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive this too' }));
+    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text, ...(threadTs ? { thread_ts: threadTs } : {}) }));
     await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
-    // Claude streams meanwhile (the first answer's script): the restarted bot gets the second.
     await claude.waitForRequests(1, 10_000);
     first.child.kill('SIGKILL');
     await first.exited;
 
+    beforeRestart?.(slack);
     const second = await spawnBot(slack, claude, env);
     try {
-      const [placeholder] = [...slack.messages.values()];
-      await slack.waitFor(() => versionsOf(slack, placeholder!.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
-      expect(versionsOf(slack, placeholder!.ts).some((text) => text.includes('restarted while answering'))).toBe(true);
-      // Answered in the message Slack had posted: no second one.
-      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+      const placeholder = [...slack.messages.values()].find((message) => !message.user)!;
+      await slack.waitFor(() => versionsOf(slack, placeholder.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
+      return { slack, versions: versionsOf(slack, placeholder.ts) };
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
     }
+  }
+
+  test('after kill -9 while Slack has posted the placeholder but not yet answered the post, the restarted bot finds it and answers in it', async () => {
+    const { slack, versions } = await survivesAnUnconfirmedPost('<@UBOT> survive this too');
+    expect(versions.some((text) => text.includes('restarted while answering'))).toBe(true);
+    // Answered in the message Slack had posted: no second one.
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
   }, 40_000);
 
   test('after kill -9 while Slack has posted the placeholder but not yet answered, in a thread of more than 1,000 replies, the restarted bot still finds it', async () => {
-    const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
-    const parent = slack.addUserMessage({ channel: 'C123', user: 'U999', text: 'a long-running thread' });
-    for (let i = 0; i < 1_100; i++) slack.addUserMessage({ channel: 'C123', threadTs: parent.ts, user: 'U999', text: `reply ${i}` });
-    const first = await spawnBot(slack, claude, env);
-    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
-    slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
-    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive a long thread', thread_ts: parent.ts }));
-    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
-    await claude.waitForRequests(1, 10_000);
-    first.child.kill('SIGKILL');
-    await first.exited;
-
-    const second = await spawnBot(slack, claude, env);
-    try {
-      const placeholder = slack.threadMessages('C123', parent.ts).find((message) => !message.user)!;
-      await slack.waitFor(() => versionsOf(slack, placeholder.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
-      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
-    } finally {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    }
+    const { slack } = await survivesAnUnconfirmedPost('<@UBOT> survive a long thread', {
+      setUp: (slack) => {
+        const parent = slack.addUserMessage({ channel: 'C123', user: 'U999', text: 'a long-running thread' });
+        for (let i = 0; i < 1_100; i++) slack.addUserMessage({ channel: 'C123', threadTs: parent.ts, user: 'U999', text: `reply ${i}` });
+        return parent.ts;
+      },
+    });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
   }, 60_000);
 
   test('after kill -9 while Slack has posted the placeholder but not yet answered, a rate-limited lookup is waited out: the placeholder is found, not left on "Thinking…"', async () => {
-    const [slack, claude] = [fakes.slack(), fakes.claude()];
-    const env = { HISTORY_DB_PATH: join(mkdtempSync(join(tmpdir(), 'crash-')), 'history.sqlite'), EDIT_INTERVAL_MS: '200', SLACK_STREAMING: 'edits' };
-    const first = await spawnBot(slack, claude, env);
-    claude.enqueue({ chunks: words(100, 'old'), delayMs: 100 }, { chunks: words(5, 'new'), delayMs: 20 });
-    slack.failNext('chat.postMessage', { applied: true, stallMs: 60_000 });
-    await deliverEvent(first.url, SIGNING_SECRET, mentionEvent({ text: '<@UBOT> survive a busy restart' }));
-    await slack.waitFor(() => slack.callsOf('chat.postMessage').length === 1, 10_000);
-    await claude.waitForRequests(1, 10_000);
-    first.child.kill('SIGKILL');
-    await first.exited;
-
-    // Many orphans resumed at once exhaust conversations.replies (Tier 3): Slack answers the lookup with a 429.
-    slack.failNext('conversations.replies', { status: 429, retryAfter: 1 });
-    const second = await spawnBot(slack, claude, env);
-    try {
-      const [placeholder] = [...slack.messages.values()];
-      await slack.waitFor(() => versionsOf(slack, placeholder!.ts).at(-1) === words(5, 'new').join('').trim(), 15_000);
-      expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
-    } finally {
-      second.child.kill('SIGTERM');
-      await second.exited;
-    }
+    const { slack } = await survivesAnUnconfirmedPost('<@UBOT> survive a busy restart', {
+      // Many orphans resumed at once exhaust conversations.replies (Tier 3): Slack answers the lookup with a 429.
+      beforeRestart: (slack) => slack.failNext('conversations.replies', { status: 429, retryAfter: 1 }),
+    });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
   }, 40_000);
 
   test('after kill -9 while the reply shows a thinking line (no "still writing" mark), the restarted bot answers again in it', async () => {
