@@ -52,6 +52,8 @@ const TEXTLESS_FINALS_SHARE = 0.5;
 const REFRESH_RESERVE_SHARE = 0.2;
 /** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
 const THINKING_RESERVE_SHARE = 0.2;
+/** The shortest span a burst's arrival rate is measured over (firstTextAffordable's forecast). */
+const BURST_SAMPLE_MS = 250;
 const FINAL_RETRY_BASE_MS = 500;
 /** A final edit that keeps failing (anything but a gone message or a 429) is given up after this long. */
 const FINAL_RETRY_WINDOW_MS = 60_000;
@@ -182,7 +184,8 @@ export class LiveMessage {
    * first words are expected): when it cannot, the reply holds its post for them (DESIGN.md §3 "Placeholder").
    * Finals outrank first texts, so the bucket, with what it refills meanwhile, must hold one more edit than
    * the finals every message owes, the first texts already waiting, and the finals of the questions still to
-   * come: as many as arrived in the last `withinMs` (a burst goes on; a quiet workspace expects none). Other
+   * come: as many as arrived in the last `withinMs`, or more at the rate they arrived (a burst goes on; a quiet
+   * workspace expects none). Other
    * messages `waiting` for their turn owe nothing yet; this one is asked about the time its answer runs.
    */
   firstTextAffordable(withinMs: number): Promise<boolean> {
@@ -341,15 +344,27 @@ class WorkspaceLane {
     const budget = this.budget(method);
     const refill = (budget.perMinute * withinMs) / 60_000;
     const left = await budget.peek(this.teamId);
-    const recently = this.now() - withinMs;
+    const now = this.now();
     let owed = 0;
+    let recent = 0;
+    let firstRecentAt = now;
     for (const message of this.messages) {
       // The asking message's first text comes once its turn came: it owes its final then.
       if (message.waiting && message !== asking) continue;
-      // Its final, and for a recent one the final of a question like it still to come.
-      if (message.methods.final === method) owed += message.createdAt > recently ? 2 : 1;
+      if (message.methods.final === method) {
+        owed += 1;
+        if (message.createdAt > now - withinMs) {
+          recent += 1;
+          firstRecentAt = Math.min(firstRecentAt, message.createdAt);
+        }
+      }
       if (message.pending !== undefined && message.priority === Priority.FirstText && message.method === method) owed += 1;
     }
+    // The finals of the questions still to come in the next `withinMs`: as many as came in the last, or more at the
+    // rate the recent ones came, so a burst's first questions already forecast the rest. The rate is taken over at
+    // least BURST_SAMPLE_MS, so two questions a moment apart in a quiet workspace are not taken for a flood.
+    const arrivalRate = (recent - 1) / Math.max(now - firstRecentAt, BURST_SAMPLE_MS);
+    owed += Math.max(recent, arrivalRate * withinMs);
     return left + refill >= owed + 1 + SAFETY_MARGIN;
   }
 

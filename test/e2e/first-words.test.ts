@@ -90,6 +90,24 @@ describe('first words fast while the edit budget is short (DESIGN.md §3 "Placeh
   });
 });
 
+describe('a burst under the default budget (50 chat.update a minute)', () => {
+  let t: TestBot;
+  afterEach(() => t.stop());
+
+  test('30 questions at once: the first few are posted at once, the rest hold for their first words, forecast from the rate they arrive', async () => {
+    t = await startTestBot({ SLACK_STREAMING: 'edits', USER_MAX_CONCURRENT: '100' });
+    for (let i = 0; i < 30; i++) t.claude.enqueue({ chunks: words(20), firstTokenDelayMs: 300, delayMs: 20 });
+    const events = await Promise.all(Array.from({ length: 30 }, (_, i) => t.mention({ channel: `CB${i}`, text: `<@UBOT> burst ${i}` })));
+    await t.idle(30_000);
+    const firstPosts = events.map((event) => replyCalls(t.slack, event.ts)[0]!);
+    const bare = firstPosts.filter((post) => post.params.text === PLACEHOLDER).length;
+    // The bucket (50) would pay the finals and first texts of about 24 if no more came; the burst's rate says more come.
+    expect(bare).toBeGreaterThan(0);
+    expect(bare).toBeLessThan(15);
+    for (const event of events) expect(versionsOf(t.slack, replyCalls(t.slack, event.ts)[0]!.response.ts as string).at(-1)).toBe(words(20).join('').trim());
+  }, 40_000);
+});
+
 describe('a crash while the post is held', () => {
   const fakes = useFakeServers();
 
