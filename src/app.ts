@@ -147,6 +147,7 @@ export function createBot(config: Config, { logger, stores, instanceId = randomU
       logger,
     ),
     refusalNotices: new RefusalNotices(),
+    slack,
     identity: () => identity,
     // The prompts are best effort like the context reads: a 429 throws at once instead of pausing the answers' client.
     // None while DMs are turned off: they would invite questions the bot refuses.

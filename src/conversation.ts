@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import type { BotMetrics } from './metrics/botMetrics.js';
 import { refusalNote } from './refusalNote.js';
 import { readAnswer } from './slack/answerShown.js';
-import { findReplyPartRetrying } from './slack/replyPost.js';
+import { findPostRetrying } from './slack/postOnce.js';
 import { toMrkdwn } from './slack/render.js';
 import { ReplyMessage, type ReplyDeps } from './slack/replyMessage.js';
 import type { SlackFile } from './slack/slackFile.js';
@@ -166,7 +166,7 @@ export class Conversation {
   /** The ts of the message an orphan posted with `postId`, or undefined if Slack has none or cannot say (then it is answered in a new message). */
   private findPosted(orphan: InflightAnswer, postId: string, logger: Logger): Promise<string | undefined> {
     const { channel, threadTs, questionTs } = orphan;
-    return findReplyPartRetrying(this.deps.slack.reads, { channel, threadTs, ...(questionTs ? { after: questionTs } : {}) }, postId).catch((error: unknown) => {
+    return findPostRetrying(this.deps.slack.reads, { channel, threadTs, ...(questionTs ? { after: questionTs } : {}) }, postId).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not look for the orphaned answer in its thread; answering in a new message');
       return undefined;
     });

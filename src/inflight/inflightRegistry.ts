@@ -8,7 +8,7 @@ export interface InflightAnswer {
    * (DESIGN.md §3 "Placeholder"): such an answer is answered again in a new message.
    */
   replyTs?: string;
-  /** The metadata id the reply's first message is posted with (replyPost.ts): without `replyTs`, it finds that message. */
+  /** The metadata id the reply's first message is posted with (postOnce.ts): without `replyTs`, it finds that message. */
   postId?: string;
   /** The question's ts, when known: that message is looked for after it, not from the thread's start (a long thread). */
   questionTs?: string;

@@ -12,7 +12,7 @@ import { appendableLength, inertMarkdown } from './inertMarkdown.js';
 import { NativeStream, streamFailure, type StreamingSupport } from './nativeStream.js';
 import { toMrkdwn } from './render.js';
 import type { SlackClients } from './slackClients.js';
-import { postReplyPart } from './replyPost.js';
+import { postOnce } from './postOnce.js';
 import { classifySlackError } from './slackErrors.js';
 import { AnswerLayout, fenceOpenAtEnd, SLACK_TEXT_LIMIT, splitAll, splitForSlack, type Split } from './split.js';
 import type { ThinkingDisplay } from '../config.js';
@@ -24,7 +24,7 @@ export interface ReplyTarget {
   threadTs: string;
   /** Who asked: the workspace's edit budget is shared round-robin between users. */
   userId: string;
-  /** The question's ts, when known: the reply comes after it (replyPost.ts reads the thread from there). */
+  /** The question's ts, when known: the reply comes after it (postOnce.ts reads the thread from there). */
   ts?: string;
 }
 
@@ -48,7 +48,7 @@ export type ReplyTiming = Pick<AnswerTimeline, 'visible'>;
 /** How a reply starts (see ReplyMessage.start). */
 export interface StartOptions {
   timing?: ReplyTiming;
-  /** The id the reply's first message carries in its metadata (replyPost.ts), as recorded in flight before it is posted. */
+  /** The id the reply's first message carries in its metadata (postOnce.ts), as recorded in flight before it is posted. */
   postId?: string;
   /** The answer waits for a process slot (MAX_CONCURRENT_ANSWERS) before Claude is called. */
   queued?: boolean;
@@ -648,7 +648,7 @@ export class ReplyMessage {
     if (!part) {
       const after = this.parts.at(-1)?.ts ?? this.target.ts;
       const postTarget = { channel: this.target.channel, threadTs: this.target.threadTs, ...(after ? { after } : {}) };
-      const ts = await postReplyPart(this.deps.slack, this.deps.logger, postTarget, { text, ...(blocks ? { blocks } : {}) }, index === 0 ? this.firstPostId : undefined);
+      const ts = await postOnce(this.deps.slack, this.deps.logger, postTarget, { text, ...(blocks ? { blocks } : {}) }, index === 0 ? this.firstPostId : undefined);
       this.parts.push({ ts, shown: text, blocks: blocks !== undefined });
       return;
     }
@@ -714,7 +714,7 @@ function streamSplit(markdown: string, layout: AnswerLayout): Split | null {
 }
 
 /**
- * Posts the placeholder, `text` with its `blocks` (the Stop button), once (replyPost.ts: retried, never twice).
+ * Posts the placeholder, `text` with its `blocks` (the Stop button), once (postOnce.ts: retried, never twice).
  * When it finally fails the asker gets an ephemeral: a question never vanishes silently.
  */
 async function postPlaceholder(
@@ -726,7 +726,7 @@ async function postPlaceholder(
 ): Promise<string> {
   const { channel, threadTs, userId } = target;
   try {
-    return await postReplyPart(slack, logger, { channel, threadTs, ...(target.ts ? { after: target.ts } : {}) }, { text, ...(blocks ? { blocks } : {}) }, postId);
+    return await postOnce(slack, logger, { channel, threadTs, ...(target.ts ? { after: target.ts } : {}) }, { text, ...(blocks ? { blocks } : {}) }, postId);
   } catch (error) {
     logger.error({ channel, threadTs, failure: classifySlackError(error) }, 'could not post the placeholder; telling the asker');
     await slack.web.chat

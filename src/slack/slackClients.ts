@@ -6,11 +6,11 @@ import { createNodeFetch } from '../http/nodeFetch.js';
 
 /** The Slack clients: posts and edits must not use the WebClient's automatic retries (a second message; stale text). */
 export interface SlackClients {
-  /** Other posts (the /ask echo, notes), deletes, ephemerals: the WebClient's own retries are right for them. */
+  /** Other posts (notes, usage hints), deletes, ephemerals: the WebClient's own retries are right for them. */
   web: WebClient;
   /**
-   * The messages of an answer (chat.postMessage): no retries and 429s thrown, because a post re-sent after a lost
-   * answer may be a second message; replyPost.ts retries, and looks for the first one before it posts again.
+   * Posts that must not be repeated (an answer's messages, the /ask echo): no retries and 429s thrown, because a
+   * post re-sent after a lost answer may be a second message; postOnce.ts retries, and looks for the first one first.
    */
   posts: WebClient;
   /** chat.update only: `rejectRateLimitedCalls: true`, no retries; the edit scheduler handles failures. */

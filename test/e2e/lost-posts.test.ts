@@ -64,6 +64,18 @@ describe('a post whose answer is lost is not posted twice', () => {
     expect(t.slack.callsOf('chat.postEphemeral')).toHaveLength(0);
   }, 60_000);
 
+  test('the /ask echo (the connection cut after posting): the question shows once in the channel, answered in its thread', async () => {
+    t = await startTestBot();
+    t.claude.enqueue({ chunks: ['Echoed', ' once'] });
+    t.slack.failNext('chat.postMessage', { applied: true, hangUp: true });
+    await t.command({ text: 'what is DNS?', channel_id: 'C123' });
+    await t.claude.waitForRequests(1);
+    await t.idle(30_000);
+    const echoes = [...t.slack.messages.values()].filter((message) => message.channel === 'C123' && message.thread_ts === undefined);
+    expect(echoes.map((message) => message.text)).toEqual([expect.stringContaining('asked: what is DNS?')]);
+    expect(shown(t.slack, 'C123', echoes[0]!.ts)).toEqual(['Echoed once']);
+  }, 40_000);
+
   test('a post that Slack did not carry out (internal_error, nothing posted) is posted on the next try', async () => {
     t = await startTestBot();
     t.claude.enqueue({ chunks: ['Posted', ' later'] });

@@ -514,6 +514,8 @@ export class FakeSlack {
         return ok({ message_ts: this.nextTs() });
       case 'conversations.replies':
         return this.replies(params);
+      case 'conversations.history':
+        return this.history(params);
       // Names: a missing `users:read` / `channels:read` scope is scripted with failNext(method, { error: 'missing_scope' }).
       case 'users.info': {
         const user = typeof params.user === 'string' ? this.users.get(params.user) : undefined;
@@ -621,26 +623,26 @@ export class FakeSlack {
    */
   private replies(params: Record<string, Json>): Answer {
     const threadTs = params.ts;
+    const thread = this.conversation(params, (m) => m.ts === threadTs || m.thread_ts === threadTs).sort((a, b) => compareTs(a.ts, b.ts));
+    return page(thread, params, MAX_REPLIES_LIMIT, MAX_REPLIES_LIMIT);
+  }
+
+  /**
+   * conversations.history: the channel's top-level messages, newest first, a page of `limit` (default 100, at most
+   * 999) at a time; `oldest`, `inclusive`, `include_all_metadata` and the cursor as in conversations.replies.
+   * https://docs.slack.dev/reference/methods/conversations.history
+   */
+  private history(params: Record<string, Json>): Answer {
+    const channel = this.conversation(params, (m) => m.thread_ts === undefined || m.thread_ts === m.ts).sort((a, b) => compareTs(b.ts, a.ts));
+    return page(channel, params, 100, 999);
+  }
+
+  /** The live messages of `params.channel` that `include` takes, after `params.oldest` (from it with `inclusive`). */
+  private conversation(params: Record<string, Json>, include: (message: StoredMessage) => boolean): StoredMessage[] {
     const { oldest } = params;
     const inclusive = params.inclusive === true || params.inclusive === 'true';
     const after = (ts: string) => typeof oldest !== 'string' || (inclusive ? compareTs(ts, oldest) >= 0 : compareTs(ts, oldest) > 0);
-    const thread = [...this.messages.values()]
-      .filter((m) => m.channel === params.channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs) && after(m.ts))
-      .sort((a, b) => compareTs(a.ts, b.ts));
-    const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
-    const limit = Math.min(MAX_REPLIES_LIMIT, Number(params.limit ?? MAX_REPLIES_LIMIT) || MAX_REPLIES_LIMIT);
-    let offset = 0;
-    if (typeof params.cursor === 'string' && params.cursor !== '') {
-      offset = Number(Buffer.from(params.cursor, 'base64url').toString().replace(/^offset:/, ''));
-      if (!Number.isInteger(offset) || offset <= 0) return platformError('invalid_cursor');
-    }
-    const end = offset + limit;
-    const hasMore = end < thread.length;
-    return ok({
-      messages: thread.slice(offset, end).map((message) => ({ ...wireMessage(message), ...(withMetadata && message.metadata !== undefined ? { metadata: message.metadata } : {}) })),
-      has_more: hasMore,
-      response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${end}`).toString('base64url') : '' },
-    });
+    return [...this.messages.values()].filter((m) => m.channel === params.channel && !m.deleted && include(m) && after(m.ts));
   }
 
   /**
@@ -843,6 +845,24 @@ function failureAnswer(failure: SlackFailure): Answer {
   const headers = status === 429 && !failure.noRetryAfter ? { 'Retry-After': String(failure.retryAfter ?? 1) } : undefined;
   const body = { ok: false, error, ...(failure.needed ? { needed: failure.needed } : {}) };
   return { status, body, ...(headers ? { headers } : {}), ...(failure.hangUp ? { hangUp: true } : {}), ...(failure.stallMs ? { stallMs: failure.stallMs } : {}) };
+}
+
+/** One page of `messages` for conversations.replies/.history: `limit` (with its default and maximum), the opaque cursor, metadata on request. */
+function page(messages: StoredMessage[], params: Record<string, Json>, defaultLimit: number, maxLimit: number): Answer {
+  const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
+  const limit = Math.min(maxLimit, Number(params.limit ?? defaultLimit) || defaultLimit);
+  let offset = 0;
+  if (typeof params.cursor === 'string' && params.cursor !== '') {
+    offset = Number(Buffer.from(params.cursor, 'base64url').toString().replace(/^offset:/, ''));
+    if (!Number.isInteger(offset) || offset <= 0) return platformError('invalid_cursor');
+  }
+  const end = offset + limit;
+  const hasMore = end < messages.length;
+  return ok({
+    messages: messages.slice(offset, end).map((message) => ({ ...wireMessage(message), ...(withMetadata && message.metadata !== undefined ? { metadata: message.metadata } : {}) })),
+    has_more: hasMore,
+    response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${end}`).toString('base64url') : '' },
+  });
 }
 
 /** Slack's message metadata shape: `event_type` a string, `event_payload` an object (https://docs.slack.dev/messaging/message-metadata). */

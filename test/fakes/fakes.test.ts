@@ -166,6 +166,18 @@ describe('FakeSlack with the real @slack/web-api WebClient', () => {
     });
   });
 
+  it('lists a channel\'s top-level messages newest first with conversations.history, with metadata on request', async () => {
+    const client = slackClient(slack);
+    const metadata = { event_type: 'claude_bot_post', event_payload: { post_id: 'p-2' } };
+    const older = await client.chat.postMessage({ channel: 'C2', text: 'older' });
+    await client.chat.postMessage({ channel: 'C2', thread_ts: older.ts!, text: 'a reply' });
+    await client.chat.postMessage({ channel: 'C2', text: 'newer', metadata });
+    const history = await client.conversations.history({ channel: 'C2', include_all_metadata: true, limit: 1 });
+    expect(history.messages?.map((m) => [m.text, m.metadata])).toEqual([['newer', metadata]]);
+    const rest = await client.conversations.history({ channel: 'C2', cursor: history.response_metadata!.next_cursor! });
+    expect(rest.messages?.map((m) => [m.text, m.metadata])).toEqual([['older', undefined]]);
+  });
+
   it('scripts a failure after the call was carried out: an ok:false answer, or a cut connection', async () => {
     const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
     slack.failNext('chat.postMessage', { error: 'internal_error', applied: true });

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { copy } from '../../copy.js';
 import { isDirectMessage } from '../accessPolicy.js';
 import { toMrkdwn, escapeMrkdwnWithin } from '../render.js';
+import { postOnce } from '../postOnce.js';
 import { classifySlackError } from '../slackErrors.js';
 import { SLACK_TEXT_LIMIT } from '../split.js';
 import { commandKey, firstDelivery, type SurfaceDeps } from './delivery.js';
@@ -45,8 +46,7 @@ export function askCommandListener(deps: SurfaceDeps) {
     }
     let threadTs: string;
     try {
-      const posted = await deps.web.chat.postMessage({ channel: command.channel, text: echoOf(command.userId, question) });
-      threadTs = posted.ts!;
+      threadTs = await postOnce(deps.slack, deps.logger, { channel: command.channel }, { text: echoOf(command.userId, question) });
     } catch (error) {
       const failure = classifySlackError(error);
       deps.logger.warn({ channel: command.channel, failure }, 'could not post the question for a slash command');

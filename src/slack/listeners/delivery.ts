@@ -5,6 +5,7 @@ import { toMrkdwn } from '../render.js';
 import type { EventDedupe } from '../eventDedupe.js';
 import { classifySlackError } from '../slackErrors.js';
 import type { RefusalNotices } from '../refusalNotices.js';
+import type { SlackClients } from '../slackClients.js';
 import { handlePrompt, type ListenerDeps } from './handlePrompt.js';
 import type { IncomingMessage } from './incoming.js';
 
@@ -14,6 +15,8 @@ export interface SurfaceDeps extends ListenerDeps {
   directory: SlackDirectory;
   access: AccessPolicy;
   refusalNotices: RefusalNotices;
+  /** The clients a post made once needs (postOnce.ts): the /ask echo. */
+  slack: Pick<SlackClients, 'posts' | 'reads'>;
 }
 
 /**
