@@ -53,7 +53,7 @@ const REFRESH_RESERVE_SHARE = 0.2;
 /** Share that thinking progress leaves for refreshes, on top of what refreshes leave. */
 const THINKING_RESERVE_SHARE = 0.2;
 /** The shortest span a burst's arrival rate is measured over (firstTextAffordable's forecast). */
-const BURST_SAMPLE_MS = 250;
+const BURST_SAMPLE_MS = 100;
 const FINAL_RETRY_BASE_MS = 500;
 /** A final edit that keeps failing (anything but a gone message or a 429) is given up after this long. */
 const FINAL_RETRY_WINDOW_MS = 60_000;
