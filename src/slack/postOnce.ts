@@ -1,10 +1,10 @@
 import type { types } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { randomUUID } from 'node:crypto';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { SlackClients } from './slackClients.js';
-import { classifySlackError } from './slackErrors.js';
+import { classifySlackError, type SlackFailure } from './slackErrors.js';
 
 /** The metadata `event_type` of every message the bot posts once (https://docs.slack.dev/messaging/message-metadata). */
 export const POST_EVENT = 'claude_bot_post';
@@ -69,13 +69,13 @@ export async function postOnce(
       const failure = classifySlackError(error);
       // Only a 429 proves nothing was posted; a failed lookup leaves the question open for the next attempt.
       if (failure.kind === 'transient') mayExist = true;
-      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= POST_RETRY.attempts) {
+      const waitMs = retryDelay(failure, attempt, POST_RETRY);
+      if (waitMs === undefined) {
         // The last try may be the one Slack carried out: giving up on a posted message would leave it unfinished.
         const ts = await posted().catch(() => undefined);
         if (ts) return ts;
         throw error;
       }
-      const waitMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, POST_RETRY);
       logger.warn({ channel: target.channel, threadTs: target.threadTs, failure, attempt, waitMs }, 'Slack did not confirm a post; retrying');
       await sleep(waitMs);
     }
@@ -109,9 +109,19 @@ export async function findPostRetrying(reads: WebClient, target: PostTarget, pos
     try {
       return await findPost(reads, target, postId);
     } catch (error) {
-      const failure = classifySlackError(error);
-      if ((failure.kind !== 'rate_limited' && failure.kind !== 'transient') || attempt + 1 >= LOOKUP_RETRY.attempts) throw error;
-      await sleep(failure.kind === 'rate_limited' ? failure.retryAfterMs : backoffDelay(attempt, LOOKUP_RETRY));
+      const waitMs = retryDelay(classifySlackError(error), attempt, LOOKUP_RETRY);
+      if (waitMs === undefined) throw error;
+      await sleep(waitMs);
     }
   }
+}
+
+/**
+ * How long to wait before trying again after `failure` on try `attempt` (from 0): a 429's Retry-After, backoff after
+ * a transient failure; undefined for any other failure, or when `options.attempts` are spent.
+ */
+function retryDelay(failure: SlackFailure, attempt: number, options: BackoffOptions & { attempts: number }): number | undefined {
+  if (attempt + 1 >= options.attempts) return undefined;
+  if (failure.kind === 'rate_limited') return failure.retryAfterMs;
+  return failure.kind === 'transient' ? backoffDelay(attempt, options) : undefined;
 }

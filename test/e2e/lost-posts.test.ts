@@ -44,10 +44,9 @@ describe('a post whose answer is lost is not posted twice', () => {
     // Slack posts the placeholder and loses its answer, then does the same to the first continuation.
     t.slack.failNext('chat.postMessage', { error: 'internal_error', applied: true });
     t.slack.failNext('chat.postMessage', { error: 'internal_error', applied: true });
-    const posted: string[] = [];
     const event = await t.mention({ text: '<@UBOT> a long one' });
     await t.idle(30_000);
-    posted.push(...shown(t.slack, 'C123', event.ts));
+    const posted = shown(t.slack, 'C123', event.ts);
     expect(posted.length).toBeGreaterThanOrEqual(3);
     expect(posted.join('\n\n').replace(/\s+/g, ' ')).toBe(longAnswer.replace(/\s+/g, ' '));
     for (let i = 0; i < 40; i++) expect(posted.filter((text) => text.includes(`part ${i} `))).toHaveLength(1);
